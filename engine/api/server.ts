@@ -1,0 +1,157 @@
+/**
+ * The Docker Engine API server: HTTP on unix (and loopback TCP) sockets,
+ * version prefixes, browser-origin refusal, Docker's error shape, and
+ * Upgrade requests routed to the same handlers for hijacking.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { messageOf, statusOf } from '../errdefs.js';
+import type { Logger } from '../daemon/log.js';
+import { commonHeaders, versionLess, type RequestContext } from './context.js';
+import type { Router } from './router.js';
+
+export const API_VERSION = '1.51';
+export const MIN_API_VERSION = '1.24';
+
+const versionPrefix = /^\/v(\d+\.\d+)(\/.*)?$/;
+
+function statusText(status: number): string {
+  return http.STATUS_CODES[status] ?? 'Unknown';
+}
+
+export class ApiServer {
+  private readonly servers: http.Server[] = [];
+  private readonly sockets = new Set<Duplex>();
+
+  constructor(
+    private readonly router: Router,
+    private readonly log: Logger,
+  ) {}
+
+  private createServer(): http.Server {
+    const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+      void this.dispatch(req, res, undefined);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.dispatch(req, undefined, { socket, head });
+    });
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    server.on('clientError', (err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      this.log.debug('client error', { err: err.message });
+    });
+    return server;
+  }
+
+  async listen(hosts: string[]): Promise<void> {
+    for (const host of hosts) {
+      const server = this.createServer();
+      if (host.startsWith('unix://')) {
+        const sock = host.slice('unix://'.length);
+        fs.mkdirSync(path.dirname(sock), { recursive: true });
+        try {
+          fs.unlinkSync(sock);
+        } catch {
+          /* not there */
+        }
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(sock, () => resolve());
+        });
+        fs.chmodSync(sock, 0o660);
+      } else if (host.startsWith('tcp://')) {
+        const url = new URL(host);
+        const hostname = url.hostname || '127.0.0.1';
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(Number(url.port || 2375), hostname, () => resolve());
+        });
+      } else {
+        throw new Error(`invalid host: ${host}: only unix:// and tcp:// are supported`);
+      }
+      this.servers.push(server);
+      this.log.info('API listen', { addr: host });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse | undefined, upgrade: { socket: Duplex; head: Buffer } | undefined): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://berthd');
+    let pathname = url.pathname;
+    let version = API_VERSION;
+    if (res) for (const [k, v] of Object.entries(commonHeaders)) res.setHeader(k, v);
+
+    const fail = (status: number, message: string) => {
+      if (res) {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const body = JSON.stringify({ message }) + '\n';
+        res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        res.end(method === 'HEAD' ? undefined : body);
+      } else if (upgrade) {
+        const body = JSON.stringify({ message }) + '\n';
+        if (upgrade.socket.writable) {
+          upgrade.socket.end(
+            `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          );
+        }
+      }
+    };
+
+    // A page in a browser must never drive the engine (the socket is root on the host).
+    if (req.headers.origin !== undefined) {
+      this.log.warn('refused request with an Origin header', { origin: req.headers.origin, path: pathname });
+      fail(403, 'requests from browsers are not allowed: the request carried an Origin header');
+      return;
+    }
+
+    const m = versionPrefix.exec(pathname);
+    if (m) {
+      version = m[1]!;
+      pathname = m[2] ?? '/';
+      if (versionLess(version, MIN_API_VERSION)) {
+        fail(400, `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+        return;
+      }
+      if (versionLess(API_VERSION, version)) {
+        fail(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+        return;
+      }
+    }
+
+    const route = this.router.find(method, pathname);
+    if (!route) {
+      fail(404, 'page not found');
+      return;
+    }
+    const ctx: RequestContext = { req, res, upgrade, params: route.params, query: url.searchParams, version, path: pathname };
+    const started = performance.now();
+    try {
+      await route.handler(ctx);
+    } catch (err) {
+      const status = statusOf(err);
+      if (status >= 500) this.log.error('handler failed', { method, path: pathname, err: messageOf(err) });
+      else this.log.debug('request rejected', { method, path: pathname, status, err: messageOf(err) });
+      if (status === 304 && res && !res.headersSent) {
+        res.writeHead(304);
+        res.end();
+        return;
+      }
+      fail(status, messageOf(err));
+    } finally {
+      if (this.log.enabled('debug')) this.log.debug('request', { method, path: url.pathname + url.search, ms: (performance.now() - started).toFixed(1) });
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Container root filesystems: an overlay of the image's layers with a
+ * writable upper dir per container, mounted at start and unmounted at exit.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { mount, unmount } from '../system/fsops.js';
+import type { LayerStore } from '../images/layers.js';
+
+export class RootfsManager {
+  constructor(private readonly layers: LayerStore) {}
+
+  dir(id: string): string {
+    return path.join(this.layers.root, 'containers', id);
+  }
+
+  upperDir(id: string): string {
+    return path.join(this.dir(id), 'diff');
+  }
+
+  mergedDir(id: string): string {
+    return path.join(this.dir(id), 'merged');
+  }
+
+  async create(id: string): Promise<void> {
+    const d = this.dir(id);
+    await fsp.mkdir(path.join(d, 'diff'), { recursive: true, mode: 0o755 });
+    await fsp.mkdir(path.join(d, 'work'), { recursive: true, mode: 0o700 });
+    await fsp.mkdir(path.join(d, 'merged'), { recursive: true, mode: 0o755 });
+    await this.createInitLayer(path.join(d, 'init'));
+  }
+
+  /**
+   * The container's init layer (as Docker's "-init" layer): mount points the
+   * runtime needs exist here, below the writable layer, so they never show up
+   * in `docker diff` or in committed images.
+   */
+  private async createInitLayer(dir: string): Promise<void> {
+    for (const d of ['dev/pts', 'dev/shm', 'proc', 'sys', 'etc']) await fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o755 });
+    for (const f of ['.dockerenv', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname', 'dev/console']) {
+      await fsp.writeFile(path.join(dir, f), '', { mode: f === '.dockerenv' ? 0o755 : 0o644 });
+    }
+    await fsp.symlink('/proc/mounts', path.join(dir, 'etc/mtab')).catch(() => undefined);
+  }
+
+  isMounted(id: string): boolean {
+    const target = this.mergedDir(id);
+    const info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    for (const line of info.split('\n')) {
+      const fields = line.split(' ');
+      if (fields[4] === target) return true;
+    }
+    return false;
+  }
+
+  /** Mounts the overlay (idempotent) and returns the merged path. */
+  async mount(id: string, topLayer: string | null): Promise<string> {
+    const merged = this.mergedDir(id);
+    if (this.isMounted(id)) return merged;
+    const rel = path.join('containers', id);
+    const lowers = [`${rel}/init`, ...this.layers.lowerDirs(topLayer)];
+    const opts = [`lowerdir=${lowers.join(':')}`, `upperdir=${rel}/diff`, `workdir=${rel}/work`, 'index=off'];
+    await mount('overlay', merged, 'overlay', opts, this.layers.root);
+    return merged;
+  }
+
+  async unmount(id: string): Promise<void> {
+    if (!this.isMounted(id)) return;
+    try {
+      await unmount(this.mergedDir(id));
+    } catch {
+      // Something still holds it (a racing exec, a shell in the dir): detach lazily.
+      await unmount(this.mergedDir(id), true);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.unmount(id);
+    await fsp.rm(this.dir(id), { recursive: true, force: true });
+  }
+}

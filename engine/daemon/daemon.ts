@@ -1,0 +1,219 @@
+/**
+ * The composition root of berthd: builds every subsystem from the config,
+ * wires them together, serves the API and shuts down without stopping
+ * containers (they keep running under their monitors).
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { DaemonConfig } from './config.js';
+import type { Logger } from './log.js';
+import { EventBus } from '../events/bus.js';
+import { BlobStore } from '../images/blobs.js';
+import { LayerStore } from '../images/layers.js';
+import { ImageStore } from '../images/store.js';
+import { ContainerStore } from '../containers/store.js';
+import { RootfsManager } from '../containers/rootfs.js';
+import { Runc } from '../containers/runc.js';
+import { ContainerService } from '../containers/service.js';
+import { ContainerViews } from '../containers/views.js';
+import { ExecManager } from '../containers/exec.js';
+import { ContainerIntrospection } from '../containers/introspection.js';
+import { NetworkManager } from '../network/manager.js';
+import { Router } from '../api/router.js';
+import { ApiServer } from '../api/server.js';
+import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerImageRoutes } from '../api/routes/images.js';
+import { registerMiscRoutes } from '../api/routes/misc.js';
+import { Filters, parseTimestamp } from '../api/query.js';
+import { parseTimeMs } from '../system/time.js';
+import { findExecutable, run } from '../system/command.js';
+import { dirSize } from '../containers/views.js';
+import { ImageViews } from '../images/views.js';
+import { ImageDeleter } from '../images/delete.js';
+import { NetworkViews } from '../network/views.js';
+import { NotImplementedError } from '../errdefs.js';
+import type { RequestContext } from '../api/context.js';
+
+const MAX_SOCKET_PATH = 107;
+
+export class Daemon {
+  readonly events = new EventBus();
+  readonly blobs: BlobStore;
+  readonly layers: LayerStore;
+  readonly images: ImageStore;
+  readonly runc: Runc;
+  readonly rootfs: RootfsManager;
+  readonly networks: NetworkManager;
+  readonly containers: ContainerService;
+  readonly views: ContainerViews;
+  readonly execs: ExecManager;
+  readonly inspector: ContainerIntrospection;
+  readonly server: ApiServer;
+  readonly imageViews: ImageViews;
+  readonly imageDeleter: ImageDeleter;
+  readonly networkViews: NetworkViews;
+  engineId = '';
+  eventListeners = 0;
+  runtimeVersion = '';
+  monitorVersion = '';
+
+  constructor(
+    public config: DaemonConfig,
+    readonly log: Logger,
+  ) {
+    const root = config.dataRoot;
+    this.blobs = new BlobStore(path.join(root, 'image', 'blobs'));
+    this.layers = new LayerStore(path.join(root, 'overlay'), log);
+    this.images = new ImageStore(path.join(root, 'image'), this.blobs, this.layers, log);
+    this.runc = new Runc(config.runtimePath, path.join(config.execRoot, 'runc'), config.runtimeArgs);
+    this.rootfs = new RootfsManager(this.layers);
+    this.networks = new NetworkManager(root);
+    const store = new ContainerStore(path.join(root, 'containers'), log);
+    this.containers = new ContainerService({ config, log, events: this.events, images: this.images, store, rootfs: this.rootfs, runc: this.runc, networks: this.networks });
+    this.views = new ContainerViews(store, this.images, this.networks, this.rootfs);
+    this.execs = new ExecManager(config, log, this.containers, this.rootfs, this.runc);
+    this.inspector = new ContainerIntrospection(this.runc, this.rootfs, this.images, this.layers);
+    this.imageViews = new ImageViews(this.images, (id) => store.all().filter((c) => c.record.imageId === id).length);
+    this.imageDeleter = new ImageDeleter(this.images, this.events, () => store.all().map((c) => ({ id: c.id, imageId: c.record.imageId, running: c.isRunning() })));
+    this.networkViews = new NetworkViews(this.networks, store);
+    const router = new Router();
+    registerSystemRoutes(router, this);
+    registerContainerRoutes(router, this);
+    registerImageRoutes(router, this);
+    registerMiscRoutes(router, this);
+    this.server = new ApiServer(router, log);
+  }
+
+  private checkPaths(): void {
+    const longest = path.join(this.config.execRoot, 'e', 'x'.repeat(64), 'attach');
+    if (longest.length > MAX_SOCKET_PATH) {
+      throw new Error(`exec-root ${this.config.execRoot} is too long: monitor sockets under it would exceed the ${MAX_SOCKET_PATH}-byte unix socket path limit`);
+    }
+  }
+
+  private async versions(): Promise<void> {
+    // The monitor needs absolute paths; resolve once at startup.
+    const runtime = findExecutable(this.config.runtimePath);
+    if (!runtime) throw new Error(`OCI runtime ${this.config.runtimePath} not found: install runc (apt-get install runc)`);
+    const monitor = findExecutable(this.config.monitorPath);
+    if (!monitor) throw new Error(`container monitor ${this.config.monitorPath} not found: install conmon (apt-get install conmon)`);
+    this.config.runtimePath = runtime;
+    this.config.monitorPath = monitor;
+    this.runc.binary = runtime;
+    const first = (s: string) => s.split('\n')[0]?.trim() ?? '';
+    this.runtimeVersion = await run(this.config.runtimePath, ['--version']).then((r) => first(r.stdout).replace(/^runc version /, ''), () => 'unknown');
+    this.monitorVersion = await run(this.config.monitorPath, ['--version']).then((r) => first(r.stdout).replace(/^conmon version /, ''), () => 'unknown');
+    if (this.runtimeVersion === 'unknown') throw new Error(`OCI runtime ${this.config.runtimePath} not found: install runc (apt-get install runc)`);
+    if (this.monitorVersion === 'unknown') throw new Error(`container monitor ${this.config.monitorPath} not found: install conmon (apt-get install conmon)`);
+  }
+
+  async start(): Promise<void> {
+    this.checkPaths();
+    await this.versions();
+    await fsp.mkdir(this.config.dataRoot, { recursive: true, mode: 0o711 });
+    await fsp.mkdir(this.config.execRoot, { recursive: true, mode: 0o700 });
+    this.engineId = await this.loadEngineId();
+    await this.blobs.init();
+    await this.layers.init();
+    await this.images.init();
+    await this.networks.init();
+    await this.containers.init();
+    await this.server.listen(this.config.hosts);
+    await this.containers.startPolicyContainers();
+    this.log.info('berthd is ready', { dataRoot: this.config.dataRoot, images: this.images.all().length, containers: this.containers.store.count() });
+  }
+
+  private async loadEngineId(): Promise<string> {
+    const file = path.join(this.config.dataRoot, 'engine-id');
+    try {
+      return (await fsp.readFile(file, 'utf8')).trim();
+    } catch {
+      const id = randomUUID();
+      await fsp.writeFile(file, id + '\n');
+      return id;
+    }
+  }
+
+  /** Applies the settings that can change without a restart (SIGHUP). */
+  reload(next: DaemonConfig): void {
+    const c = this.config;
+    c.logLevel = next.logLevel;
+    c.registryMirrors = next.registryMirrors;
+    c.insecureRegistries = next.insecureRegistries;
+    c.labels = next.labels;
+    c.defaultUlimits = next.defaultUlimits;
+    c.maxConcurrentDownloads = next.maxConcurrentDownloads;
+    c.maxConcurrentUploads = next.maxConcurrentUploads;
+    c.maxDownloadAttempts = next.maxDownloadAttempts;
+    c.logOpts = next.logOpts;
+    c.logDriver = next.logDriver;
+    this.log.setLevel(next.logLevel);
+    this.events.publish('daemon', 'reload', this.engineId, { name: 'berthd' });
+  }
+
+  async stop(): Promise<void> {
+    await this.containers.shutdown();
+    await this.server.close();
+  }
+
+  // ---- registry (issue: registries) ----
+  async pull(_ctx: RequestContext, _image: string, _tag: string | null, _platform: string | null): Promise<void> {
+    throw new NotImplementedError('pulling images is not supported by this version of berthd');
+  }
+
+  async push(_ctx: RequestContext, _name: string): Promise<void> {
+    throw new NotImplementedError('pushing images is not supported by this version of berthd');
+  }
+
+  async search(_ctx: RequestContext): Promise<void> {
+    throw new NotImplementedError('searching registries is not supported by this version of berthd');
+  }
+
+  // ---- image archives and pruning ----
+  async saveImages(_ctx: RequestContext, _names: string[]): Promise<void> {
+    throw new NotImplementedError('docker save is not supported yet');
+  }
+
+  async loadImages(_ctx: RequestContext, _quiet: boolean): Promise<void> {
+    throw new NotImplementedError('docker load is not supported yet');
+  }
+
+  async pruneImages(_f: Filters): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
+    throw new NotImplementedError('image prune is not supported yet');
+  }
+
+  volumeList(_f: Filters): unknown[] {
+    return [];
+  }
+
+  diskUsage(): unknown {
+    const images = this.images.all().map((i) => this.imageViews.summary(i));
+    const containers = this.views.list({ all: true, size: true, filters: new Filters() });
+    return { LayersSize: this.layers.all().reduce((n, l) => n + l.size, 0), Images: images, Containers: containers, Volumes: [], BuildCache: [] };
+  }
+
+  async pruneContainers(f: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const until = f.get('until').map((u) => parseTimestamp(u));
+    const deleted: string[] = [];
+    let space = 0;
+    for (const c of this.containers.store.all()) {
+      if (c.isRunning() || c.status === 'restarting' || c.status === 'removing') continue;
+      if (!f.matchLabels('label', c.record.config.Labels)) continue;
+      if (!f.noneOfLabels('label!', c.record.config.Labels)) continue;
+      if (until.length > 0 && !until.every((t) => parseTimeMs(c.record.created) < t)) continue;
+      const size = fs.existsSync(this.rootfs.upperDir(c.id)) ? dirSize(this.rootfs.upperDir(c.id)) : 0;
+      try {
+        await this.containers.remove(c.id, { force: false, volumes: false });
+        deleted.push(c.id);
+        space += size;
+      } catch (err) {
+        this.log.warn('prune: could not remove container', { container: c.id, err: (err as Error).message });
+      }
+    }
+    this.events.publish('container', 'prune', '', { reclaimed: String(space) });
+    return { ContainersDeleted: deleted, SpaceReclaimed: space };
+  }
+}
