@@ -41,20 +41,19 @@ export class BlobWriter {
     private readonly tmp: string,
   ) {
     this.fd = fs.openSync(tmp, 'w', 0o600);
-    const self = this;
     this.stream = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        self.hash.update(chunk);
-        self.size += chunk.length;
-        fs.write(self.fd, chunk, 0, chunk.length, null, (err) => cb(err));
+      write: (chunk: Buffer, _enc, cb) => {
+        this.hash.update(chunk);
+        this.size += chunk.length;
+        fs.write(this.fd, chunk, 0, chunk.length, null, (err) => cb(err));
       },
-      writev(chunks, cb) {
+      writev: (chunks, cb) => {
         const bufs = chunks.map((c) => c.chunk as Buffer);
         for (const b of bufs) {
-          self.hash.update(b);
-          self.size += b.length;
+          this.hash.update(b);
+          this.size += b.length;
         }
-        fs.writev(self.fd, bufs, (err) => cb(err));
+        fs.writev(this.fd, bufs, (err) => cb(err));
       },
     });
   }

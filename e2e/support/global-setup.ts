@@ -1,0 +1,10 @@
+/** Builds shared test artifacts once per run and checks the machine has what the suite needs. */
+import fs from 'node:fs';
+import { berthdBin, busyboxTar, cacheDir } from './paths.js';
+import { buildBusyboxRootfs } from './rootfs.js';
+
+export default function globalSetup(): void {
+  if (!fs.existsSync(berthdBin)) throw new Error(`${berthdBin} is missing: run "npm run build" first`);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  if (!fs.existsSync(busyboxTar)) buildBusyboxRootfs(busyboxTar);
+}

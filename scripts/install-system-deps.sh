@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Berth runs on and tests with. Idempotent.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  # engine: OCI runtime, per-container monitor, init, filesystem and process tools
+  runc conmon tini attr zstd xz-utils bzip2 procps util-linux iproute2 iptables
+  # test images and registries
+  busybox-static
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
