@@ -7,7 +7,9 @@ packages=(
   # engine: OCI runtime, per-container monitor, init, filesystem and process tools
   runc conmon tini attr zstd xz-utils bzip2 procps util-linux iproute2 iptables
   # test images and registries
-  busybox-static
+  busybox-static mmdebstrap docker-registry skopeo umoci apache2-utils curl
+  # dashboard e2e in a real browser
+  chromium
 )
 
 missing=()

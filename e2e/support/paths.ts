@@ -5,4 +5,6 @@ import path from 'node:path';
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const cacheDir = path.join(os.tmpdir(), 'berth-e2e-cache');
 export const busyboxTar = path.join(cacheDir, 'busybox-rootfs.tar');
-export const berthdBin = path.join(repoRoot, 'dist', 'engine', 'daemon', 'main.js');
+/** The build under test: dist/, or BERTH_DIST for parallel builds (see scripts/build.mjs). */
+export const distDir = path.resolve(repoRoot, process.env.BERTH_DIST ?? 'dist');
+export const berthdBin = path.join(distDir, 'engine', 'daemon', 'main.js');
