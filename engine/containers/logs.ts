@@ -23,7 +23,7 @@ export interface LogEntry {
 export interface ReadOptions {
   stdout: boolean;
   stderr: boolean;
-  /** Entries strictly after this UTC time ("YYYY-MM-DDTHH:MM:SS.nnnnnnnnn"). */
+  /** Entries at or after this UTC time ("YYYY-MM-DDTHH:MM:SS.nnnnnnnnn"). */
   since?: string;
   /** Entries at or before this time. */
   until?: string;
@@ -89,33 +89,26 @@ export function nanosToLogTime(n: bigint): string {
 
 /** Finds the byte offsets where the last `n` lines start, searching files newest first. */
 async function tailStart(files: string[], n: number): Promise<{ fileIndex: number; offset: number }> {
-  let remaining = n;
+  // Scanning backwards, every newline except a file's trailing one starts a line.
+  let needed = n;
   for (let fi = files.length - 1; fi >= 0; fi--) {
     const fh = await fsp.open(files[fi]!, 'r');
     try {
       const { size } = await fh.stat();
-      let pos = size;
-      // A final line without its newline still counts as a line.
-      let first = true;
+      if (size === 0) continue;
       const block = Buffer.allocUnsafe(64 * 1024);
+      let pos = size;
       while (pos > 0) {
         const len = Math.min(block.length, pos);
         pos -= len;
         await fh.read(block, 0, len, pos);
         for (let i = len - 1; i >= 0; i--) {
-          if (block[i] !== NL) {
-            first = false;
-            continue;
-          }
-          if (first && pos + i === size - 1) {
-            first = false;
-            continue;
-          }
-          if (--remaining < 0) return { fileIndex: fi, offset: pos + i + 1 };
+          if (block[i] !== NL || pos + i === size - 1) continue;
+          if (--needed === 0) return { fileIndex: fi, offset: pos + i + 1 };
         }
       }
-      remaining--;
-      if (remaining < 0) return { fileIndex: fi, offset: 0 };
+      // The file's first line is a line too.
+      if (--needed === 0) return { fileIndex: fi, offset: 0 };
     } finally {
       await fh.close();
     }
@@ -183,7 +176,7 @@ export async function readLogs(logPath: string, maxFiles: number, opts: ReadOpti
       done = true;
       return;
     }
-    if (opts.since !== undefined && e.time <= opts.since) return;
+    if (opts.since !== undefined && e.time < opts.since) return;
     if (e.stream === STDOUT ? !opts.stdout : !opts.stderr) return;
     return sink(e);
   };

@@ -171,7 +171,7 @@ export class ExitWatcher {
 
   constructor(
     readonly dir: string,
-    private readonly onExit: (id: string, code: number) => void,
+    private readonly onExit: (id: string, code: number, exitedAtMs: number) => void,
   ) {}
 
   start(): void {
@@ -181,20 +181,21 @@ export class ExitWatcher {
     });
   }
 
-  /** Reads an exit file if present; returns the code. */
-  read(id: string): number | undefined {
+  /** Reads an exit file if present: the code, and when it was written (the exit time, also for exits while berthd was down). */
+  read(id: string): { code: number; at: number } | undefined {
     try {
-      const text = fs.readFileSync(`${this.dir}/${id}`, 'utf8').trim();
+      const file = `${this.dir}/${id}`;
+      const text = fs.readFileSync(file, 'utf8').trim();
       if (text === '') return undefined;
-      return Number(text);
+      return { code: Number(text), at: fs.statSync(file).mtimeMs };
     } catch {
       return undefined;
     }
   }
 
   check(id: string): void {
-    const code = this.read(id);
-    if (code !== undefined) this.onExit(id, code);
+    const r = this.read(id);
+    if (r !== undefined) this.onExit(id, r.code, r.at);
   }
 
   clear(id: string): void {

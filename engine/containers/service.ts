@@ -117,7 +117,7 @@ export class ContainerService {
   private shuttingDown = false;
 
   constructor(private readonly d: ServiceDeps) {
-    this.exitWatcher = new ExitWatcher(path.join(d.config.execRoot, 'exits'), (id, code) => void this.handleExit(id, code));
+    this.exitWatcher = new ExitWatcher(path.join(d.config.execRoot, 'exits'), (id, code, at) => void this.handleExit(id, code, false, at));
   }
 
   addHooks(h: LifecycleHooks): void {
@@ -313,14 +313,21 @@ export class ContainerService {
     const image = this.d.images.get(r.imageId);
     if (!image) throw new ConflictError(`image ${r.imageId} of container ${r.id} is missing`);
     const bundle = this.bundleDir(r.id);
+    const t0 = performance.now();
+    const marks: string[] = [];
+    const mark = (label: string) => marks.push(`${label}=${(performance.now() - t0).toFixed(1)}`);
     try {
       const rootfs = await this.d.rootfs.mount(r.id, image.topLayer);
+      mark('mount');
       const spec = await this.prepareSpec(c, rootfs);
+      mark('spec');
       await fsp.rm(bundle, { recursive: true, force: true });
       await fsp.mkdir(bundle, { recursive: true, mode: 0o700 });
       await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
       this.exitWatcher.clear(r.id);
-      await this.d.runc.delete(r.id, true);
+      // Leftover runtime state only exists after a crash mid-start.
+      if (fs.existsSync(path.join(this.d.runc.root, r.id))) await this.d.runc.delete(r.id, true);
+      mark('bundle');
       const { maxSize, maxFile } = this.logLimits(c);
       const launched = await launchMonitor({
         conmonPath: this.d.config.monitorPath,
@@ -339,12 +346,14 @@ export class ContainerService {
         pidFile: path.join(bundle, 'pidfile'),
         monitorPidFile: path.join(bundle, 'conmon.pid'),
       });
+      mark('create');
       r.monitor = { pid: launched.monitorPid, startTime: launched.monitorStartTime };
       r.state.pid = launched.pid;
       for (const h of this.hooks) await h.created?.(c, launched.pid);
       // Clients attached before start: connect their input before the process runs.
       await this.stdinChannels.get(r.id)?.activate();
       await this.d.runc.start(r.id);
+      mark('start');
     } catch (err) {
       await this.cleanupFailedStart(c);
       const exitCode = err instanceof RuntimeStartError ? err.exitCode : 128;
@@ -372,6 +381,8 @@ export class ContainerService {
     r.hasBeenStartedBefore = true;
     r.hasBeenManuallyStopped = false;
     await this.d.store.save(c);
+    mark('saved');
+    this.d.log.debug('container started', { container: r.id.slice(0, 12), timings: marks.join(' ') });
     this.event(c, 'start');
   }
 
@@ -495,7 +506,7 @@ export class ContainerService {
   // ---- exit handling ----------------------------------------------------
 
   /** Called when a monitor reports the exit (or when the monitor vanished). */
-  async handleExit(id: string, exitCode: number, monitorLost = false): Promise<void> {
+  async handleExit(id: string, exitCode: number, monitorLost = false, exitedAtMs?: number): Promise<void> {
     const c = this.d.store.find(id);
     if (!c) {
       this.exitWatcher.clear(id);
@@ -506,13 +517,13 @@ export class ContainerService {
         this.exitWatcher.clear(id);
         return;
       }
-      await this.releaseRunning(c, exitCode);
+      await this.releaseRunning(c, exitCode, exitedAtMs);
     });
     await this.afterExit(c, exitCode);
   }
 
   /** Tears down what a running container holds and records its exit (caller holds the lock). */
-  private async releaseRunning(c: Container, exitCode: number): Promise<void> {
+  private async releaseRunning(c: Container, exitCode: number, exitedAtMs?: number): Promise<void> {
     const r = c.record;
     const bundle = this.bundleDir(r.id);
     const oom = fs.existsSync(path.join(bundle, 'oom'));
@@ -522,16 +533,17 @@ export class ContainerService {
     for (const h of this.hooks) await h.exited?.(c).catch((err) => this.d.log.warn('exit hook failed', { container: r.id, err: messageOf(err) }));
     await this.d.rootfs.unmount(r.id).catch((err) => this.d.log.warn('unmount failed', { container: r.id, err: messageOf(err) }));
     await fsp.rm(bundle, { recursive: true, force: true }).catch(() => undefined);
-    this.exitWatcher.clear(r.id);
     r.state.status = 'exited';
     r.state.exitCode = exitCode;
     r.state.oomKilled = oom;
     r.state.pid = 0;
-    r.state.finishedAt = rfc3339Nano();
+    r.state.finishedAt = exitedAtMs !== undefined ? rfc3339Nano(BigInt(Math.round(exitedAtMs * 1e6))) : rfc3339Nano();
     r.sandboxKey = '';
     r.ports = {};
     delete r.monitor;
     await this.d.store.save(c);
+    // Only now that the exit is recorded: a crash before this point replays the exit file on restart.
+    this.exitWatcher.clear(r.id);
     const attrs: Record<string, string> = { exitCode: String(exitCode) };
     if (oom) this.event(c, 'oom');
     this.event(c, 'die', attrs);
@@ -758,7 +770,7 @@ export class ContainerService {
   private async finishRemove(c: Container, volumes: boolean): Promise<void> {
     this.cancelRestartTimer(c.id);
     this.backoff.delete(c.id);
-    await this.d.runc.delete(c.id, true).catch(() => undefined);
+    if (fs.existsSync(path.join(this.d.runc.root, c.id))) await this.d.runc.delete(c.id, true).catch(() => undefined);
     await this.d.rootfs.remove(c.id);
     for (const h of this.hooks) await h.removed?.(c, { volumes }).catch((err) => this.d.log.warn('remove hook failed', { container: c.id, err: messageOf(err) }));
     await fsp.rm(this.bundleDir(c.id), { recursive: true, force: true });
