@@ -81,17 +81,18 @@ export function resolveUser(rootfs: string, spec: string, groupAdd: readonly str
       gid = g.gid;
     }
   }
-  const additional = new Set<number>();
+  // As moby: the primary group first, then the groups listing the user (unless a group was given), then --group-add.
+  const additional = [gid];
   if (userName !== undefined && (groupPart === undefined || groupPart === '')) {
-    for (const g of groups) if (g.members.includes(userName) && g.gid !== gid) additional.add(g.gid);
+    for (const g of groups) if (g.members.includes(userName)) additional.push(g.gid);
   }
   for (const ga of groupAdd) {
-    if (isNumeric(ga)) additional.add(Number(ga));
+    if (isNumeric(ga)) additional.push(Number(ga));
     else {
       const g = groups.find((e) => e.name === ga);
       if (!g) throw new InvalidParameterError(`Unable to find group ${ga}: no matching entries in group file`);
-      additional.add(g.gid);
+      additional.push(g.gid);
     }
   }
-  return { uid, gid, additionalGids: [...additional], home };
+  return { uid, gid, additionalGids: additional, home };
 }

@@ -2,6 +2,7 @@
  * Linux capabilities: Docker's default set, the full list, and --cap-add /
  * --cap-drop resolution with Docker's validation messages.
  */
+import fs from 'node:fs';
 import { InvalidParameterError } from '../errdefs.js';
 
 export const allCapabilities = [
@@ -21,6 +22,25 @@ export const defaultCapabilities = [
 
 const known = new Set<string>(allCapabilities);
 
+let bounding: string[] | undefined;
+
+/**
+ * The capabilities berthd itself holds (its bounding set): what --privileged
+ * grants, as Docker does. A container cannot get a capability its engine lacks.
+ */
+export function engineCapabilities(): string[] {
+  if (bounding) return bounding;
+  let mask = (1n << BigInt(allCapabilities.length)) - 1n;
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) mask = BigInt(`0x${m[1]}`);
+  } catch {
+    /* not Linux: assume all */
+  }
+  bounding = allCapabilities.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+  return bounding;
+}
+
 export function normalizeCapability(name: string): string {
   const upper = name.trim().toUpperCase();
   if (upper === 'ALL') return 'ALL';
@@ -29,14 +49,14 @@ export function normalizeCapability(name: string): string {
 
 /** Resolves the capability set from --cap-add/--cap-drop the way moby's TweakCapabilities does. */
 export function resolveCapabilities(add: readonly string[] | null | undefined, drop: readonly string[] | null | undefined, privileged: boolean): string[] {
-  if (privileged) return [...allCapabilities];
+  if (privileged) return [...engineCapabilities()];
   const adds = (add ?? []).map(normalizeCapability);
   const drops = (drop ?? []).map(normalizeCapability);
   for (const c of [...adds, ...drops]) {
     if (c !== 'ALL' && !known.has(c)) throw new InvalidParameterError(`unknown capability: "${c}"`);
   }
   if (adds.includes('ALL')) {
-    const set = new Set<string>(allCapabilities);
+    const set = new Set<string>(engineCapabilities());
     for (const d of drops) if (d !== 'ALL') set.delete(d);
     return [...set];
   }
