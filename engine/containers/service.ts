@@ -145,6 +145,11 @@ export class ContainerService {
     return path.join(this.d.store.dir(id), 'container.log');
   }
 
+  /** Where the monitor writes the container's output: its log, or a small scratch file when logging is off (attach reads it). */
+  outputPath(c: Container): string {
+    return c.record.hostConfig.LogConfig.Type === 'none' ? path.join(this.d.store.dir(c.id), 'output.log') : c.record.logPath;
+  }
+
   /** Log rotation settings of a container (json-file's max-size / max-file). */
   logLimits(c: Container): { maxSize: number; maxFile: number } {
     const cfg = c.record.hostConfig.LogConfig.Config ?? {};
@@ -338,7 +343,7 @@ export class ContainerService {
         terminal: r.config.Tty,
         stdin: r.config.OpenStdin,
         leaveStdinOpen: !r.config.StdinOnce,
-        logPath: r.hostConfig.LogConfig.Type === 'none' ? path.join(bundle, 'discard.log') : r.logPath,
+        logPath: this.outputPath(c),
         // With a single file the monitor enforces max-size itself; with several, rotateLogs shifts them.
         logSizeMax: r.hostConfig.LogConfig.Type === 'none' ? 1024 * 1024 : maxSize > 0 && maxFile <= 1 ? maxSize : undefined,
         exitDir: this.exitWatcher.dir,

@@ -189,7 +189,7 @@ export function registerContainerRoutes(r: Router, d: Daemon): void {
     svc.event(c, 'attach');
     await runAttach(
       {
-        logPath: c.record.logPath,
+        logPath: svc.outputPath(c),
         maxLogFiles: svc.logLimits(c).maxFile,
         tty,
         stdin: channel,
