@@ -14,6 +14,7 @@ import type { Logger } from '../daemon/log.js';
 import { resolveCapabilities } from '../security/capabilities.js';
 import { launchMonitor, resizeTerminal, RuntimeStartError } from './monitor.js';
 import { parseDetachKeys, runAttach, StdinChannel } from './attach.js';
+import { StreamWriter } from '../api/streams/writer.js';
 import { mergeEnv, type ContainerService } from './service.js';
 import { parseSecurityOpts } from './create-request.js';
 import { resolveUser } from './user.js';
@@ -212,8 +213,10 @@ export class ExecManager {
       await fsp.rm(s.dir, { recursive: true, force: true });
       const msg = err instanceof RuntimeStartError ? `OCI runtime exec failed: exec failed: ${err.message}: unknown` : messageOf(err);
       if (client) {
-        // The client is already attached: report in-band like dockerd does, then close.
-        client.output.write(msg + '\r\n');
+        // The client is already attached: report on its stdout like dockerd does, then close.
+        const w = new StreamWriter(client.output, cfg.Tty);
+        await w.write(1, msg, '\r\n');
+        await w.flush();
         client.end();
         return;
       }
