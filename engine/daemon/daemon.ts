@@ -33,6 +33,8 @@ import { findExecutable, run } from '../system/command.js';
 import { dirSize } from '../containers/views.js';
 import { ImageViews } from '../images/views.js';
 import { ImageDeleter } from '../images/delete.js';
+import { serveLoad, serveSave } from '../images/archive-endpoints.js';
+import { pruneImages } from '../images/prune.js';
 import { NetworkViews } from '../network/views.js';
 import { NotImplementedError } from '../errdefs.js';
 import type { RequestContext } from '../api/context.js';
@@ -173,16 +175,16 @@ export class Daemon {
   }
 
   // ---- image archives and pruning ----
-  async saveImages(_ctx: RequestContext, _names: string[]): Promise<void> {
-    throw new NotImplementedError('docker save is not supported yet');
+  async saveImages(ctx: RequestContext, names: string[]): Promise<void> {
+    await serveSave(this, ctx, names);
   }
 
-  async loadImages(_ctx: RequestContext, _quiet: boolean): Promise<void> {
-    throw new NotImplementedError('docker load is not supported yet');
+  async loadImages(ctx: RequestContext, quiet: boolean): Promise<void> {
+    await serveLoad(this, ctx, quiet);
   }
 
-  async pruneImages(_f: Filters): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
-    throw new NotImplementedError('image prune is not supported yet');
+  async pruneImages(f: Filters): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
+    return pruneImages(this, f);
   }
 
   volumeList(_f: Filters): unknown[] {

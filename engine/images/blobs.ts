@@ -167,6 +167,16 @@ export class BlobStore {
     return { digest, size };
   }
 
+  /**
+   * Moves a file into the store under a digest the caller computed while
+   * writing it (a staged upload), without reading it again.
+   */
+  async adoptHashed(file: string, digest: string): Promise<BlobInfo> {
+    const st = await fsp.stat(file);
+    await fsp.rename(file, this.path(digest));
+    return { digest, size: st.size };
+  }
+
   async read(digest: string, maxSize = 16 * 1024 * 1024): Promise<Buffer> {
     const p = this.path(digest);
     let st;

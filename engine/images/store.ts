@@ -43,6 +43,8 @@ export class ImageStore {
   private readonly refs = new Map<string, string>();
   private readonly refsMutex = new Mutex();
   private readonly dir: string;
+  /** Layers an in-progress operation (load, commit, pull) is building on: chainID → hold count. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     root: string,
@@ -84,6 +86,10 @@ export class ImageStore {
     for (const byRepo of Object.values(repos?.Repositories ?? {})) {
       for (const [ref, id] of Object.entries(byRepo)) if (this.images.has(id)) this.refs.set(ref, id);
     }
+    // Layers registered by a load, commit or pull that never became an image
+    // (the daemon died in between) are garbage now.
+    const orphans = await this.collectLayers();
+    if (orphans.length > 0) this.log.info('removed layers no image uses', { layers: orphans.length });
   }
 
   private async saveRefs(): Promise<void> {
@@ -125,6 +131,16 @@ export class ImageStore {
     return img;
   }
 
+  /** Records a local parent after the fact (docker load restores commit/build chains). */
+  async setParent(id: string, parent: string): Promise<void> {
+    const img = this.images.get(id);
+    if (!img) throw new NotFoundError(`No such image: ${id}`);
+    if (!this.images.has(parent)) throw new NotFoundError(`No such image: ${parent}`);
+    if (img.record.parent === parent) return;
+    img.record.parent = parent;
+    await writeJsonAtomic(this.recordPath(id), img.record);
+  }
+
   children(id: string): Image[] {
     return this.all().filter((i) => i.record.parent === id);
   }
@@ -143,21 +159,71 @@ export class ImageStore {
     return this.collectLayers();
   }
 
-  /** Deletes layers (and their stored blobs) that no image uses. */
-  private async collectLayers(): Promise<string[]> {
+  /**
+   * Protects layers (and their parents) from garbage collection until the
+   * returned release function is called: an operation that registers layers
+   * before it creates the image on them holds them meanwhile.
+   */
+  holdLayers(chainIDs: Iterable<string | null>): () => void {
+    const ids = [...chainIDs].filter((c): c is string => c !== null);
+    for (const c of ids) this.held.set(c, (this.held.get(c) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const c of ids) {
+        const n = (this.held.get(c) ?? 1) - 1;
+        if (n <= 0) this.held.delete(c);
+        else this.held.set(c, n);
+      }
+    };
+  }
+
+  /** Removes layers no image uses and nothing holds. Returns their chain IDs. */
+  async pruneLayers(): Promise<string[]> {
+    return this.collectLayers();
+  }
+
+  /**
+   * Removes the given layers if no image uses them and nothing holds them:
+   * the cleanup of an operation that registered them and then failed.
+   */
+  async discardLayers(chainIDs: Iterable<string>): Promise<string[]> {
+    return this.collectLayers(new Set(chainIDs));
+  }
+
+  /** Deletes layers (and their stored blobs) that no image uses; only those in `only` when given. */
+  private async collectLayers(only?: Set<string>): Promise<string[]> {
     const used = new Set<string>();
     for (const img of this.images.values()) for (const c of chainIDs(img.config.rootfs.diff_ids)) used.add(c);
+    for (const held of this.held.keys()) {
+      for (let cur: string | null | undefined = held; cur; cur = this.layers.get(cur)?.parent) used.add(cur);
+    }
     const removed: string[] = [];
-    const usedDiffs = new Set<string>();
-    for (const l of this.layers.all()) if (used.has(l.chainID)) usedDiffs.add(l.diffID);
-    for (const l of this.layers.all()) {
-      if (used.has(l.chainID)) continue;
+    const goneDiffs = new Set<string>();
+    // Children before parents, so a failure part-way never leaves a layer without its parent.
+    const depth = (c: string) => {
+      let n = 0;
+      for (let cur: string | null | undefined = c; cur; cur = this.layers.get(cur)?.parent) n++;
+      return n;
+    };
+    const candidates = this.layers
+      .all()
+      .filter((l) => !used.has(l.chainID) && (!only || only.has(l.chainID)))
+      .sort((a, b) => depth(b.chainID) - depth(a.chainID));
+    for (const l of candidates) {
+      // A layer that another remaining layer builds on stays.
+      if (this.layers.all().some((c) => c.parent === l.chainID)) continue;
       await this.layers.remove(l.chainID);
       removed.push(l.chainID);
-      if (!usedDiffs.has(l.diffID)) {
-        for (const b of await this.layerBlobs(l.diffID)) await this.blobs.delete(b.digest);
-        await fsp.rm(this.layerBlobsPath(l.diffID), { force: true });
-      }
+      goneDiffs.add(l.diffID);
+    }
+    // A layer's archives go with the last layer of that content.
+    const remaining = new Set(this.layers.all().map((l) => l.diffID));
+    for (const diffID of goneDiffs) {
+      if (remaining.has(diffID)) continue;
+      for (const b of await this.layerBlobs(diffID)) await this.blobs.delete(b.digest);
+      await fsp.rm(this.layerBlobsPath(diffID), { force: true });
     }
     return removed;
   }
@@ -200,6 +266,16 @@ export class ImageStore {
     return this.references(id)
       .filter((r) => r.digest !== undefined)
       .map((r) => r.familiarString());
+  }
+
+  /** Every reference in repository `name` (a normalized name like docker.io/library/busybox), with its image. */
+  referencesByName(name: string): Array<{ ref: Reference; id: string }> {
+    const out: Array<{ ref: Reference; id: string }> = [];
+    for (const [key, id] of this.refs) {
+      const ref = parseReference(key);
+      if (ref.name === name) out.push({ ref, id });
+    }
+    return out.sort((a, b) => (a.ref.toString() < b.ref.toString() ? -1 : 1));
   }
 
   resolveReference(ref: Reference): string | undefined {
