@@ -310,6 +310,8 @@ export class ImageStore {
    * Throws NotFoundError("No such image: ...") when nothing matches.
    */
   lookup(refOrId: string): Image {
+    // Neither a valid reference nor an ID: a 400 with the parser's message, as moby's GetImage.
+    if (!isIdPrefix(refOrId) && !refOrId.startsWith('sha256:')) parseReference(refOrId);
     const img = this.find(refOrId);
     if (img) return img;
     let shown = refOrId;
