@@ -9,6 +9,7 @@ import { InvalidParameterError, NotFoundError, NotImplementedError } from '../..
 import type { Daemon } from '../../daemon/daemon.js';
 import { importRootfs } from '../../images/importer.js';
 import { parseReference, validateTag, type Reference } from '../../images/reference.js';
+import { registerCommitRoute } from './commit.js';
 
 /** Parses repo + tag query params as the import and tag endpoints do. */
 export function repoTag(repo: string, tag: string | null): Reference {
@@ -124,4 +125,6 @@ export function registerImageRoutes(r: Router, d: Daemon): void {
   r.get('/images/search', async (ctx) => {
     await d.search(ctx);
   });
+
+  registerCommitRoute(r, d);
 }
