@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { berthdBin, busyboxTar } from './paths.js';
+import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot, type NetSlot } from './network.js';
 
 export interface RunResult {
   code: number;
@@ -36,6 +37,8 @@ export class Berthd {
   readonly execRoot: string;
   readonly configFile: string;
   readonly dockerConfig: string;
+  /** This instance's own default bridge, subnet and address pool (shared hosts run many daemons). */
+  net: NetSlot | undefined;
 
   private constructor(
     readonly base: string,
@@ -55,7 +58,8 @@ export class Berthd {
     const d = new Berthd(base, opts);
     fs.mkdirSync(d.dockerConfig, { recursive: true });
     fs.writeFileSync(path.join(d.dockerConfig, 'config.json'), '{}');
-    fs.writeFileSync(d.configFile, JSON.stringify(opts.config ?? {}));
+    d.net = claimNetSlot(process.pid * 7 + counter * 13);
+    fs.writeFileSync(d.configFile, JSON.stringify({ ...d.net.config, ...(opts.config ?? {}) }));
     await d.launch();
     if (opts.busybox !== false) await d.importBusybox();
     return d;
@@ -163,6 +167,11 @@ export class Berthd {
       await this.stop();
     }
     await cleanupRuntime(this.execRoot, this.dataRoot);
+    if (this.net) {
+      cleanupDaemonNetwork(String(this.opts.config?.bridge ?? this.net.bridge), this.dataRoot);
+      releaseNetSlot(this.net);
+      this.net = undefined;
+    }
     fs.rmSync(this.base, { recursive: true, force: true });
   }
 }

@@ -22,7 +22,7 @@ import { parseSignal } from '../system/signals.js';
 import { isSameProcess, ownHardLimits } from '../system/proc.js';
 import { resolveCapabilities } from '../security/capabilities.js';
 import { mkdirInRoot } from '../storage/rootpath.js';
-import { etcPaths, hostsContent, resolvConfContent, writeEtcFiles } from '../network/etc-files.js';
+import { etcPaths, writeEtcFiles } from '../network/etc-files.js';
 import type { NetworkManager } from '../network/manager.js';
 import { Container, initialState, type ContainerRecord, type WaitCondition } from './container.js';
 import type { ContainerStore } from './store.js';
@@ -432,25 +432,11 @@ export class ContainerService {
     }
     const dir = this.d.store.dir(r.id);
     const etc = etcPaths(dir);
-    const ns = this.d.networks.namespaceFor(hc.NetworkMode);
-    let netnsPath: string | undefined = '';
-    let hostsText: string;
-    if (ns.kind === 'host') {
-      netnsPath = undefined;
-      hostsText = fs.existsSync('/etc/hosts') ? fs.readFileSync('/etc/hosts', 'utf8') : hostsContent(undefined, []);
-    } else if (ns.kind === 'container') {
-      const other = this.d.store.get(ns.id);
-      if (!other.isRunning()) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
-      netnsPath = `/proc/${other.record.state.pid}/ns/net`;
-      hostsText = fs.readFileSync(etcPaths(this.d.store.dir(other.id)).hosts, 'utf8');
-    } else {
-      hostsText = hostsContent(undefined, []);
-    }
-    await writeEtcFiles(etc, {
-      hosts: hostsText,
-      hostname: `${cfg.Hostname}\n`,
-      resolvConf: resolvConfContent({ dns: hc.Dns ?? [], search: hc.DnsSearch ?? [], options: hc.DnsOptions ?? [], hostNetwork: ns.kind === 'host' }),
-    });
+    // Networking (engine/network) picks the namespace, leases addresses and ports for this start,
+    // and renders /etc/hosts, /etc/hostname and resolv.conf; its exited hook gives them back.
+    const net = await this.d.networks.prepare(c);
+    const netnsPath = net.netnsPath;
+    await writeEtcFiles(etc, net.etc);
     const extraMounts: OciMount[] = [];
     for (const [dest, opts] of Object.entries(hc.Tmpfs ?? {})) {
       const userOpts = opts ? opts.split(',').filter(Boolean) : [];
@@ -461,7 +447,8 @@ export class ContainerService {
 
     let env = [DEFAULT_PATH, `HOSTNAME=${cfg.Hostname}`];
     if (cfg.Tty) env.push('TERM=xterm');
-    env = mergeEnv(env, cfg.Env);
+    // Legacy link variables sit below the container's own Env, as in Docker.
+    env = mergeEnv(mergeEnv(env, net.env), cfg.Env);
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
     let args = [r.path, ...r.args];
     const useInit = hc.Init ?? false;

@@ -129,22 +129,14 @@ export class ContainerViews {
       const current = this.images.find(imageName);
       if (!current || current.id !== img.id) imageName = img.id;
     } else imageName = r.imageId;
+    // As Docker: the live port map of a running container (published and merely exposed ports); none otherwise.
     const ports: PortSummary[] = [];
-    const running = c.isRunning();
-    const seen = new Set<string>();
-    if (running) {
+    if (c.isRunning()) {
       for (const [key, bindings] of Object.entries(r.ports ?? {})) {
         const [port, proto = 'tcp'] = key.split('/');
-        for (const b of bindings ?? []) {
-          ports.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
-          seen.add(key);
-        }
+        if (!bindings || bindings.length === 0) ports.push({ PrivatePort: Number(port), Type: proto });
+        for (const b of bindings ?? []) ports.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
       }
-    }
-    for (const key of Object.keys(r.config.ExposedPorts ?? {})) {
-      if (seen.has(key)) continue;
-      const [port, proto = 'tcp'] = key.split('/');
-      ports.push({ PrivatePort: Number(port), Type: proto });
     }
     const out: ContainerSummary = {
       Id: r.id,

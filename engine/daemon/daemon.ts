@@ -27,6 +27,7 @@ import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerMiscRoutes } from '../api/routes/misc.js';
+import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { Filters, parseTimestamp } from '../api/query.js';
 import { parseTimeMs } from '../system/time.js';
 import { findExecutable, run } from '../system/command.js';
@@ -72,9 +73,15 @@ export class Daemon {
     this.images = new ImageStore(path.join(root, 'image'), this.blobs, this.layers, log);
     this.runc = new Runc(config.runtimePath, path.join(config.execRoot, 'runc'), config.runtimeArgs);
     this.rootfs = new RootfsManager(this.layers);
-    this.networks = new NetworkManager(root);
     const store = new ContainerStore(path.join(root, 'containers'), log);
+    this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store });
     this.containers = new ContainerService({ config, log, events: this.events, images: this.images, store, rootfs: this.rootfs, runc: this.runc, networks: this.networks });
+    // Networking joins each container's lifecycle: endpoints plugged in once runc created the namespace, released at exit.
+    this.containers.addHooks({
+      creating: (r) => this.networks.creating(r),
+      created: (c, pid) => this.networks.attach(c, pid),
+      exited: (c) => this.networks.release(c),
+    });
     this.views = new ContainerViews(store, this.images, this.networks, this.rootfs);
     this.execs = new ExecManager(config, log, this.containers, this.rootfs, this.runc);
     this.inspector = new ContainerIntrospection(this.runc, this.rootfs, this.images, this.layers);
@@ -86,6 +93,7 @@ export class Daemon {
     registerContainerRoutes(router, this);
     registerImageRoutes(router, this);
     registerMiscRoutes(router, this);
+    registerNetworkRoutes(router, this);
     this.server = new ApiServer(router, log);
   }
 
@@ -123,6 +131,7 @@ export class Daemon {
     await this.images.init();
     await this.networks.init();
     await this.containers.init();
+    await this.networks.restore();
     await this.server.listen(this.config.hosts);
     await this.containers.startPolicyContainers();
     this.log.info('berthd is ready', { dataRoot: this.config.dataRoot, images: this.images.all().length, containers: this.containers.store.count() });
@@ -158,6 +167,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     await this.containers.shutdown();
+    await this.networks.shutdown();
     await this.server.close();
   }
 

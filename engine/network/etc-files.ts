@@ -3,6 +3,7 @@
  * bind-mounted into the container, generated like Docker does.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../storage/atomic.js';
 
@@ -33,15 +34,26 @@ export interface HostsEntry {
   names: string[];
 }
 
-export function hostsContent(own: HostsEntry | undefined, extra: HostsEntry[]): string {
+/** /etc/hosts as Docker writes it: defaults, --add-host entries, the container's own addresses, then legacy links. */
+export function hostsContent(own: HostsEntry | HostsEntry[] | undefined, extra: HostsEntry[], links: HostsEntry[] = []): string {
   let s = defaultHosts;
   for (const e of extra) s += `${e.ip}\t${e.names.join(' ')}\n`;
-  if (own) s += `${own.ip}\t${own.names.join(' ')}\n`;
+  for (const e of own === undefined ? [] : Array.isArray(own) ? own : [own]) s += `${e.ip}\t${e.names.join(' ')}\n`;
+  for (const e of links) s += `${e.ip}\t${e.names.join(' ')}\n`;
   return s;
 }
 
+/**
+ * Rewrites a file that is bind-mounted into a running container. It must
+ * keep its inode (a rename would leave the container seeing the old file),
+ * so it is truncated and written in place.
+ */
+export async function rewriteInPlace(file: string, content: string): Promise<void> {
+  await fsp.writeFile(file, content, { flag: 'w' });
+}
+
 /** The host's resolver config, minus loopback servers a container cannot reach. */
-export function resolvConfContent(opts: { dns: string[]; search: string[]; options: string[]; hostNetwork: boolean; hostFile?: string }): string {
+export function resolvConfContent(opts: { dns: string[]; search: string[]; options: string[]; hostNetwork: boolean; hostFile?: string; embeddedDns?: string }): string {
   let host = '';
   try {
     host = fs.readFileSync(opts.hostFile ?? '/etc/resolv.conf', 'utf8');
@@ -57,6 +69,11 @@ export function resolvConfContent(opts: { dns: string[]; search: string[]; optio
   if (opts.dns.length > 0) servers = opts.dns;
   if (opts.search.length > 0) search = opts.search;
   if (opts.options.length > 0) options = opts.options;
+  if (opts.embeddedDns) {
+    // User-defined networks: the network's own DNS server answers container names and forwards the rest.
+    servers = [opts.embeddedDns];
+    if (opts.options.length === 0) options = ['ndots:0', ...options.filter((o) => !o.startsWith('ndots:'))];
+  }
   // Docker falls back to public resolvers when the host has only local ones.
   if (servers.length === 0) servers = ['8.8.8.8', '8.8.4.4'];
   let out = '';
@@ -72,4 +89,19 @@ export async function writeEtcFiles(files: EtcFiles, content: { hosts: string; h
     writeFileAtomic(files.hostname, content.hostname, { mode: 0o644, durable: false }),
     writeFileAtomic(files.resolvConf, content.resolvConf, { mode: 0o644, durable: false }),
   ]);
+}
+
+/** The host's nameservers (loopback ones included: berthd's DNS forwarder runs on the host). */
+export function hostNameservers(file = '/etc/resolv.conf'): string[] {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => /^\s*nameserver\s/.test(l))
+    .map((l) => l.trim().split(/\s+/)[1]!)
+    .filter(Boolean);
 }

@@ -1,16 +1,32 @@
 /**
  * Container networking. Networks are records (the predefined bridge, host
- * and none, plus user-defined ones); a container joins them when it starts.
- * This module decides the namespace a container runs in and renders the
- * NetworkSettings that inspect and ps show.
+ * and none, plus user-defined bridge networks) persisted in
+ * <data-root>/network/networks.json; each bridge network has a Linux bridge,
+ * an address pool and (user-defined ones) an embedded DNS server. Containers
+ * join networks when they start (see sandbox.ts). This module also renders
+ * the NetworkSettings that inspect and ps show.
  */
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic.js';
-import { InvalidParameterError, NotFoundError } from '../errdefs.js';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, messageOf } from '../errdefs.js';
 import type { EndpointSettings, NetworkSettings, PortMap } from '../api/types.js';
-import type { ContainerRecord } from '../containers/container.js';
+import type { Container, ContainerRecord } from '../containers/container.js';
+import type { ContainerStore } from '../containers/store.js';
+import type { DaemonConfig } from '../daemon/config.js';
+import type { Logger } from '../daemon/log.js';
+import type { EventBus } from '../events/bus.js';
+import type { Filters } from '../api/query.js';
+import { parseTimestamp } from '../api/query.js';
+import { Mutex } from '../concurrency/mutex.js';
+import { AddressPool, pickSubnet } from './ipam.js';
+import { formatIp, formatSubnet, overlaps, parseCidr, parseIp, contains, type Subnet } from './ipnet.js';
+import { deleteLink, ensureBridge, ensureIpForward, hostRoutes, listLinks } from './netlink.js';
+import { Firewall, type FirewallState } from './firewall.js';
+import { PortReserver } from './ports.js';
+import { DnsServer } from './dns.js';
+import { Sandboxes, type PreparedNetwork } from './sandbox.js';
 
 export interface NetworkRecord {
   Name: string;
@@ -20,7 +36,7 @@ export interface NetworkRecord {
   Driver: 'bridge' | 'host' | 'null';
   EnableIPv4: boolean;
   EnableIPv6: boolean;
-  IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet: string; Gateway?: string }> };
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }> };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;
@@ -28,9 +44,42 @@ export interface NetworkRecord {
   ConfigOnly: boolean;
   Options: Record<string, string>;
   Labels: Record<string, string>;
+  /** berthd's own bookkeeping, never shown by the API. */
+  Berth?: { userSubnet: boolean };
 }
 
 export type NamespaceChoice = { kind: 'new' } | { kind: 'host' } | { kind: 'container'; id: string };
+
+/** Live state of a bridge network on this host. */
+export interface BridgeNet {
+  record: NetworkRecord;
+  bridge: string;
+  subnet: Subnet;
+  gateway: number;
+  pool: AddressPool;
+  /** True when the user chose the subnet (only then may containers pick their --ip). */
+  userSubnet: boolean;
+  dns?: DnsServer;
+}
+
+export interface NetworkCreateRequest {
+  Name?: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  EnableIPv6?: boolean | null;
+  EnableIPv4?: boolean | null;
+  IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: Array<{ Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }> | null } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network?: string } | null;
+  Scope?: string;
+}
+
+const PREDEFINED = ['bridge', 'host', 'none'];
+const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 
 export function emptyEndpoint(networkId = ''): EndpointSettings {
   return {
@@ -52,30 +101,167 @@ export function emptyEndpoint(networkId = ''): EndpointSettings {
   };
 }
 
+export interface NetworkManagerDeps {
+  dataRoot: string;
+  config: DaemonConfig;
+  log: Logger;
+  events: EventBus;
+  store: ContainerStore;
+}
+
 export class NetworkManager {
   private readonly networks = new Map<string, NetworkRecord>();
+  private readonly bridges = new Map<string, BridgeNet>();
   private readonly file: string;
+  private readonly lock = new Mutex();
+  readonly firewall: Firewall;
+  readonly ports = new PortReserver();
+  readonly sandboxes: Sandboxes;
 
-  constructor(dataRoot: string) {
-    this.file = path.join(dataRoot, 'network', 'networks.json');
+  constructor(readonly d: NetworkManagerDeps) {
+    this.file = path.join(d.dataRoot, 'network', 'networks.json');
+    this.firewall = new Firewall(d.config.bridge, () => this.firewallState());
+    this.sandboxes = new Sandboxes(this);
   }
+
+  get config(): DaemonConfig {
+    return this.d.config;
+  }
+
+  get store(): ContainerStore {
+    return this.d.store;
+  }
+
+  // ---- startup ------------------------------------------------------------
 
   async init(): Promise<void> {
     await fsp.mkdir(path.dirname(this.file), { recursive: true });
     const saved = (await readJsonIfExists<NetworkRecord[]>(this.file)) ?? [];
     for (const n of saved) this.networks.set(n.Name, n);
-    let changed = false;
     for (const [name, driver] of [
       ['bridge', 'bridge'],
       ['host', 'host'],
       ['none', 'null'],
     ] as const) {
-      if (!this.networks.has(name)) {
-        this.networks.set(name, this.newRecord(name, driver));
-        changed = true;
+      if (!this.networks.has(name)) this.networks.set(name, this.newRecord(name, driver));
+    }
+    if (this.d.config.ipForward) ensureIpForward();
+    await this.setupDefaultBridge();
+    for (const n of this.networks.values()) {
+      if (n.Driver !== 'bridge' || n.Name === 'bridge') continue;
+      try {
+        await this.activate(n);
+      } catch (err) {
+        this.d.log.error('could not set up network', { network: n.Name, err: messageOf(err) });
       }
     }
-    if (changed) await this.save();
+    await this.save();
+    if (this.d.config.iptables) await this.firewall.init();
+  }
+
+  /** After containers are loaded: takes back the addresses and ports of running containers and drops leftovers. */
+  async restore(): Promise<void> {
+    await this.sandboxes.restore();
+    await this.removeStaleVeths();
+    await this.syncFirewall();
+  }
+
+  async shutdown(): Promise<void> {
+    for (const b of this.bridges.values()) await b.dns?.stop().catch(() => undefined);
+    this.ports.closeAll();
+  }
+
+  /** The default bridge: name and subnet from daemon.json (`bridge`, `bip`), else the first free default pool. */
+  private async setupDefaultBridge(): Promise<void> {
+    const rec = this.networks.get('bridge')!;
+    const name = this.d.config.bridge;
+    let subnet: Subnet;
+    let gateway: number;
+    if (this.d.config.bip) {
+      const parsed = parseCidr(this.d.config.bip);
+      subnet = parsed.subnet;
+      gateway = parsed.ip === parsed.subnet.base ? parsed.subnet.base + 1 : parsed.ip;
+    } else if (rec.IPAM.Config[0]?.Subnet && rec.Options[BRIDGE_NAME_OPT] === name) {
+      subnet = parseCidr(rec.IPAM.Config[0].Subnet).subnet;
+      gateway = rec.IPAM.Config[0].Gateway ? parseIp(rec.IPAM.Config[0].Gateway) : subnet.base + 1;
+    } else {
+      const taken = [...this.bridges.values()].map((b) => b.subnet).concat(this.userSubnets());
+      subnet = pickSubnet(this.d.config.defaultAddressPools, taken, await this.foreignRoutes([name]));
+      gateway = subnet.base + 1;
+    }
+    rec.IPAM = { Driver: 'default', Options: null, Config: [{ Subnet: formatSubnet(subnet), Gateway: formatIp(gateway) }] };
+    rec.Options = {
+      'com.docker.network.bridge.default_bridge': 'true',
+      'com.docker.network.bridge.enable_icc': 'true',
+      'com.docker.network.bridge.enable_ip_masquerade': 'true',
+      'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+      [BRIDGE_NAME_OPT]: name,
+      'com.docker.network.driver.mtu': '1500',
+    };
+    await ensureBridge(name, gateway, subnet);
+    this.bridges.set('bridge', { record: rec, bridge: name, subnet, gateway, pool: new AddressPool(subnet, gateway), userSubnet: false });
+  }
+
+  private userSubnets(): Subnet[] {
+    const out: Subnet[] = [];
+    for (const n of this.networks.values()) {
+      if (n.Name === 'bridge' || n.Driver !== 'bridge') continue;
+      for (const c of n.IPAM.Config) if (c.Subnet) out.push(parseCidr(c.Subnet).subnet);
+    }
+    return out;
+  }
+
+  /** Host routes that are not on this daemon's bridges. */
+  private async foreignRoutes(extraOwn: string[] = []): Promise<Subnet[]> {
+    const own = new Set([...[...this.bridges.values()].map((b) => b.bridge), ...extraOwn]);
+    const routes = await hostRoutes();
+    return routes.filter((r) => !own.has(r.dev)).map((r) => r.subnet);
+  }
+
+  bridgeNameOf(n: NetworkRecord): string {
+    if (n.Name === 'bridge') return this.d.config.bridge;
+    return n.Options[BRIDGE_NAME_OPT] || `br-${n.Id.slice(0, 12)}`;
+  }
+
+  /** Brings up a user-defined network: its bridge and DNS server. */
+  private async activate(n: NetworkRecord): Promise<BridgeNet> {
+    const cfg = n.IPAM.Config[0];
+    if (!cfg?.Subnet) throw new Error(`network ${n.Name} has no subnet`);
+    const subnet = parseCidr(cfg.Subnet).subnet;
+    const gateway = cfg.Gateway ? parseIp(cfg.Gateway) : subnet.base + 1;
+    const bridge = this.bridgeNameOf(n);
+    await ensureBridge(bridge, gateway, subnet);
+    const b: BridgeNet = { record: n, bridge, subnet, gateway, pool: new AddressPool(subnet, gateway), userSubnet: n.Berth?.userSubnet ?? false };
+    const dns = new DnsServer(formatIp(gateway), this.sandboxes.dnsBackend(n.Name), (err) => this.d.log.debug('dns server error', { network: n.Name, err: err.message }));
+    try {
+      await dns.start();
+      b.dns = dns;
+    } catch (err) {
+      this.d.log.warn('embedded DNS server could not start; containers on this network resolve only through the host', { network: n.Name, err: messageOf(err) });
+    }
+    this.bridges.set(n.Name, b);
+    return b;
+  }
+
+  private async deactivate(name: string): Promise<void> {
+    const b = this.bridges.get(name);
+    if (!b) return;
+    this.bridges.delete(name);
+    await b.dns?.stop().catch(() => undefined);
+    await deleteLink(b.bridge);
+  }
+
+  /** Veths on our bridges that no container owns (their container died while berthd was down). */
+  private async removeStaleVeths(): Promise<void> {
+    const ours = new Set([...this.bridges.values()].map((b) => b.bridge));
+    const owned = this.sandboxes.hostInterfaces();
+    const links = await listLinks().catch(() => []);
+    for (const l of links) {
+      if (!l.master || !ours.has(l.master) || l.linkinfo?.info_kind !== 'veth') continue;
+      if (owned.has(l.ifname)) continue;
+      this.d.log.info('removing leftover veth', { veth: l.ifname, bridge: l.master });
+      await deleteLink(l.ifname).catch(() => undefined);
+    }
   }
 
   private newRecord(name: string, driver: NetworkRecord['Driver']): NetworkRecord {
@@ -102,6 +288,8 @@ export class NetworkManager {
     await writeJsonAtomic(this.file, [...this.networks.values()]);
   }
 
+  // ---- lookups ----------------------------------------------------------------
+
   all(): NetworkRecord[] {
     return [...this.networks.values()];
   }
@@ -109,8 +297,11 @@ export class NetworkManager {
   find(idOrName: string): NetworkRecord | undefined {
     const byName = this.networks.get(idOrName);
     if (byName) return byName;
-    const matches = this.all().filter((n) => n.Id === idOrName || (idOrName.length > 0 && n.Id.startsWith(idOrName)));
-    return matches.length === 1 ? matches[0] : undefined;
+    const byId = this.all().find((n) => n.Id === idOrName);
+    if (byId) return byId;
+    const matches = this.all().filter((n) => idOrName.length > 0 && n.Id.startsWith(idOrName));
+    if (matches.length > 1) throw new InvalidParameterError(`network ${idOrName} is ambiguous (${matches.length} matches found based on ID prefix)`);
+    return matches[0];
   }
 
   get(idOrName: string): NetworkRecord {
@@ -118,6 +309,156 @@ export class NetworkManager {
     if (!n) throw new NotFoundError(`network ${idOrName} not found`);
     return n;
   }
+
+  bridgeNet(name: string): BridgeNet | undefined {
+    return this.bridges.get(name);
+  }
+
+  allBridges(): BridgeNet[] {
+    return [...this.bridges.values()];
+  }
+
+  /** Running containers with an endpoint on a network. */
+  activeContainers(name: string): Container[] {
+    return this.d.store.all().filter((c) => c.isRunning() && c.record.networks[name] !== undefined && c.record.hostConfig.NetworkMode !== 'host');
+  }
+
+  // ---- firewall -----------------------------------------------------------------
+
+  private firewallState(): FirewallState {
+    return {
+      bridges: [...this.bridges.values()].map((b) => ({ name: b.bridge, subnet: formatSubnet(b.subnet), internal: b.record.Internal })),
+      ports: this.sandboxes.portRules(),
+    };
+  }
+
+  async syncFirewall(): Promise<void> {
+    if (!this.d.config.iptables) return;
+    await this.firewall.sync();
+  }
+
+  // ---- network API ------------------------------------------------------------------
+
+  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    const name = req.Name ?? '';
+    if (name === '') throw new InvalidParameterError('network name is required');
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new InvalidParameterError(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    if (PREDEFINED.includes(name)) throw new ForbiddenError(`${name} is a pre-defined network and cannot be created`);
+    const driver = req.Driver || 'bridge';
+    if (driver !== 'bridge') throw new NotFoundError(`plugin "${driver}" not found`);
+    if (req.EnableIPv6) throw new InvalidParameterError('IPv6 networks are not supported by berthd');
+    if (req.EnableIPv4 === false) throw new InvalidParameterError('IPv4 cannot be disabled on bridge networks in berthd');
+    if (req.ConfigOnly || req.ConfigFrom?.Network) throw new InvalidParameterError('config-only networks are not supported by berthd');
+    if (req.Scope && req.Scope !== 'local') throw new InvalidParameterError(`scope ${req.Scope} is not supported: berthd networks are local`);
+    if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new NotFoundError(`plugin "${req.IPAM.Driver}" not found`);
+    const configs = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    if (configs.length > 1) throw new InvalidParameterError('berthd networks have one IPv4 subnet');
+    const cfg = configs[0];
+    if (cfg && !cfg.Subnet && (cfg.Gateway || cfg.IPRange)) throw new InvalidParameterError('invalid network config:\nsubnet is required when a gateway or an IP range is given');
+    return this.lock.run(async () => {
+      if (this.networks.has(name)) throw new ConflictError(`network with name ${name} already exists`);
+      let subnet: Subnet;
+      let gateway: number;
+      const userSubnet = cfg?.Subnet !== undefined;
+      if (cfg?.Subnet) {
+        if (cfg.Subnet.includes(':')) throw new InvalidParameterError('IPv6 networks are not supported by berthd');
+        const parsed = parseCidr(cfg.Subnet);
+        if (parsed.ip !== parsed.subnet.base) throw new InvalidParameterError(`invalid network config:\ninvalid subnet ${cfg.Subnet}: it should be ${formatSubnet(parsed.subnet)}`);
+        subnet = parsed.subnet;
+        if (subnet.prefix > 30) throw new InvalidParameterError(`invalid network config:\ninvalid subnet ${cfg.Subnet}: it is too small for containers`);
+        if (cfg.Gateway) {
+          gateway = parseIp(cfg.Gateway);
+          if (!contains(subnet, gateway)) throw new InvalidParameterError(`invalid network config:\ninvalid gateway ${cfg.Gateway}: parent subnet ${formatSubnet(subnet)} doesn't contain this address`);
+        } else gateway = subnet.base + 1;
+        for (const b of this.bridges.values()) {
+          if (overlaps(b.subnet, subnet)) throw new ForbiddenError('invalid pool request: Pool overlaps with other one on this address space');
+        }
+      } else {
+        const taken = [...this.bridges.values()].map((b) => b.subnet).concat(this.userSubnets());
+        subnet = pickSubnet(this.d.config.defaultAddressPools, taken, await this.foreignRoutes());
+        gateway = subnet.base + 1;
+      }
+      const rec = this.newRecord(name, 'bridge');
+      rec.Internal = req.Internal ?? false;
+      rec.Attachable = req.Attachable ?? false;
+      rec.Options = { ...(req.Options ?? {}) };
+      rec.Labels = { ...(req.Labels ?? {}) };
+      rec.IPAM = {
+        Driver: 'default',
+        Options: req.IPAM?.Options ?? {},
+        Config: [{ Subnet: formatSubnet(subnet), Gateway: formatIp(gateway), ...(cfg?.IPRange ? { IPRange: cfg.IPRange } : {}) }],
+      };
+      rec.Berth = { userSubnet };
+      const bridgeName = this.bridgeNameOf(rec);
+      if (bridgeName.length > 15) throw new InvalidParameterError(`bridge name ${bridgeName} is too long: at most 15 characters`);
+      if ([...this.bridges.values()].some((b) => b.bridge === bridgeName)) throw new ForbiddenError(`bridge name ${bridgeName} is already used by another network`);
+      this.networks.set(name, rec);
+      try {
+        await this.activate(rec);
+        await this.save();
+        await this.syncFirewall();
+      } catch (err) {
+        this.networks.delete(name);
+        await this.deactivate(name).catch(() => undefined);
+        await this.save().catch(() => undefined);
+        throw err;
+      }
+      this.d.events.publish('network', 'create', rec.Id, { name: rec.Name, type: rec.Driver });
+      return { Id: rec.Id, Warning: '' };
+    });
+  }
+
+  async remove(idOrName: string): Promise<void> {
+    const n = this.get(idOrName);
+    if (PREDEFINED.includes(n.Name)) throw new ForbiddenError(`${n.Name} is a pre-defined network and cannot be removed`);
+    await this.lock.run(async () => {
+      const active = this.activeContainers(n.Name);
+      if (active.length > 0) {
+        const eps = active.map((c) => `name:${JSON.stringify(c.name)} id:${JSON.stringify(c.id.slice(0, 12))}`);
+        throw new ForbiddenError(`error while removing network: network ${n.Name} has active endpoints (${eps.join(', ')})`);
+      }
+      await this.deactivate(n.Name);
+      this.networks.delete(n.Name);
+      await this.save();
+      await this.syncFirewall();
+    });
+    this.d.events.publish('network', 'destroy', n.Id, { name: n.Name, type: n.Driver });
+  }
+
+  async prune(f: Filters): Promise<{ NetworksDeleted: string[] }> {
+    const until = f.get('until').map((u) => parseTimestamp(u));
+    const deleted: string[] = [];
+    for (const n of this.all()) {
+      if (PREDEFINED.includes(n.Name)) continue;
+      if (!f.matchLabels('label', n.Labels) || !f.noneOfLabels('label!', n.Labels)) continue;
+      if (until.length > 0 && !until.every((t) => Date.parse(n.Created) < t)) continue;
+      if (this.activeContainers(n.Name).length > 0) continue;
+      try {
+        await this.remove(n.Id);
+        deleted.push(n.Name);
+      } catch (err) {
+        this.d.log.warn('prune: could not remove network', { network: n.Name, err: messageOf(err) });
+      }
+    }
+    this.d.events.publish('network', 'prune', '', { reclaimed: '0' });
+    return { NetworksDeleted: deleted };
+  }
+
+  connect(idOrName: string, containerId: string, endpoint: Partial<EndpointSettings> | null | undefined): Promise<void> {
+    return this.sandboxes.connect(this.get(idOrName), this.d.store.get(containerId), endpoint ?? {});
+  }
+
+  disconnect(idOrName: string, containerId: string, force: boolean): Promise<void> {
+    const n = this.find(idOrName);
+    const c = this.d.store.get(containerId);
+    if (!n) {
+      if (force && c.record.networks[idOrName]) return this.sandboxes.forget(c, idOrName);
+      throw new NotFoundError(`network ${idOrName} not found`);
+    }
+    return this.sandboxes.disconnect(n, c);
+  }
+
+  // ---- container lifecycle --------------------------------------------------------
 
   /** Validates NetworkMode at create time and returns the network names the container joins. */
   validateMode(mode: string): string[] {
@@ -142,7 +483,7 @@ export class NetworkManager {
     const out: Record<string, EndpointSettings> = {};
     for (const name of this.validateMode(mode)) {
       const n = this.networks.get(name)!;
-      const req = requested?.[name] ?? requested?.[mode] ?? (mode === 'bridge' ? requested?.default : undefined);
+      const req = requested?.[name] ?? requested?.[mode] ?? requested?.[n.Id] ?? (mode === 'bridge' ? requested?.default : undefined);
       const ep = emptyEndpoint(n.Id);
       if (req?.Aliases) ep.Aliases = req.Aliases;
       if (req?.IPAMConfig) ep.IPAMConfig = req.IPAMConfig;
@@ -154,12 +495,26 @@ export class NetworkManager {
     return out;
   }
 
-  /** NetworkSettings as inspect shows them (never null; Ports always an object). */
+  /** Create-time checks (the `creating` hook): endpoint settings, links, extra hosts. */
+  async creating(r: ContainerRecord): Promise<void> {
+    this.sandboxes.validateCreate(r);
+  }
+
+  prepare(c: Container): Promise<PreparedNetwork> {
+    return this.sandboxes.prepare(c);
+  }
+
+  attach(c: Container, pid: number): Promise<void> {
+    return this.sandboxes.attach(c, pid);
+  }
+
+  release(c: Container): Promise<void> {
+    return this.sandboxes.release(c);
+  }
+
+  /** NetworkSettings as inspect shows them (never null; Ports the live map while running, else empty). */
   settings(c: ContainerRecord, running: boolean): NetworkSettings {
-    const ports: PortMap = {};
-    for (const p of Object.keys(c.config.ExposedPorts ?? {})) ports[p] = null;
-    for (const p of Object.keys(c.hostConfig.PortBindings ?? {})) if (!(p in ports)) ports[p] = null;
-    if (running) for (const [p, b] of Object.entries(c.ports ?? {})) ports[p] = b;
+    const ports: PortMap = running ? { ...(c.ports ?? {}) } : {};
     const primary = c.networks.bridge ?? Object.values(c.networks)[0];
     return {
       Bridge: '',

@@ -1,11 +1,17 @@
 /** Networks in the API's shapes (list and inspect, with attached containers). */
+import { InvalidParameterError } from '../errdefs.js';
 import type { Filters } from '../api/query.js';
 import type { ContainerStore } from '../containers/store.js';
 import type { NetworkManager, NetworkRecord } from './manager.js';
 
-export interface NetworkJson extends NetworkRecord {
+type PublicRecord = Omit<NetworkRecord, 'Berth'>;
+
+export interface NetworkJson extends PublicRecord {
   Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
 }
+
+export const networkFilterKeys = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'];
+const BUILTIN = ['bridge', 'host', 'none'];
 
 export class NetworkViews {
   constructor(
@@ -18,7 +24,7 @@ export class NetworkViews {
     for (const c of this.containers.all()) {
       if (!c.isRunning()) continue;
       const ep = c.record.networks[n.Name];
-      if (!ep) continue;
+      if (!ep || c.record.hostConfig.NetworkMode === 'host') continue;
       attached[c.id] = {
         Name: c.name,
         EndpointID: ep.EndpointID,
@@ -27,10 +33,30 @@ export class NetworkViews {
         IPv6Address: '',
       };
     }
-    return { ...n, Containers: attached };
+    const { Berth: _internal, ...pub } = n;
+    return {
+      Name: pub.Name,
+      Id: pub.Id,
+      Created: pub.Created,
+      Scope: pub.Scope,
+      Driver: pub.Driver,
+      EnableIPv4: pub.EnableIPv4,
+      EnableIPv6: pub.EnableIPv6,
+      IPAM: pub.IPAM,
+      Internal: pub.Internal,
+      Attachable: pub.Attachable,
+      Ingress: pub.Ingress,
+      ConfigFrom: pub.ConfigFrom,
+      ConfigOnly: pub.ConfigOnly,
+      Containers: attached,
+      Options: pub.Options,
+      Labels: pub.Labels,
+    };
   }
 
   list(f: Filters): NetworkJson[] {
+    for (const t of f.get('type')) if (t !== 'custom' && t !== 'builtin') throw new InvalidParameterError(`invalid filter: 'type'='${t}'`);
+    const dangling = f.bool('dangling');
     return this.networks
       .all()
       .filter((n) => f.matchAny('driver', (v) => v === n.Driver))
@@ -38,7 +64,8 @@ export class NetworkViews {
       .filter((n) => f.matchAny('id', (v) => n.Id.startsWith(v)))
       .filter((n) => f.matchLabels('label', n.Labels))
       .filter(() => f.matchAny('scope', (v) => v === 'local'))
-      .filter((n) => f.matchAny('type', (v) => (v === 'builtin') === ['bridge', 'host', 'none'].includes(n.Name)))
+      .filter((n) => f.matchAny('type', (v) => (v === 'builtin') === BUILTIN.includes(n.Name)))
+      .filter((n) => dangling === undefined || (!BUILTIN.includes(n.Name) && this.networks.activeContainers(n.Name).length === 0) === dangling)
       .map((n) => this.inspect(n));
   }
 }

@@ -9,14 +9,6 @@ import { NotImplementedError, UnavailableError } from '../../errdefs.js';
 import type { Daemon } from '../../daemon/daemon.js';
 
 export function registerMiscRoutes(r: Router, d: Daemon): void {
-  r.get('/networks', (ctx) => {
-    const f = Filters.parse(ctx.query.get('filters')).validate(['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling']);
-    sendJson(ctx, 200, d.networkViews.list(f));
-  });
-  r.get('/networks/:id', (ctx) => {
-    sendJson(ctx, 200, d.networkViews.inspect(d.networks.get(decodeURIComponent(ctx.params.id!))));
-  });
-
   r.get('/volumes', (ctx) => {
     const f = Filters.parse(ctx.query.get('filters')).validate(['dangling', 'driver', 'label', 'name']);
     sendJson(ctx, 200, { Volumes: d.volumeList(f), Warnings: [] });

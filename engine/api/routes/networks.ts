@@ -1,0 +1,60 @@
+/** Network routes: list, inspect, create, remove, connect, disconnect, prune. */
+import type { Router } from '../router.js';
+import { readJson, sendJson, sendStatus, type RequestContext } from '../context.js';
+import { Filters } from '../query.js';
+import { InvalidParameterError } from '../../errdefs.js';
+import type { Daemon } from '../../daemon/daemon.js';
+import type { NetworkCreateRequest } from '../../network/manager.js';
+import { networkFilterKeys } from '../../network/views.js';
+import type { EndpointSettings } from '../types.js';
+
+function networkId(ctx: RequestContext): string {
+  return decodeURIComponent(ctx.params.id ?? '');
+}
+
+function objectBody(body: unknown, what: string): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError(`json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type ${what}`);
+  return body as Record<string, unknown>;
+}
+
+export function registerNetworkRoutes(r: Router, d: Daemon): void {
+  r.get('/networks', (ctx) => {
+    const f = Filters.parse(ctx.query.get('filters')).validate(networkFilterKeys);
+    sendJson(ctx, 200, d.networkViews.list(f));
+  });
+
+  r.get('/networks/:id', (ctx) => {
+    sendJson(ctx, 200, d.networkViews.inspect(d.networks.get(networkId(ctx))));
+  });
+
+  r.post('/networks/create', async (ctx) => {
+    const body = objectBody(await readJson(ctx), 'network.CreateRequest') as NetworkCreateRequest;
+    if (body.Name !== undefined && typeof body.Name !== 'string') throw new InvalidParameterError('json: cannot unmarshal into Go struct field CreateRequest.Name of type string');
+    sendJson(ctx, 201, await d.networks.create(body));
+  });
+
+  r.delete('/networks/:id', async (ctx) => {
+    await d.networks.remove(networkId(ctx));
+    sendStatus(ctx, 204);
+  });
+
+  r.post('/networks/:id/connect', async (ctx) => {
+    const body = objectBody(await readJson(ctx), 'network.ConnectOptions') as { Container?: string; EndpointConfig?: Partial<EndpointSettings> | null };
+    if (!body.Container) throw new InvalidParameterError('container ID or name is required');
+    await d.networks.connect(networkId(ctx), body.Container, body.EndpointConfig);
+    sendStatus(ctx, 200);
+  });
+
+  r.post('/networks/:id/disconnect', async (ctx) => {
+    const body = objectBody(await readJson(ctx), 'network.DisconnectOptions') as { Container?: string; Force?: boolean };
+    if (!body.Container) throw new InvalidParameterError('container ID or name is required');
+    await d.networks.disconnect(networkId(ctx), body.Container, body.Force ?? false);
+    sendStatus(ctx, 200);
+  });
+
+  r.post('/networks/prune', async (ctx) => {
+    const f = Filters.parse(ctx.query.get('filters')).validate(['until', 'label', 'label!']);
+    sendJson(ctx, 200, await d.networks.prune(f));
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * berthd's iptables rules: outbound NAT, published ports (kernel DNAT for
+ * every path, loopback and hairpin included: no proxy process), isolation
+ * between networks and of internal networks.
+ *
+ * All rules live in chains named after this daemon's default bridge, jumped
+ * to from the built-in chains, so several engines (or several berthd
+ * instances) share a host without touching each other's rules. The chains
+ * are rewritten as a whole from the desired state in one iptables-restore
+ * transaction: what is not in the state does not exist afterwards, which is
+ * also how a restart after a crash drops rules of containers that died.
+ */
+import { run } from '../system/command.js';
+import { Mutex } from '../concurrency/mutex.js';
+
+export interface BridgeRules {
+  name: string;
+  subnet: string;
+  internal: boolean;
+}
+
+export interface PortRule {
+  proto: 'tcp' | 'udp';
+  /** '' or 0.0.0.0 for every host address. */
+  hostIp: string;
+  hostPort: number;
+  containerIp: string;
+  containerPort: number;
+}
+
+export interface FirewallState {
+  bridges: BridgeRules[];
+  ports: PortRule[];
+}
+
+export interface ChainNames {
+  dnat: string;
+  post: string;
+  fwd: string;
+  iso: string;
+  raw: string;
+}
+
+/** Chain names for a daemon, derived from its default bridge (iptables allows 28 characters). */
+export function chainNames(bridge: string): ChainNames {
+  const tag = bridge.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 15);
+  return { dnat: `BERTH-${tag}`, post: `BERTH-${tag}-POST`, fwd: `BERTH-${tag}-FWD`, iso: `BERTH-${tag}-ISO`, raw: `BERTH-${tag}-RAW` };
+}
+
+export interface Jump {
+  table: 'nat' | 'filter' | 'raw';
+  chain: string;
+  spec: string[];
+  insert: boolean;
+}
+
+/** The rules in built-in chains that lead to this daemon's chains. */
+export function jumps(c: ChainNames): Jump[] {
+  return [
+    // Not for 127/8 arriving from outside: a packet to 127.0.0.1 from another host must stay a dropped martian.
+    { table: 'nat', chain: 'PREROUTING', spec: ['-m', 'addrtype', '--dst-type', 'LOCAL', '!', '-d', '127.0.0.0/8', '-j', c.dnat], insert: false },
+    { table: 'nat', chain: 'OUTPUT', spec: ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', c.dnat], insert: false },
+    { table: 'nat', chain: 'POSTROUTING', spec: ['-j', c.post], insert: true },
+    { table: 'filter', chain: 'FORWARD', spec: ['-j', c.fwd], insert: true },
+    { table: 'raw', chain: 'PREROUTING', spec: ['-j', c.raw], insert: true },
+  ];
+}
+
+export function renderRules(c: ChainNames, s: FirewallState): string {
+  const raw: string[] = [];
+  const nat: string[] = [];
+  const post: string[] = [];
+  const fwd: string[] = [];
+  const iso: string[] = [];
+  for (const b of s.bridges) {
+    // Containers have CAP_NET_RAW: a crafted packet to 127.0.0.1 via the bridge must not reach host-local services.
+    raw.push(`-A ${c.raw} -i ${b.name} -d 127.0.0.0/8 -j DROP`);
+    if (!b.internal) post.push(`-A ${c.post} -s ${b.subnet} ! -o ${b.name} -j MASQUERADE`);
+    // Published ports reached from the host's loopback (127.0.0.1 as source needs rewriting) and hairpin traffic.
+    post.push(`-A ${c.post} -o ${b.name} -m addrtype --src-type LOCAL -j MASQUERADE`);
+    post.push(`-A ${c.post} -s ${b.subnet} -o ${b.name} -m conntrack --ctstate DNAT -j MASQUERADE`);
+    iso.push(`-A ${c.iso} -o ${b.name} -j DROP`);
+  }
+  for (const b of s.bridges) {
+    if (b.internal) {
+      fwd.push(`-A ${c.fwd} -i ${b.name} ! -o ${b.name} -j DROP`);
+      fwd.push(`-A ${c.fwd} -o ${b.name} ! -i ${b.name} -j DROP`);
+      fwd.push(`-A ${c.fwd} -i ${b.name} -o ${b.name} -j ACCEPT`);
+      continue;
+    }
+    // Separate networks never talk to each other, except through a published port (DNAT'ed connections).
+    fwd.push(`-A ${c.fwd} -i ${b.name} ! -o ${b.name} -m conntrack ! --ctstate DNAT -j ${c.iso}`);
+    fwd.push(`-A ${c.fwd} -o ${b.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+    fwd.push(`-A ${c.fwd} -i ${b.name} -o ${b.name} -j ACCEPT`);
+    fwd.push(`-A ${c.fwd} -i ${b.name} ! -o ${b.name} -j ACCEPT`);
+    fwd.push(`-A ${c.fwd} -o ${b.name} -m conntrack --ctstate DNAT -j ACCEPT`);
+    // Unpublished ports are not reachable by routing to the container address from outside.
+    fwd.push(`-A ${c.fwd} -o ${b.name} -j DROP`);
+  }
+  for (const p of s.ports) {
+    const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? ` -d ${p.hostIp}/32` : '';
+    nat.push(`-A ${c.dnat}${dst} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`);
+  }
+  return [
+    '*raw',
+    `:${c.raw} - [0:0]`,
+    ...raw,
+    'COMMIT',
+    '*nat',
+    `:${c.dnat} - [0:0]`,
+    `:${c.post} - [0:0]`,
+    ...nat,
+    ...post,
+    'COMMIT',
+    '*filter',
+    `:${c.fwd} - [0:0]`,
+    `:${c.iso} - [0:0]`,
+    ...fwd,
+    ...iso,
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+export class Firewall {
+  readonly chains: ChainNames;
+  private readonly lock = new Mutex();
+  private requested = 0;
+  private applied = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    bridge: string,
+    private readonly state: () => FirewallState,
+  ) {
+    this.chains = chainNames(bridge);
+  }
+
+  /** Creates the chains and makes sure each built-in chain jumps to them exactly once. */
+  async init(): Promise<void> {
+    await this.lock.run(async () => {
+      await restore(renderRules(this.chains, { bridges: [], ports: [] }));
+      for (const j of jumps(this.chains)) {
+        // Remove duplicates left by a crashed daemon, then add one.
+        while (await iptables(['-t', j.table, '-D', j.chain, ...j.spec]).then(() => true, () => false));
+        await iptables(['-t', j.table, j.insert ? '-I' : '-A', j.chain, ...j.spec]);
+      }
+    });
+  }
+
+  /**
+   * Rewrites the chains from the current state. Concurrent callers are
+   * coalesced: whoever calls while a write runs is served by the next write,
+   * which reads the state when it starts.
+   */
+  async sync(): Promise<void> {
+    const mine = ++this.requested;
+    while (this.applied < mine) {
+      if (!this.running) {
+        const target = this.requested;
+        this.running = this.lock
+          .run(() => restore(renderRules(this.chains, this.state())))
+          .then(() => {
+            this.applied = Math.max(this.applied, target);
+          })
+          .finally(() => {
+            this.running = undefined;
+          });
+      }
+      await this.running;
+    }
+  }
+
+  /** Removes the jumps and the chains (used when berthd is uninstalled or by test cleanup). */
+  async teardown(): Promise<void> {
+    await this.lock.run(async () => {
+      for (const j of jumps(this.chains)) while (await iptables(['-t', j.table, '-D', j.chain, ...j.spec]).then(() => true, () => false));
+      const c = this.chains;
+      for (const [table, chain] of [
+        ['raw', c.raw],
+        ['nat', c.dnat],
+        ['nat', c.post],
+        ['filter', c.fwd],
+        ['filter', c.iso],
+      ] as const) {
+        await iptables(['-t', table, '-F', chain]).catch(() => undefined);
+        await iptables(['-t', table, '-X', chain]).catch(() => undefined);
+      }
+    });
+  }
+}
+
+function iptables(args: string[]): Promise<unknown> {
+  return run('iptables', ['-w', ...args]);
+}
+
+function restore(rules: string): Promise<unknown> {
+  return run('iptables-restore', ['-w', '--noflush'], { input: rules });
+}

@@ -1,0 +1,73 @@
+/**
+ * IP address management: one address pool per network (leases for
+ * endpoints, the gateway reserved) and the daemon's default address pools
+ * from which networks without --subnet get theirs.
+ */
+import { ConflictError, ForbiddenError, InvalidParameterError } from '../errdefs.js';
+import { contains, formatIp, formatSubnet, lastAddress, overlaps, parseCidr, subnetSize, type Subnet } from './ipnet.js';
+
+/** Leases of one network's subnet. Addresses are handed out round-robin so a freed one is not reused at once. */
+export class AddressPool {
+  private readonly leased = new Set<number>();
+  private cursor: number;
+
+  constructor(
+    readonly subnet: Subnet,
+    readonly gateway: number,
+  ) {
+    this.cursor = gateway;
+  }
+
+  /** Takes a specific address (--ip, or a lease restored after a restart). */
+  claim(ip: number): void {
+    if (!contains(this.subnet, ip)) throw new InvalidParameterError(`no configured subnet contains IP address ${formatIp(ip)}`);
+    if (ip === this.subnet.base || ip === lastAddress(this.subnet) || ip === this.gateway || this.leased.has(ip)) {
+      throw new ForbiddenError('Address already in use');
+    }
+    this.leased.add(ip);
+  }
+
+  allocate(): number {
+    const size = subnetSize(this.subnet);
+    for (let i = 1; i <= size; i++) {
+      const offset = (this.cursor - this.subnet.base + i) % size;
+      const ip = (this.subnet.base + offset) >>> 0;
+      if (offset === 0 || ip === lastAddress(this.subnet) || ip === this.gateway || this.leased.has(ip)) continue;
+      this.leased.add(ip);
+      this.cursor = ip;
+      return ip;
+    }
+    throw new ConflictError(`no available IPv4 addresses on this network's address pools: ${formatSubnet(this.subnet)}`);
+  }
+
+  release(ip: number): void {
+    this.leased.delete(ip);
+  }
+
+  inUse(): number {
+    return this.leased.size;
+  }
+}
+
+export interface PoolConfig {
+  base: string;
+  size: number;
+}
+
+/** Picks a free subnet for a new network from the daemon's default-address-pools. */
+export function pickSubnet(pools: readonly PoolConfig[], taken: readonly Subnet[], hostRoutes: readonly Subnet[]): Subnet {
+  for (const p of pools) {
+    const { subnet: base } = parseCidr(p.base);
+    if (p.size < base.prefix) continue;
+    const step = subnetSize({ base: 0, prefix: p.size });
+    const count = subnetSize(base) / step;
+    for (let i = 0; i < count; i++) {
+      const candidate: Subnet = { base: (base.base + i * step) >>> 0, prefix: p.size };
+      if (taken.some((t) => overlaps(t, candidate))) continue;
+      // Never shadow a network the host already routes (another engine's bridge, the LAN).
+      if (hostRoutes.some((r) => overlaps(r, candidate))) continue;
+      return candidate;
+    }
+  }
+  throw new InvalidParameterError('all predefined address pools have been fully subnetted');
+}
