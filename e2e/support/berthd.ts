@@ -74,7 +74,8 @@ export class Berthd {
   }
 
   async launch(): Promise<void> {
-    const args = [berthdBin, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--config-file', this.configFile, '--log-level', 'debug', ...(this.opts.args ?? [])];
+    const logLevel = this.opts.config && 'log-level' in this.opts.config ? [] : ['--log-level', 'debug'];
+    const args = [berthdBin, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--config-file', this.configFile, ...logLevel, ...(this.opts.args ?? [])];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     const collect = (d: Buffer) => {

@@ -3,7 +3,7 @@
  * top, stats, export, changes, update, prune, and exec.
  */
 import type { Router } from '../router.js';
-import { beginStream, readJson, sendJson, sendStatus, writeJsonLine, type RequestContext } from '../context.js';
+import { beginStream, readBody, readJson, sendJson, sendStatus, writeJsonLine, type RequestContext } from '../context.js';
 import { boolParam, Filters, intParam, parseTimestampNanos } from '../query.js';
 import { hijack, readUpgradeBody } from '../streams/hijack.js';
 import { MULTIPLEXED, RAW_STREAM } from '../streams/multiplex.js';
@@ -182,6 +182,10 @@ export function registerContainerRoutes(r: Router, d: Daemon): void {
     const tty = c.record.config.Tty;
     const wantStdin = boolParam(q, 'stdin') && c.record.config.OpenStdin;
     const channel = wantStdin ? svc.stdinChannel(c) : undefined;
+    // docker-modem sends its options as a JSON body; dockerd drops it (it never reaches stdin).
+    const jsonBody = String(ctx.req.headers['content-type'] ?? '').startsWith('application/json');
+    if (ctx.upgrade) await readUpgradeBody(ctx);
+    else if (jsonBody) await readBody(ctx.req);
     const client = hijack(ctx, tty ? RAW_STREAM : MULTIPLEXED);
     const stopped = c.onNextStop();
     // A running container's monitor is up: connect now. Otherwise start() activates the channel.
