@@ -1,0 +1,157 @@
+/**
+ * Engines under benchmark: a berthd from this checkout and, where Debian's
+ * docker.io is installed (bench/install-dockerd.sh), a dockerd 20.10 run
+ * side by side with its own state directories and socket.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Engine {
+  name: string;
+  socket: string;
+  pid(): number;
+  /** Process IDs whose memory counts as the engine's own (daemon, containerd). */
+  enginePids(): number[];
+  stop(): Promise<void>;
+}
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+
+function waitForSocket(socket: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      const req = http.request({ socketPath: socket, path: '/_ping' }, (res) => {
+        res.resume();
+        if (res.statusCode === 200) resolve();
+        else retry();
+      });
+      req.on('error', retry);
+      req.end();
+    };
+    const retry = () => (Date.now() > deadline ? reject(new Error(`engine on ${socket} not ready`)) : setTimeout(tick, 100));
+    tick();
+  });
+}
+
+export function docker(socket: string, args: string[], input?: Buffer | string): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = execFile('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: 'false' }, maxBuffer: 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr), ms: performance.now() - started });
+    });
+    child.stdin?.end(input);
+  });
+}
+
+export async function dockerOk(socket: string, args: string[], input?: Buffer | string): Promise<string> {
+  const r = await docker(socket, args, input);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Promise<Engine> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+  const socket = path.join(base, 'docker.sock');
+  const execRoot = `/run/bb${process.pid % 100000}`;
+  fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify({ bridge: `bb${process.pid % 10000}`, bip: '10.251.0.1/24', 'default-address-pools': [{ base: '10.252.0.0/16', size: 24 }] }));
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [path.join(repoRoot, dist, 'engine/daemon/main.js'), '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'), '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  await waitForSocket(socket);
+  return {
+    name: 'berthd',
+    socket,
+    pid: () => proc.pid!,
+    enginePids: () => [proc.pid!],
+    stop: async () => {
+      const ids = (await docker(socket, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await docker(socket, ['rm', '-f', ...ids]);
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      fs.rmSync(base, { recursive: true, force: true });
+      fs.rmSync(execRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+export function dockerdAvailable(): boolean {
+  return fs.existsSync('/usr/sbin/dockerd') || fs.existsSync('/usr/bin/dockerd');
+}
+
+/** dockerd 20.10 with its own containerd, data root and socket. */
+export async function startDockerd(): Promise<Engine> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'dockerd-bench-'));
+  const socket = path.join(base, 'docker.sock');
+  const bin = fs.existsSync('/usr/sbin/dockerd') ? '/usr/sbin/dockerd' : '/usr/bin/dockerd';
+  const proc = spawn(
+    bin,
+    ['--data-root', path.join(base, 'data'), '--exec-root', path.join(base, 'exec'), '--pidfile', path.join(base, 'dockerd.pid'), '-H', `unix://${socket}`, '--bip', '10.253.0.1/24', '--default-address-pool', 'base=10.254.0.0/16,size=24', '--storage-driver', 'overlay2', '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  await waitForSocket(socket).catch((err) => {
+    throw new Error(`${err.message}\n${log.slice(-2000)}`);
+  });
+  const childPids = () => {
+    try {
+      return fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  return {
+    name: 'dockerd 20.10',
+    socket,
+    pid: () => proc.pid!,
+    enginePids: () => [proc.pid!, ...childPids()],
+    stop: async () => {
+      const ids = (await docker(socket, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await docker(socket, ['rm', '-f', ...ids]);
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      await new Promise((r) => execFile('sh', ['-c', `grep ' ${base}' /proc/self/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l`], r));
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+export function rssKiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** PIDs of processes whose command line matches. */
+export function pidsMatching(re: RegExp): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (re.test(cmd)) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export function stats(ms: number[]): { median: number; p90: number; min: number; n: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { median: q(0.5), p90: q(0.9), min: s[0]!, n: s.length };
+}
+
+export function machine(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}`;
+}
