@@ -3,6 +3,7 @@
  * JSON (exec) and shell forms, and key=value lists. Used by `--change` on
  * import and commit (and by the builder).
  */
+import { posix } from 'node:path';
 import { InvalidParameterError } from '../errdefs.js';
 import type { HealthConfig, ImageRunConfig } from './oci.js';
 import { parseSignal } from '../system/signals.js';
@@ -183,8 +184,8 @@ export function applyInstruction(cfg: ImageRunConfig, ins: Instruction, shell: s
       break;
     case 'WORKDIR': {
       if (ins.args === '') throw new InvalidParameterError('WORKDIR requires exactly one argument');
-      const wd = ins.args.startsWith('/') ? ins.args : `${cfg.WorkingDir || '/'}/${ins.args}`;
-      cfg.WorkingDir = wd.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+      // moby's normalizeWorkdir: an absolute path is kept as given, a relative one is joined (and cleaned).
+      cfg.WorkingDir = ins.args.startsWith('/') ? ins.args : posix.join('/', cfg.WorkingDir || '/', ins.args).replace(/(.)\/$/, '$1');
       break;
     }
     case 'VOLUME': {
@@ -234,12 +235,74 @@ export function applyInstruction(cfg: ImageRunConfig, ins: Instruction, shell: s
   }
 }
 
+/** Instructions whose arguments get $VAR substitution (moby's replaceEnvAllowed, minus build-only ones). */
+const expandEnvIn = new Set(['ENV', 'EXPOSE', 'LABEL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR']);
+
+/**
+ * Substitutes $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt} from env the way
+ * Dockerfile words do: not inside single quotes, not after an escape. The
+ * substituted text is escaped so that it stays one literal word.
+ */
+export function expandEnv(text: string, env: readonly string[] | null | undefined, escape = '\\'): string {
+  const vars = new Map<string, string>();
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) vars.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  const literal = (v: string, inDouble: boolean) => (inDouble ? v.replace(/["\\$]/g, (c) => escape + c) : v.replace(/[\s"'\\$]/g, (c) => escape + c));
+  let out = '';
+  let single = false;
+  let double = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (single) {
+      out += ch;
+      if (ch === "'") single = false;
+      continue;
+    }
+    if (ch === escape && i + 1 < text.length) {
+      out += ch + text[++i];
+      continue;
+    }
+    if (ch === "'" && !double) single = true;
+    if (ch === '"') double = !double;
+    if (ch !== '$') {
+      out += ch;
+      continue;
+    }
+    const rest = text.slice(i + 1);
+    const braced = /^\{([A-Za-z_][A-Za-z0-9_]*)(?:(:[-+])([^}]*))?\}/.exec(rest);
+    const plain = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
+    if (braced) {
+      const [all, name, op, word] = braced;
+      const v = vars.get(name!);
+      let value = v ?? '';
+      if (op === ':-') value = v ? v : expandEnv(word ?? '', env, escape);
+      else if (op === ':+') value = v ? expandEnv(word ?? '', env, escape) : '';
+      out += op ? value : literal(value, double);
+      i += all.length;
+    } else if (plain) {
+      out += literal(vars.get(plain[0]) ?? '', double);
+      i += plain[0].length;
+    } else if (rest.startsWith('{')) {
+      throw new InvalidParameterError(`failed to process "${text}": missing '}' or invalid variable name`);
+    } else out += ch;
+  }
+  return out;
+}
+
 /** Applies `--change` lines (import, commit) to a config. */
 export function applyChanges(cfg: ImageRunConfig, changes: readonly string[]): ImageRunConfig {
   const out: ImageRunConfig = structuredClone(cfg);
-  for (const ins of parseDockerfile(changes.join('\n'))) {
-    if (!commitCommands.has(ins.name)) throw new InvalidParameterError(`${ins.name.toLowerCase()} is not a valid change command`);
-    applyInstruction(out, ins);
+  let cmdSet = false;
+  for (const parsed of parseDockerfile(changes.join('\n'))) {
+    if (!commitCommands.has(parsed.name)) throw new InvalidParameterError(`${parsed.name.toLowerCase()} is not a valid change command`);
+    const ins = expandEnvIn.has(parsed.name) && !parsed.json ? { ...parsed, args: expandEnv(parsed.args, out.Env) } : parsed;
+    const cmdBefore = out.Cmd;
+    applyInstruction(out, ins, out.Shell && out.Shell.length > 0 ? out.Shell : undefined);
+    // An ENTRYPOINT resets CMD unless a CMD came earlier in the same set (moby's cmdSet).
+    if (ins.name === 'ENTRYPOINT' && cmdSet) out.Cmd = cmdBefore ?? null;
+    if (ins.name === 'CMD') cmdSet = true;
   }
   return out;
 }

@@ -109,6 +109,8 @@ export async function extractLayer(input: Readable, dest: string): Promise<Extra
       if (base.startsWith(WHITEOUT_PREFIX)) {
         const parentPath = ensureDir(dest, parts.slice(0, -1), name);
         if (base === OPAQUE_MARKER) {
+          // An opaque root would hide every layer below: no real layer does that.
+          if (parts.length === 1) throw bad(name, 'opaque whiteout at the layer root');
           await setXattr(parentPath, 'trusted.overlay.opaque', 'y');
         } else {
           const target = path.join(parentPath, whiteoutName(base, name));
@@ -160,6 +162,7 @@ export async function extractLayer(input: Readable, dest: string): Promise<Extra
           const st = lstatOrUndefined(linkTo);
           if (!st) throw bad(name, `hard link target ${JSON.stringify(header.linkname)} is not in this layer`);
           if (st.isDirectory()) throw bad(name, 'hard link to a directory');
+          if (st.isSymbolicLink()) throw bad(name, 'hard link to a symbolic link');
           clearTarget(target, false);
           fs.linkSync(linkTo, target);
           entry.resume();
@@ -214,6 +217,7 @@ async function applyXattrs(target: string, header: Header): Promise<void> {
     const name = k.slice('SCHILY.xattr.'.length);
     // A layer must not forge overlay metadata (opaque dirs, redirects).
     if (name.startsWith('trusted.overlay.')) continue;
-    await setXattr(target, name, Buffer.from(String(v), 'latin1'));
+    // tar-stream decodes pax values as UTF-8; re-encoding restores the bytes of any valid UTF-8 value.
+    await setXattr(target, name, Buffer.from(String(v), 'utf8'));
   }
 }

@@ -103,13 +103,15 @@ export function parseReference(s: string): Reference {
   if (s === '') throw invalid('invalid reference format');
   // Split name from tag/digest to check the remote name's case first, as Docker does.
   const [domainGuess, rest] = splitDomain(s);
-  const remote = rest.replace(/@.*$/, '').replace(/:[^/]*$/, '');
+  // Like distribution's ParseNormalizedNamed: the name is everything before the first ':'.
+  const colon = rest.indexOf(':');
+  const remote = colon >= 0 ? rest.slice(0, colon) : rest;
   if (remote.toLowerCase() !== remote) throw invalid(`invalid reference format: repository name (${remote}) must be lowercase`);
   const full = `${domainGuess}/${rest}`;
   const m = referenceRe.exec(full);
   if (!m) throw invalid('invalid reference format');
   const name = m[1]!;
-  if (name.length > 255) throw invalid('invalid reference format: repository name must not be more than 255 characters');
+  if (name.length > 255) throw invalid('repository name must not be more than 255 characters');
   const [domain, path] = splitDomain(name);
   const digest = m[3];
   if (digest !== undefined) validateDigest(digest);
@@ -127,7 +129,7 @@ export function validateTag(tag: string): void {
 
 export function validateDigest(digest: string): void {
   const m = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):(.+)$/.exec(digest);
-  if (!m) throw invalid('invalid digest format');
+  if (!m) throw invalid('invalid checksum digest format');
   if (m[1] === 'sha256' && !/^[a-f0-9]{64}$/.test(m[2]!)) throw invalid('invalid checksum digest length');
   if (m[1] !== 'sha256' && m[1] !== 'sha384' && m[1] !== 'sha512') throw invalid('unsupported digest algorithm');
 }

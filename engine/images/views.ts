@@ -8,6 +8,7 @@ import { parseTimestamp } from '../api/query.js';
 import type { ImageHistoryItem, ImageInspect, ImageSummary } from '../api/types.js';
 import type { ImageStore, Image } from './store.js';
 import { parseReference } from './reference.js';
+import { globMatch, globToRegExp } from './glob.js';
 
 export const imageFilterKeys = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
@@ -16,10 +17,10 @@ function createdSeconds(img: Image): number {
   return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
 }
 
-/** Glob match of a familiar reference ("busybox", "foo/*:1.*") like Docker's path.Match. */
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
-  return re.test(value);
+/** Creation time in ms (undefined when the config has none), for before/since/until. */
+function createdMs(img: Image): number | undefined {
+  const t = img.config.created ? Date.parse(img.config.created) : NaN;
+  return Number.isNaN(t) ? undefined : t;
 }
 
 export class ImageViews {
@@ -42,41 +43,56 @@ export class ImageViews {
     };
   }
 
+  /** `docker images` with moby's filter rules (image_list.go). */
   list(filters: Filters, all: boolean): ImageSummary[] {
     const f = filters.validate(imageFilterKeys);
-    const dangling = f.bool('dangling');
-    const before = f.get('before').map((r) => createdSeconds(this.store.lookup(r)));
-    const since = f.get('since').map((r) => createdSeconds(this.store.lookup(r)));
-    const until = f.get('until').map((u) => Math.floor(parseTimestamp(u) / 1000));
-    const refs = f.get('reference');
-    const out: ImageSummary[] = [];
-    const images = this.store.all();
-    for (const img of images) {
-      const tags = this.store.repoTags(img.id);
-      const digests = this.store.repoDigests(img.id);
-      const isDangling = tags.length === 0 && digests.length === 0;
-      // Without -a, intermediate images (untagged parents of other images) are hidden.
-      if (!all && isDangling && this.store.children(img.id).length > 0) continue;
-      if (dangling === true && !isDangling) continue;
-      if (dangling === false && isDangling) continue;
-      if (!f.matchLabels('label', img.config.config?.Labels)) continue;
-      const created = createdSeconds(img);
-      if (before.length > 0 && !before.every((b) => created < b)) continue;
-      if (since.length > 0 && !since.every((s) => created > s)) continue;
-      if (until.length > 0 && !until.every((u) => created < u)) continue;
-      let summary = this.summary(img);
-      if (refs.length > 0) {
-        const match = (r: string) =>
-          refs.some((p) => {
-            const name = r.replace(/[:@][^/]*$/, '');
-            return globMatch(p, r) || globMatch(p, name) || (p.includes(':') ? false : globMatch(p, name));
-          });
-        const keptTags = tags.filter(match);
-        const keptDigests = digests.filter(match);
-        if (keptTags.length === 0 && keptDigests.length === 0) continue;
-        summary = { ...summary, RepoTags: keptTags, RepoDigests: keptDigests };
+    const danglingOnly = f.bool('dangling') === true;
+    // before/until: older than the oldest given; since: newer than the newest given.
+    let before: number | undefined;
+    for (const r of f.get('before')) {
+      const t = createdMs(this.store.lookup(r));
+      if (t !== undefined && (before === undefined || t < before)) before = t;
+    }
+    for (const u of f.get('until')) {
+      let t: number;
+      try {
+        t = parseTimestamp(u);
+      } catch (err) {
+        throw new InvalidParameterError(`invalid value for 'until' filter: ${(err as Error).message}`);
       }
-      out.push(summary);
+      if (before === undefined || t < before) before = t;
+    }
+    let since: number | undefined;
+    for (const r of f.get('since')) {
+      const t = createdMs(this.store.lookup(r));
+      if (t !== undefined && (since === undefined || t > since)) since = t;
+    }
+    const patterns = f.get('reference').map((p) => {
+      globToRegExp(p); // a malformed pattern is the client's error
+      return p;
+    });
+    const out: ImageSummary[] = [];
+    for (const img of this.store.all()) {
+      const children = this.store.children(img.id).length;
+      if (danglingOnly && children > 0) continue;
+      const created = createdMs(img);
+      if (before !== undefined && (created === undefined || !(created < before))) continue;
+      if (since !== undefined && (created === undefined || !(created > since))) continue;
+      if (f.has('label') && !f.matchLabels('label', img.config.config?.Labels)) continue;
+      const refs = this.store.references(img.id).filter((ref) => {
+        if (patterns.length === 0) return true;
+        const targets = [ref.familiarString(), ref.familiarName, ref.tagged().toString(), ref.name];
+        return patterns.some((p) => targets.some((t) => globMatch(p, t)));
+      });
+      const tags = refs.filter((r) => r.tag !== undefined).map((r) => r.familiarString());
+      const digests = refs.filter((r) => r.digest !== undefined).map((r) => r.familiarString());
+      if (tags.length === 0 && digests.length === 0) {
+        // Untagged: intermediate images (with children) only with -a; never when filtering by name or dangling=false.
+        if (!all && children > 0) continue;
+        if (f.has('dangling') && !danglingOnly) continue;
+        if (patterns.length > 0) continue;
+      } else if (danglingOnly && tags.length > 0) continue;
+      out.push({ ...this.summary(img), RepoTags: tags, RepoDigests: digests });
     }
     return out.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
   }
@@ -133,9 +149,8 @@ export class ImageViews {
       const t = h.created ? Date.parse(h.created) : 0;
       items.push({ Id: '<missing>', Created: Number.isNaN(t) ? 0 : Math.floor(t / 1000), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
     }
-    if (items.length === 0) {
-      items.push({ Id: img.id, Created: createdSeconds(img), CreatedBy: '', Tags: null, Size: this.store.size(img), Comment: '' });
-    }
+    // An image without history shows none (as moby).
+    if (items.length === 0) return [];
     items.reverse();
     // Local parents (commit/build chains) name the history entries they produced.
     let cur: Image | undefined = img;
