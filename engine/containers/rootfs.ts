@@ -75,8 +75,16 @@ export class RootfsManager {
     }
   }
 
+  /** Unmounts and deletes a container's filesystem: renamed into the layer store's tmp/ (cleared at startup), then deleted in the background. */
   async remove(id: string): Promise<void> {
     await this.unmount(id);
-    await fsp.rm(this.dir(id), { recursive: true, force: true });
+    const trash = path.join(this.layers.root, 'tmp', `rm-${id}`);
+    try {
+      await fsp.rename(this.dir(id), trash);
+    } catch {
+      await fsp.rm(this.dir(id), { recursive: true, force: true });
+      return;
+    }
+    void fsp.rm(trash, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -521,10 +521,16 @@ export class ContainerService {
     const oom = fs.existsSync(path.join(bundle, 'oom'));
     this.stdinChannels.get(r.id)?.close();
     this.stdinChannels.delete(r.id);
-    await this.d.runc.delete(r.id, true).catch((err) => this.d.log.warn('runc delete failed', { container: r.id, err: messageOf(err) }));
-    for (const h of this.hooks) await h.exited?.(c).catch((err) => this.d.log.warn('exit hook failed', { container: r.id, err: messageOf(err) }));
-    await this.d.rootfs.unmount(r.id).catch((err) => this.d.log.warn('unmount failed', { container: r.id, err: messageOf(err) }));
-    await fsp.rm(bundle, { recursive: true, force: true }).catch(() => undefined);
+    const warn = (what: string) => (err: unknown) => this.d.log.warn(`${what} failed`, { container: r.id, err: messageOf(err) });
+    // Runtime state, networking, the root filesystem and the bundle are independent: release them at once.
+    await Promise.all([
+      this.d.runc.delete(r.id, true).catch(warn('runc delete')),
+      (async () => {
+        for (const h of this.hooks) await h.exited?.(c).catch(warn('exit hook'));
+      })(),
+      this.d.rootfs.unmount(r.id).catch(warn('unmount')),
+      fsp.rm(bundle, { recursive: true, force: true }).catch(() => undefined),
+    ]);
     r.state.status = 'exited';
     r.state.exitCode = exitCode;
     r.state.oomKilled = oom;
@@ -753,8 +759,8 @@ export class ContainerService {
     }
     await c.lock.run(async () => {
       if (c.removed) return;
+      // In memory only: a crash mid-removal leaves the container as it was, and rm can be repeated.
       c.record.state.status = 'removing';
-      await this.d.store.save(c);
       await this.finishRemove(c, opts.volumes);
     });
   }

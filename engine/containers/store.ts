@@ -26,6 +26,9 @@ export class ContainerStore {
 
   async load(): Promise<Container[]> {
     await fsp.mkdir(this.root, { recursive: true });
+    for (const name of await fsp.readdir(this.root)) {
+      if (name.startsWith('.trash-')) await fsp.rm(path.join(this.root, name), { recursive: true, force: true });
+    }
     for (const id of await fsp.readdir(this.root)) {
       if (!/^[a-f0-9]{64}$/.test(id)) continue;
       await removeStaleTempFiles(this.dir(id));
@@ -80,10 +83,18 @@ export class ContainerStore {
     await writeJsonAtomic(path.join(this.dir(c.id), RECORD_FILE), c.record);
   }
 
+  /** Forgets the container. Its directory is renamed away at once (atomic) and deleted in the background. */
   async remove(c: Container): Promise<void> {
     this.byId.delete(c.id);
     this.releaseName(c.name, c.id);
-    await fsp.rm(this.dir(c.id), { recursive: true, force: true });
+    const trash = path.join(this.root, `.trash-${c.id}`);
+    try {
+      await fsp.rename(this.dir(c.id), trash);
+    } catch {
+      await fsp.rm(this.dir(c.id), { recursive: true, force: true });
+      return;
+    }
+    void fsp.rm(trash, { recursive: true, force: true }).catch((err) => this.log.warn('removing container files failed', { id: c.id, err: (err as Error).message }));
   }
 
   find(idOrName: string): Container | undefined {
