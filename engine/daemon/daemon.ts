@@ -28,6 +28,8 @@ import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerMiscRoutes } from '../api/routes/misc.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
+import { registerRegistryRoutes } from '../api/routes/registry.js';
+import { RegistryService } from '../registry/service.js';
 import { Filters, parseTimestamp } from '../api/query.js';
 import { parseTimeMs } from '../system/time.js';
 import { findExecutable, run } from '../system/command.js';
@@ -37,8 +39,7 @@ import { ImageDeleter } from '../images/delete.js';
 import { serveLoad, serveSave } from '../images/archive-endpoints.js';
 import { pruneImages } from '../images/prune.js';
 import { NetworkViews } from '../network/views.js';
-import { NotImplementedError } from '../errdefs.js';
-import type { RequestContext } from '../api/context.js';
+import { sendJson, type RequestContext } from '../api/context.js';
 
 const MAX_SOCKET_PATH = 107;
 
@@ -94,6 +95,7 @@ export class Daemon {
     registerImageRoutes(router, this);
     registerMiscRoutes(router, this);
     registerNetworkRoutes(router, this);
+    registerRegistryRoutes(router, this);
     this.server = new ApiServer(router, log);
   }
 
@@ -172,16 +174,24 @@ export class Daemon {
   }
 
   // ---- registry (issue: registries) ----
-  async pull(_ctx: RequestContext, _image: string, _tag: string | null, _platform: string | null): Promise<void> {
-    throw new NotImplementedError('pulling images is not supported by this version of berthd');
+  private registryService: RegistryService | undefined;
+
+  /** Pull, push, login, search: engine/registry. Created on first use. */
+  get registry(): RegistryService {
+    this.registryService ??= new RegistryService({ config: this.config, log: this.log, events: this.events, images: this.images, layers: this.layers, blobs: this.blobs });
+    return this.registryService;
   }
 
-  async push(_ctx: RequestContext, _name: string): Promise<void> {
-    throw new NotImplementedError('pushing images is not supported by this version of berthd');
+  async pull(ctx: RequestContext, image: string, tag: string | null, platform: string | null): Promise<void> {
+    await this.registry.pull(ctx, image, tag, platform);
   }
 
-  async search(_ctx: RequestContext): Promise<void> {
-    throw new NotImplementedError('searching registries is not supported by this version of berthd');
+  async push(ctx: RequestContext, name: string): Promise<void> {
+    await this.registry.push(ctx, name);
+  }
+
+  async search(ctx: RequestContext): Promise<void> {
+    sendJson(ctx, 200, await this.registry.search(ctx));
   }
 
   // ---- image archives and pruning ----
