@@ -108,9 +108,14 @@ test('config file: dockerd keys, validation messages, flag conflicts, SIGHUP rel
     fs.rmSync(dir, { recursive: true, force: true });
   }
   // A running daemon: settings from the file apply, socket is 0660, SIGHUP reloads.
-  const d = await Berthd.start({ busybox: false, config: { 'log-level': 'info', labels: ['env=test'], 'log-opts': { 'max-size': '1m' } } });
+  const d = await Berthd.start({ config: { 'log-level': 'info', labels: ['env=test'], 'log-opts': { 'max-size': '1m', 'max-file': '2' }, 'default-ulimits': { nofile: { Name: 'nofile', Soft: 777, Hard: 888 } } } });
   try {
     expect(fs.statSync(d.socket).mode & 0o777).toBe(0o660);
+    // default-ulimits and log-opts from the file apply to new containers.
+    expect(await d.dockerOk(['run', '--rm', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn'])).toBe('777\n888\n');
+    const name = uniq('logopts');
+    await d.dockerOk(['create', '--name', name, 'busybox']);
+    expect(JSON.parse(await d.dockerOk(['inspect', '-f', '{{json .HostConfig.LogConfig}}', name]))).toEqual({ Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } });
     expect(JSON.parse(await d.dockerOk(['info', '-f', '{{json .Labels}}']))).toEqual(['env=test']);
     fs.writeFileSync(d.configFile, JSON.stringify({ 'log-level': 'debug', labels: ['env=reloaded'], 'registry-mirrors': ['https://mirror.example'] }));
     d.proc!.kill('SIGHUP');

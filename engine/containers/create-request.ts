@@ -388,8 +388,10 @@ export function normalizeCreate(body: CreateBody, defaults: { logDriver: string;
   if (hc.RestartPolicy.Name === '') hc.RestartPolicy.Name = 'no';
   validateRestartPolicy(hc.RestartPolicy);
   if (hc.AutoRemove && hc.RestartPolicy.Name !== 'no') throw new InvalidParameterError("can't create 'AutoRemove' container with restart policy");
+  // The daemon's log-opts apply when the container asks for no options with the default driver (moby's mergeAndVerifyLogConfig).
   const logType = hcIn.LogConfig?.Type || defaults.logDriver;
-  hc.LogConfig = { Type: logType, Config: hcIn.LogConfig?.Config ?? (hcIn.LogConfig?.Type ? {} : { ...defaults.logOpts }) };
+  const logOpts = hcIn.LogConfig?.Config ?? {};
+  hc.LogConfig = { Type: logType, Config: Object.keys(logOpts).length === 0 && logType === defaults.logDriver ? { ...defaults.logOpts } : logOpts };
   if (!['json-file', 'local', 'k8s-file', 'none'].includes(logType)) throw new InvalidParameterError(`failed to create task for container: logger: no log driver named '${logType}' is registered`);
   const mode = hcIn.NetworkMode || 'default';
   hc.NetworkMode = mode === 'default' ? 'bridge' : mode;

@@ -57,13 +57,26 @@ export async function importRootfs(store: ImageStore, input: Readable, opts: Imp
     const blobErr = await blobDone;
     if (blobErr) throw blobErr;
   } catch (err) {
-    toLayer.destroy();
-    toBlob.destroy();
+    // With the error, so the unpacking side fails too and removes its temp dir.
+    toLayer.destroy(err as Error);
+    toBlob.destroy(err as Error);
     await writer.abort();
     throw err;
   }
-  const blob = await writer.commit(layer.diffID);
-  await store.addLayerBlob(layer.diffID, { mediaType: MediaTypes.dockerLayer, digest: blob.digest, size: blob.size });
+  // Nothing may collect the new layer before the image that uses it exists.
+  const release = store.holdLayers([layer.chainID]);
+  try {
+    const blob = await writer.commit(layer.diffID);
+    await store.addLayerBlob(layer.diffID, { mediaType: MediaTypes.dockerLayer, digest: blob.digest, size: blob.size });
+    return await store.create(Buffer.from(JSON.stringify(importConfig(layer.diffID, runConfig, opts))));
+  } finally {
+    release();
+    // Gone again if the image could not be created.
+    await store.discardLayers([layer.chainID]);
+  }
+}
+
+function importConfig(diffID: string, runConfig: ImageConfig['config'], opts: ImportOptions): ImageConfig {
   const platform = opts.platform ?? hostPlatform();
   const created = new Date().toISOString();
   const config: ImageConfig = {
@@ -71,9 +84,9 @@ export async function importRootfs(store: ImageStore, input: Readable, opts: Imp
     os: platform.os,
     ...(platform.variant ? { variant: platform.variant } : {}),
     created,
-    config: runConfig,
-    rootfs: { type: 'layers', diff_ids: [layer.diffID] },
+    ...(runConfig ? { config: runConfig } : {}),
+    rootfs: { type: 'layers', diff_ids: [diffID] },
     history: [{ created, created_by: '', comment: opts.message || 'Imported from -' }],
   };
-  return store.create(Buffer.from(JSON.stringify(config)));
+  return config;
 }
