@@ -30,6 +30,10 @@ import { registerMiscRoutes } from '../api/routes/misc.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { registerRegistryRoutes } from '../api/routes/registry.js';
 import { RegistryService } from '../registry/service.js';
+import { registerVolumeRoutes } from '../api/routes/volumes.js';
+import { registerArchiveRoutes } from '../api/routes/archive.js';
+import { ArchiveService } from '../containers/archive.js';
+import { VolumeService } from '../volumes/service.js';
 import { Filters, parseTimestamp } from '../api/query.js';
 import { parseTimeMs } from '../system/time.js';
 import { findExecutable, run } from '../system/command.js';
@@ -51,6 +55,8 @@ export class Daemon {
   readonly runc: Runc;
   readonly rootfs: RootfsManager;
   readonly networks: NetworkManager;
+  readonly volumes: VolumeService;
+  readonly archive: ArchiveService;
   readonly containers: ContainerService;
   readonly views: ContainerViews;
   readonly execs: ExecManager;
@@ -83,6 +89,15 @@ export class Daemon {
       created: (c, pid) => this.networks.attach(c, pid),
       exited: (c) => this.networks.release(c),
     });
+    // Volumes and mounts: created with the container, mounted at start, released at exit, anonymous ones removed by rm -v.
+    this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log });
+    this.containers.addHooks({
+      creating: (r) => this.volumes.creating(r),
+      mounts: (c, rootfs) => this.volumes.mounts(c, rootfs),
+      exited: (c) => this.volumes.exited(c),
+      removed: (c, o) => this.volumes.removed(c, o),
+    });
+    this.archive = new ArchiveService({ store, rootfs: this.rootfs, images: this.images, events: this.events });
     this.views = new ContainerViews(store, this.images, this.networks, this.rootfs);
     this.execs = new ExecManager(config, log, this.containers, this.rootfs, this.runc);
     this.inspector = new ContainerIntrospection(this.runc, this.rootfs, this.images, this.layers);
@@ -96,6 +111,8 @@ export class Daemon {
     registerMiscRoutes(router, this);
     registerNetworkRoutes(router, this);
     registerRegistryRoutes(router, this);
+    registerVolumeRoutes(router, this);
+    registerArchiveRoutes(router, this);
     this.server = new ApiServer(router, log);
   }
 
@@ -132,8 +149,10 @@ export class Daemon {
     await this.layers.init();
     await this.images.init();
     await this.networks.init();
+    await this.volumes.init();
     await this.containers.init();
     await this.networks.restore();
+    await this.volumes.restore();
     await this.server.listen(this.config.hosts);
     await this.containers.startPolicyContainers();
     this.log.info('berthd is ready', { dataRoot: this.config.dataRoot, images: this.images.all().length, containers: this.containers.store.count() });
@@ -207,14 +226,10 @@ export class Daemon {
     return pruneImages(this, f);
   }
 
-  volumeList(_f: Filters): unknown[] {
-    return [];
-  }
-
   diskUsage(): unknown {
     const images = this.images.all().map((i) => this.imageViews.summary(i));
     const containers = this.views.list({ all: true, size: true, filters: new Filters() });
-    return { LayersSize: this.layers.all().reduce((n, l) => n + l.size, 0), Images: images, Containers: containers, Volumes: [], BuildCache: [] };
+    return { LayersSize: this.layers.all().reduce((n, l) => n + l.size, 0), Images: images, Containers: containers, Volumes: this.volumes.usage(), BuildCache: [] };
   }
 
   async pruneContainers(f: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {

@@ -1,19 +1,13 @@
 /**
- * Networks and volumes listings, disk usage, and the endpoints clients probe
+ * Disk usage, and the endpoints clients probe
  * that berthd does not provide (answered with Docker's JSON errors).
  */
 import type { Router } from '../router.js';
 import { sendJson } from '../context.js';
-import { Filters } from '../query.js';
 import { NotImplementedError, UnavailableError } from '../../errdefs.js';
 import type { Daemon } from '../../daemon/daemon.js';
 
 export function registerMiscRoutes(r: Router, d: Daemon): void {
-  r.get('/volumes', (ctx) => {
-    const f = Filters.parse(ctx.query.get('filters')).validate(['dangling', 'driver', 'label', 'name']);
-    sendJson(ctx, 200, { Volumes: d.volumeList(f), Warnings: [] });
-  });
-
   r.get('/system/df', (ctx) => {
     sendJson(ctx, 200, d.diskUsage());
   });
