@@ -1,0 +1,282 @@
+/**
+ * The backend: everything the app does, as plain Node (no Electron), so the
+ * Electron main process, the `berth dashboard` web bridge and the tests all
+ * run the same code. It owns the settings, the engine registry and one live
+ * model per watched engine, and implements every method and stream of the
+ * contract. Host-specific things (folder picker, login items, opening URLs)
+ * come from a HostAdapter.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import type { HostCapabilities, Settings } from '../contract/models.js';
+import { EngineError, type Engine } from './engines/engine.js';
+import { EngineRegistry } from './engines/registry.js';
+import { BerthdEngine } from './engines/berthd-engine.js';
+import { discoverEndpoints, type DiscoveredEndpoint } from './engines/discovery.js';
+import { readEngineConfig, writeEngineConfig } from './engines/daemon-config.js';
+import { EngineModel, type EngineModelOptions } from './model/engine-model.js';
+import { SettingsStore } from './settings/settings-store.js';
+import { berthPaths, BERTHD_DEFAULTS, type BerthPaths } from './paths.js';
+import type { Handlers, MethodHandlers, StreamHandlers } from './rpc/session.js';
+import { containerAction, forEachBulk, removeContainers, runContainer } from './services/containers.js';
+import { listContainerFiles, listVolumeFiles, streamArchive } from './services/files.js';
+import { streamLogs } from './streams/logs.js';
+import { streamExec } from './streams/exec.js';
+import { streamStats, streamStatsSummary } from './streams/stats.js';
+import { streamPull, streamPush } from './streams/pull.js';
+
+export const BERTH_APP_VERSION = '0.1.0';
+
+export interface HostAdapter {
+  capabilities(): Omit<HostCapabilities, 'version'>;
+  pickFolder?(title?: string): Promise<string | null>;
+  openExternal?(url: string): Promise<void>;
+}
+
+export interface BackendOptions {
+  paths?: BerthPaths;
+  host: HostAdapter;
+  /** Berth's own engine; undefined picks a local berthd on Linux, null means none. */
+  ownEngine?: Engine | null;
+  discover?: () => DiscoveredEndpoint[];
+  model?: EngineModelOptions;
+  log?: (msg: string) => void;
+}
+
+/** The berthd Berth runs on Linux, with its files where berthd and Berth expect them. */
+export function defaultBerthdEngine(paths: BerthPaths, env: NodeJS.ProcessEnv = process.env): BerthdEngine {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const root = process.getuid?.() === 0;
+  return new BerthdEngine({
+    // dist/electron/backend → dist/engine/daemon/main.js; packaged apps set BERTHD_SCRIPT to the copy in resources.
+    daemonScript: env.BERTHD_SCRIPT ?? path.resolve(here, '..', '..', 'engine', 'daemon', 'main.js'),
+    socket: env.BERTH_ENGINE_SOCKET ?? BERTHD_DEFAULTS.socket,
+    dataRoot: env.BERTH_ENGINE_DATA_ROOT ?? BERTHD_DEFAULTS.dataRoot,
+    configFile: env.BERTH_ENGINE_CONFIG ?? (root ? BERTHD_DEFAULTS.configFile : path.join(paths.configDir, 'daemon.json')),
+    logFile: path.join(paths.logDir, 'berthd.log'),
+    pidFile: path.join(paths.runDir, 'berthd.pid'),
+    ...(env.BERTH_ENGINE_EXEC_ROOT ? { execRoot: env.BERTH_ENGINE_EXEC_ROOT } : {}),
+  });
+}
+
+export class Backend {
+  readonly paths: BerthPaths;
+  readonly settings: SettingsStore;
+  readonly engines: EngineRegistry;
+  readonly handlers: Handlers;
+  private readonly models = new Map<string, EngineModel>();
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly opts: BackendOptions) {
+    this.paths = opts.paths ?? berthPaths();
+    this.log = opts.log ?? (() => undefined);
+    this.settings = new SettingsStore(this.paths.configDir);
+    if (this.settings.loadProblem) this.log(this.settings.loadProblem);
+    const own = opts.ownEngine === undefined ? (process.platform === 'linux' ? defaultBerthdEngine(this.paths) : undefined) : (opts.ownEngine ?? undefined);
+    this.engines = new EngineRegistry(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
+    this.handlers = { methods: this.methodHandlers(), streams: this.streamHandlers() };
+  }
+
+  docker(engineId: string): Docker {
+    return this.engines.get(engineId).client();
+  }
+
+  /** The live model of an engine, shared by every watcher (windows, tray, dashboard tabs). */
+  watchModel(engineId: string, listener: Parameters<EngineModel['subscribe']>[0]): () => void {
+    const engine = this.engines.get(engineId);
+    let model = this.models.get(engineId);
+    if (!model) {
+      model = new EngineModel(engine, this.opts.model);
+      this.models.set(engineId, model);
+    }
+    const m = model;
+    const unsubscribe = m.subscribe(listener);
+    return () => {
+      unsubscribe();
+      if (m.watcherCount === 0 && this.models.get(engineId) === m) {
+        m.dispose();
+        this.models.delete(engineId);
+      }
+    };
+  }
+
+  async dispose(): Promise<void> {
+    for (const m of this.models.values()) m.dispose();
+    this.models.clear();
+    this.engines.dispose();
+  }
+
+  private engine(id: string): Engine {
+    return this.engines.get(id);
+  }
+
+  private methodHandlers(): MethodHandlers {
+    const host = this.opts.host;
+    const docker = (id: string) => this.docker(id);
+    const configFileOf = (id: string) => {
+      const e = this.engine(id);
+      if (!e.configFile) throw new EngineError(`Berth does not manage the configuration of ${e.name}`, 409);
+      return e.configFile;
+    };
+    return {
+      'host.capabilities': () => ({ ...host.capabilities(), version: BERTH_APP_VERSION }),
+      'host.pickFolder': async ({ title }) => {
+        if (!host.pickFolder) throw new EngineError('folder picking is only available in the desktop app; type the path instead', 501);
+        return { path: await host.pickFolder(title) };
+      },
+      'host.openExternal': async ({ url }) => {
+        if (!host.openExternal) throw new EngineError('open the link from the page instead', 501);
+        await host.openExternal(url);
+        return { ok: true as const };
+      },
+
+      'settings.get': () => this.settings.get(),
+      'settings.update': (patch) => this.settings.update(patch),
+
+      'engines.list': () => this.engines.snapshot(),
+      'engines.setActive': async ({ engineId }) => {
+        await this.engines.setActive(engineId);
+        void this.engine(engineId).probe();
+        return this.engines.snapshot();
+      },
+      'engines.start': async ({ engineId }) => {
+        const e = this.engine(engineId);
+        await e.start();
+        return e.info();
+      },
+      'engines.stop': async ({ engineId }) => {
+        const e = this.engine(engineId);
+        await e.stop();
+        return e.info();
+      },
+      'engines.restart': async ({ engineId }) => {
+        const e = this.engine(engineId);
+        await e.restart();
+        return e.info();
+      },
+      'engines.add': async (endpoint) => (await this.engines.add(endpoint)).info(),
+      'engines.remove': async ({ engineId }) => {
+        await this.engines.remove(engineId);
+        return { ok: true as const };
+      },
+      'engines.logs': ({ engineId, tail }) => this.engine(engineId).readLogs(tail),
+      'engines.info': async ({ engineId }) => {
+        const d = docker(engineId);
+        const [version, info] = await Promise.all([d.version(), d.info()]);
+        return { version, info };
+      },
+      'engines.resetData': async ({ engineId }) => {
+        await this.engine(engineId).resetData();
+        return { ok: true as const };
+      },
+      'engines.getConfig': ({ engineId }) => {
+        const file = configFileOf(engineId);
+        return { ...readEngineConfig(file), file };
+      },
+      'engines.setConfig': async ({ engineId, config }) => {
+        const file = configFileOf(engineId);
+        await writeEngineConfig(file, config);
+        return { file, applied: await this.engine(engineId).reloadConfig() };
+      },
+
+      'containers.action': ({ engineId, ids, action }) => containerAction(docker(engineId), ids, action),
+      'containers.remove': ({ engineId, ids, force, volumes }) => removeContainers(docker(engineId), ids, force, volumes),
+      'containers.inspect': async ({ engineId, id }) => (await docker(engineId).getContainer(id).inspect()) as unknown as Record<string, unknown>,
+      'containers.rename': async ({ engineId, id, name }) => {
+        await docker(engineId).getContainer(id).rename({ name });
+        return { ok: true as const };
+      },
+      'containers.top': async ({ engineId, id }) => {
+        const top = (await docker(engineId).getContainer(id).top()) as { Titles?: string[]; Processes?: string[][] };
+        return { Titles: top.Titles ?? [], Processes: top.Processes ?? [] };
+      },
+      'containers.run': ({ engineId, spec, start }) => runContainer(docker(engineId), spec, start),
+      'containers.listFiles': ({ engineId, id, path: dir }) => listContainerFiles(docker(engineId), id, dir),
+      'containers.prune': async ({ engineId }) => {
+        const r = await docker(engineId).pruneContainers();
+        return { deleted: r.ContainersDeleted ?? [], spaceReclaimed: r.SpaceReclaimed ?? 0 };
+      },
+
+      'images.inspect': async ({ engineId, id }) => (await docker(engineId).getImage(id).inspect()) as unknown as Record<string, unknown>,
+      'images.history': async ({ engineId, id }) => {
+        const h = (await docker(engineId).getImage(id).history()) as Array<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }>;
+        return h.map((x) => ({ id: x.Id, created: x.Created, createdBy: x.CreatedBy ?? '', tags: x.Tags ?? [], size: x.Size ?? 0, comment: x.Comment ?? '' }));
+      },
+      'images.tag': async ({ engineId, id, repo, tag }) => {
+        await docker(engineId).getImage(id).tag({ repo, tag });
+        return { ok: true as const };
+      },
+      'images.remove': async ({ engineId, ref, force, noprune }) => {
+        const r = (await docker(engineId).getImage(ref).remove({ force, noprune })) as Array<{ Untagged?: string; Deleted?: string }>;
+        return (r ?? []).map((x) => ({ ...(x.Untagged ? { untagged: x.Untagged } : {}), ...(x.Deleted ? { deleted: x.Deleted } : {}) }));
+      },
+      'images.prune': async ({ engineId, all }) => {
+        const r = await docker(engineId).pruneImages({ filters: { dangling: [all ? 'false' : 'true'] } });
+        return { deleted: (r.ImagesDeleted ?? []).filter((x) => x.Deleted).length, spaceReclaimed: r.SpaceReclaimed ?? 0 };
+      },
+
+      'volumes.create': async ({ engineId, name, driver, labels }) => {
+        const v = (await docker(engineId).createVolume({ ...(name ? { Name: name } : {}), Driver: driver, Labels: labels })) as unknown as { Name?: string; name?: string };
+        return { name: v.Name ?? v.name ?? name ?? '' };
+      },
+      'volumes.remove': ({ engineId, names, force }) => forEachBulk(names, (n) => docker(engineId).getVolume(n).remove({ force })),
+      'volumes.prune': async ({ engineId }) => {
+        const r = await docker(engineId).pruneVolumes();
+        return { deleted: r.VolumesDeleted ?? [], spaceReclaimed: r.SpaceReclaimed ?? 0 };
+      },
+      'volumes.usage': async ({ engineId }) => {
+        const df = (await docker(engineId).df()) as { Volumes?: Array<{ Name: string; UsageData?: { Size?: number; RefCount?: number } | null }> | null };
+        const out: Record<string, { size: number; refCount: number }> = {};
+        for (const v of df.Volumes ?? []) out[v.Name] = { size: v.UsageData?.Size ?? -1, refCount: v.UsageData?.RefCount ?? -1 };
+        return out;
+      },
+      'volumes.listFiles': ({ engineId, name, path: dir }) => listVolumeFiles(docker(engineId), name, dir),
+
+      'networks.create': async ({ engineId, name, driver, internal, subnet, gateway }) => {
+        const ipam = subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}) }] } } : {};
+        const n = await docker(engineId).createNetwork({ Name: name, Driver: driver, Internal: internal, CheckDuplicate: true, ...ipam });
+        return { id: n.id };
+      },
+      'networks.remove': ({ engineId, ids }) => forEachBulk(ids, (id) => docker(engineId).getNetwork(id).remove()),
+      'networks.inspect': async ({ engineId, id }) => (await docker(engineId).getNetwork(id).inspect()) as unknown as Record<string, unknown>,
+      'networks.prune': async ({ engineId }) => {
+        const r = await docker(engineId).pruneNetworks();
+        return { deleted: r.NetworksDeleted ?? [] };
+      },
+    };
+  }
+
+  private streamHandlers(): StreamHandlers {
+    const docker = (id: string) => this.docker(id);
+    const untilAborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    return {
+      'engines.watch': async (_p, sink) => {
+        const send = () => sink.emit(this.engines.snapshot());
+        const off = this.engines.onChange(send);
+        send();
+        void this.engines.probeAll();
+        await untilAborted(sink.signal);
+        off();
+      },
+      'settings.watch': async (_p, sink) => {
+        const off = this.settings.onChange((s: Settings) => sink.emit(s));
+        sink.emit(this.settings.get());
+        await untilAborted(sink.signal);
+        off();
+      },
+      'model.watch': async ({ engineId }, sink) => {
+        const off = this.watchModel(engineId, (e) => sink.emit(e));
+        await untilAborted(sink.signal);
+        off();
+      },
+      'containers.logs': (p, sink) => streamLogs(docker(p.engineId), p, sink),
+      'containers.exec': (p, sink) => streamExec(docker(p.engineId), p, sink),
+      'containers.stats': (p, sink) => streamStats(docker(p.engineId), p, sink),
+      'containers.statsSummary': (p, sink) => streamStatsSummary(docker(p.engineId), p, sink),
+      'containers.archive': (p, sink) => streamArchive(docker(p.engineId), p, sink),
+      'images.pull': (p, sink) => streamPull(docker(p.engineId), p, sink),
+      'images.push': (p, sink) => streamPush(docker(p.engineId), p, sink),
+    };
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The view models that cross the contract: trimmed shapes of Docker API
+ * objects (what the screens show), engine descriptions and settings. They are
+ * zod schemas so both sides can validate; the types are inferred from them.
+ */
+import { z } from 'zod';
+
+export const EngineStateSchema = z.enum(['stopped', 'starting', 'running', 'stopping', 'error', 'unreachable', 'unknown']);
+export type EngineState = z.infer<typeof EngineStateSchema>;
+
+export const EngineKindSchema = z.enum(['berth', 'endpoint', 'vm']);
+export type EngineKind = z.infer<typeof EngineKindSchema>;
+
+export const EngineProgressSchema = z.object({ step: z.string(), detail: z.string().optional(), percent: z.number().min(0).max(100).optional() });
+export type EngineProgress = z.infer<typeof EngineProgressSchema>;
+
+export const EngineInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: EngineKindSchema,
+  /** Where it listens: unix:///…, tcp://…, ssh://… */
+  host: z.string(),
+  /** Where this engine was found: Berth's own, DOCKER_HOST, a docker context, or added in settings. */
+  source: z.enum(['berth', 'env', 'context', 'settings']),
+  state: EngineStateSchema,
+  error: z.string().optional(),
+  progress: EngineProgressSchema.optional(),
+  /** Berth can start and stop it (its own berthd, later the VM). */
+  controllable: z.boolean(),
+  /** Berth can edit its daemon.json (registry mirrors, insecure registries). */
+  configurable: z.boolean(),
+  version: z.string().optional(),
+});
+export type EngineInfo = z.infer<typeof EngineInfoSchema>;
+
+export const EnginesSnapshotSchema = z.object({ engines: z.array(EngineInfoSchema), activeId: z.string().nullable() });
+export type EnginesSnapshot = z.infer<typeof EnginesSnapshotSchema>;
+
+export const PortSchema = z.object({
+  ip: z.string().optional(),
+  privatePort: z.number().int(),
+  publicPort: z.number().int().optional(),
+  type: z.string(),
+});
+export type Port = z.infer<typeof PortSchema>;
+
+export const ContainerStateSchema = z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
+export type ContainerState = z.infer<typeof ContainerStateSchema>;
+
+export const ContainerRowSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  image: z.string(),
+  imageId: z.string(),
+  command: z.string(),
+  created: z.number(),
+  state: ContainerStateSchema,
+  status: z.string(),
+  ports: z.array(PortSchema),
+  labels: z.record(z.string(), z.string()),
+  /** Named volumes mounted (for "in use by"). */
+  volumes: z.array(z.string()),
+  networks: z.array(z.string()),
+  /** com.docker.compose.project / service labels, for grouping. */
+  project: z.string().optional(),
+  service: z.string().optional(),
+});
+export type ContainerRow = z.infer<typeof ContainerRowSchema>;
+
+export const ImageRowSchema = z.object({
+  id: z.string(),
+  repoTags: z.array(z.string()),
+  repoDigests: z.array(z.string()),
+  created: z.number(),
+  size: z.number(),
+  labels: z.record(z.string(), z.string()),
+});
+export type ImageRow = z.infer<typeof ImageRowSchema>;
+
+export const VolumeRowSchema = z.object({
+  name: z.string(),
+  driver: z.string(),
+  mountpoint: z.string(),
+  created: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+  scope: z.string(),
+});
+export type VolumeRow = z.infer<typeof VolumeRowSchema>;
+
+export const NetworkRowSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  driver: z.string(),
+  scope: z.string(),
+  internal: z.boolean(),
+  subnets: z.array(z.string()),
+  created: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+});
+export type NetworkRow = z.infer<typeof NetworkRowSchema>;
+
+/** A change to one engine's model: a full reset (snapshot) or upserts and removals. */
+const delta = <T extends z.ZodType>(row: T) => z.object({ reset: z.boolean(), upsert: z.array(row), remove: z.array(z.string()) });
+
+export const ModelEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('status'), status: z.enum(['connecting', 'connected', 'unreachable']), error: z.string().optional(), retryInMs: z.number().optional() }),
+  z.object({ type: z.literal('containers'), ...delta(ContainerRowSchema).shape }),
+  z.object({ type: z.literal('images'), ...delta(ImageRowSchema).shape }),
+  z.object({ type: z.literal('volumes'), ...delta(VolumeRowSchema).shape }),
+  z.object({ type: z.literal('networks'), ...delta(NetworkRowSchema).shape }),
+]);
+export type ModelEvent = z.infer<typeof ModelEventSchema>;
+
+export const ThemeSchema = z.enum(['light', 'dark', 'system']);
+export type Theme = z.infer<typeof ThemeSchema>;
+
+export const CustomEndpointSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+  name: z.string().min(1).max(100),
+  host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\//, 'the host must start with unix://, tcp://, ssh:// or npipe://'),
+  /** Folder with ca.pem, cert.pem, key.pem for tcp+TLS. */
+  tlsCertPath: z.string().optional(),
+  tlsVerify: z.boolean().optional(),
+});
+export type CustomEndpoint = z.infer<typeof CustomEndpointSchema>;
+
+const settingsFields = {
+  theme: ThemeSchema,
+  startAtLogin: z.boolean(),
+  closeToTray: z.boolean(),
+  /** Start Berth's own engine when the app starts. */
+  startEngineOnLaunch: z.boolean(),
+  notifications: z.boolean(),
+  activeEngineId: z.string().nullable(),
+  endpoints: z.array(CustomEndpointSchema),
+};
+export const WindowBoundsSchema = z.object({ width: z.number().int().min(400), height: z.number().int().min(300), x: z.number().int().optional(), y: z.number().int().optional(), maximized: z.boolean().optional() });
+export type WindowBounds = z.infer<typeof WindowBoundsSchema>;
+
+export const SettingsSchema = z.object({ ...settingsFields, window: WindowBoundsSchema.optional() });
+export type Settings = z.infer<typeof SettingsSchema>;
+export const DEFAULT_SETTINGS: Settings = {
+  theme: 'system',
+  startAtLogin: false,
+  closeToTray: true,
+  startEngineOnLaunch: true,
+  notifications: true,
+  activeEngineId: null,
+  endpoints: [],
+};
+/** What the renderer may change (no defaults here: absent keys stay as they are). */
+export const SettingsPatchSchema = z.strictObject(settingsFields).partial();
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+export const EngineConfigSchema = z.object({
+  registryMirrors: z.array(z.url({ protocol: /^https?$/, error: 'a mirror must be an http:// or https:// URL' })),
+  insecureRegistries: z.array(z.string().min(1).regex(/^[^\s/]+(\/\d+)?$/, 'an insecure registry is host[:port] or a CIDR')),
+});
+export type EngineConfig = z.infer<typeof EngineConfigSchema>;
+
+export const StatsSampleSchema = z.object({
+  time: z.number(),
+  cpuPercent: z.number(),
+  onlineCpus: z.number(),
+  memUsage: z.number(),
+  memLimit: z.number(),
+  netRx: z.number(),
+  netTx: z.number(),
+  blkRead: z.number(),
+  blkWrite: z.number(),
+  pids: z.number(),
+});
+export type StatsSample = z.infer<typeof StatsSampleSchema>;
+
+export const FileEntrySchema = z.object({
+  name: z.string(),
+  type: z.enum(['file', 'dir', 'symlink', 'other']),
+  size: z.number(),
+  mode: z.number(),
+  mtime: z.number(),
+  linkTarget: z.string().optional(),
+});
+export type FileEntry = z.infer<typeof FileEntrySchema>;
+
+export const PullProgressSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('status'), status: z.string() }),
+  z.object({ type: z.literal('layer'), id: z.string(), status: z.string(), current: z.number().optional(), total: z.number().optional() }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+  z.object({ type: z.literal('done'), digest: z.string().optional() }),
+]);
+export type PullProgress = z.infer<typeof PullProgressSchema>;
+
+/** What the Run dialog sends: the docker run flags the form covers. */
+export const RunSpecSchema = z.object({
+  image: z.string().min(1),
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'names may contain letters, digits, "_", "." and "-"').optional(),
+  ports: z.array(
+    z.object({
+      /** Empty or undefined: a random host port. */
+      hostPort: z.number().int().min(1).max(65535).optional(),
+      hostIp: z.string().optional(),
+      containerPort: z.number().int().min(1).max(65535),
+      protocol: z.enum(['tcp', 'udp']).default('tcp'),
+    }),
+  ),
+  volumes: z.array(z.object({ source: z.string().min(1), target: z.string().regex(/^\//, 'the container path must be absolute'), readOnly: z.boolean().default(false) })),
+  env: z.array(z.object({ key: z.string().regex(/^[^=\s]+$/, 'invalid variable name'), value: z.string() })),
+  /** Command as argv; empty keeps the image's CMD. */
+  cmd: z.array(z.string()),
+  restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('no'),
+  interactive: z.boolean().default(false),
+  autoRemove: z.boolean().default(false),
+});
+export type RunSpec = z.input<typeof RunSpecSchema>;
+
+export const HostCapabilitiesSchema = z.object({
+  /** Running inside the Electron shell (native dialogs, tray, login items). */
+  desktop: z.boolean(),
+  pickFolder: z.boolean(),
+  startAtLogin: z.boolean(),
+  closeToTray: z.boolean(),
+  platform: z.string(),
+  version: z.string(),
+});
+export type HostCapabilities = z.infer<typeof HostCapabilitiesSchema>;

@@ -1,0 +1,127 @@
+/**
+ * Shows what to do instead of an empty screen: while connecting, when no
+ * engine is found (first run), when Berth's own engine is stopped, and when
+ * the active engine cannot be reached (with the reason and the retry).
+ */
+import type { ReactNode } from 'react';
+import { useSession, activeEngine } from '../../stores/session.js';
+import { useModel } from '../../stores/model.js';
+import { navigate } from '../../stores/ui.js';
+import { resync } from '../../stores/sync.js';
+import { engineAction, switchEngine } from './engine-actions.js';
+
+function hintsFor(host: string): string[] {
+  if (host.startsWith('ssh://')) return ['Check that you can run "ssh ' + host.replace('ssh://', '') + ' docker version" from a terminal.', 'Berth uses your ssh agent (SSH_AUTH_SOCK) for keys.'];
+  if (host.startsWith('tcp://')) return ['Check that the engine listens on that address and that a firewall does not block it.', 'For TLS, the context needs ca.pem, cert.pem and key.pem.'];
+  return ['Check that the engine is running and that you may open its socket (permissions, group membership).'];
+}
+
+export function EngineGate({ children }: { children: ReactNode }) {
+  const connection = useSession((s) => s.connection);
+  const connectionError = useSession((s) => s.connectionError);
+  const enginesLoaded = useSession((s) => s.enginesLoaded);
+  const engines = useSession((s) => s.engines);
+  const engine = useSession(activeEngine);
+  const status = useModel((s) => s.status);
+  const error = useModel((s) => s.error);
+  const retryInMs = useModel((s) => s.retryInMs);
+
+  if (connection !== 'open' && !enginesLoaded) {
+    return (
+      <section className="gate" aria-live="polite">
+        <h1>{connection === 'connecting' ? 'Connecting to Berth…' : 'Not connected to Berth'}</h1>
+        {connectionError && <p>{connectionError}</p>}
+      </section>
+    );
+  }
+  if (!enginesLoaded) return <section className="gate">Loading engines…</section>;
+  if (!engine) {
+    return (
+      <section className="gate first-run">
+        <h1>Welcome to Berth</h1>
+        <p>No container engine was found. Berth runs its own engine on Linux, or connects to any Docker engine.</p>
+        <ul>
+          <li>Set DOCKER_HOST or create a docker context, then restart Berth, or</li>
+          <li>
+            add an engine on the{' '}
+            <a href="#/engines" onClick={(e) => (e.preventDefault(), navigate({ page: 'engines' }))}>
+              Engines
+            </a>{' '}
+            page.
+          </li>
+        </ul>
+      </section>
+    );
+  }
+  if (engine.controllable && engine.state !== 'running' && status !== 'connected') {
+    const starting = engine.state === 'starting';
+    return (
+      <section className="gate first-run" aria-live="polite">
+        <h1>{starting ? `Starting ${engine.name}…` : engine.state === 'error' ? `${engine.name} failed` : `${engine.name} is not running`}</h1>
+        {engine.progress && (
+          <p className="progress-text">
+            {engine.progress.step}
+            {engine.progress.detail ? ` — ${engine.progress.detail}` : ''}
+          </p>
+        )}
+        {engine.error && <pre className="error-box">{engine.error}</pre>}
+        {!starting && (
+          <p>
+            Berth runs its engine (berthd) for you. Start it to manage containers; containers that were running keep running while it is stopped.
+          </p>
+        )}
+        <div className="actions">
+          <button className="primary" disabled={starting || engine.state === 'stopping'} onClick={() => void engineAction(engine.id, 'start')}>
+            {engine.state === 'error' ? 'Try again' : 'Start engine'}
+          </button>
+          <button onClick={() => navigate({ page: 'troubleshoot' })}>Troubleshoot</button>
+          {engines.length > 1 && <SwitchEngine current={engine.id} />}
+        </div>
+      </section>
+    );
+  }
+  if (status === 'unreachable') {
+    return (
+      <section className="gate unreachable" role="alert">
+        <h1>Engine unreachable</h1>
+        <p>
+          Berth cannot reach <strong>{engine.name}</strong> at <code>{engine.host}</code>.
+        </p>
+        {error && <pre className="error-box">{error}</pre>}
+        <ul>
+          {hintsFor(engine.host).map((h) => (
+            <li key={h}>{h}</li>
+          ))}
+        </ul>
+        <p className="muted">{retryInMs !== undefined ? `Retrying automatically (next attempt in ${Math.ceil(retryInMs / 1000)} s).` : 'Retrying automatically.'}</p>
+        <div className="actions">
+          <button className="primary" onClick={() => resync()}>
+            Retry now
+          </button>
+          <button onClick={() => navigate({ page: 'troubleshoot' })}>Troubleshoot</button>
+          {engines.length > 1 && <SwitchEngine current={engine.id} />}
+        </div>
+      </section>
+    );
+  }
+  return <>{children}</>;
+}
+
+function SwitchEngine({ current }: { current: string }) {
+  const engines = useSession((s) => s.engines);
+  return (
+    <label className="inline">
+      Switch to{' '}
+      <select value="" onChange={(e) => e.target.value && void switchEngine(e.target.value)}>
+        <option value="">another engine…</option>
+        {engines
+          .filter((e) => e.id !== current)
+          .map((e) => (
+            <option key={e.id} value={e.id}>
+              {e.name} ({e.state})
+            </option>
+          ))}
+      </select>
+    </label>
+  );
+}

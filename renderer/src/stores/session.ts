@@ -1,0 +1,36 @@
+/** Connection to the backend, the engines (and which is active), settings and host capabilities. */
+import { create } from 'zustand';
+import type { EngineInfo, HostCapabilities, Settings } from '../../../electron/contract/models.js';
+import type { ConnectionState } from '../api/transport.js';
+
+export interface SessionState {
+  connection: ConnectionState;
+  connectionError: string | undefined;
+  engines: EngineInfo[];
+  activeId: string | null;
+  /** The engines list has arrived at least once. */
+  enginesLoaded: boolean;
+  settings: Settings | null;
+  capabilities: HostCapabilities | null;
+}
+
+export const useSession = create<SessionState>()(() => ({
+  connection: 'connecting',
+  connectionError: undefined,
+  engines: [],
+  activeId: null,
+  enginesLoaded: false,
+  settings: null,
+  capabilities: null,
+}));
+
+export function activeEngine(s: SessionState): EngineInfo | undefined {
+  return s.engines.find((e) => e.id === s.activeId);
+}
+
+/** The active engine's id, for calls; throws when there is none (callers render only with one). */
+export function requireEngineId(): string {
+  const id = useSession.getState().activeId;
+  if (!id) throw new Error('no engine is selected');
+  return id;
+}
