@@ -49,7 +49,7 @@ test('live restore: 5 running containers (TTY and not) survive kill -9 of berthd
   att.on('data', (b: Buffer) => (echoed += b.toString()));
   att.write('after-restart\n');
   await expect.poll(() => echoed, { timeout: 5000 }).toContain('echo:after-restart');
-  att.destroy();
+  (att as unknown as { destroy(): void }).destroy();
   const a = new PtySession(['docker', 'attach', ttyStdin], d.env);
   try {
     await new Promise((r) => setTimeout(r, 300));

@@ -211,7 +211,7 @@ export async function runAttach(target: AttachTarget, client: Hijacked, opts: At
       target.logPath,
       target.maxLogFiles,
       { stdout: opts.stdout, stderr: opts.stderr, follow: opts.stream, ...(opts.logs ? {} : { tail: 0 }) },
-      (e) => writer.write(e.stream, e.content, e.partial ? '' : '\n'),
+      (e) => writer.writeLine(e.stream, e.content, !e.partial),
       { stopped: target.stopped, signal: abort.signal },
     );
     await Promise.race([reading, detached]);

@@ -30,9 +30,15 @@ export interface ReadOptions {
   /** Last N entries (undefined: all). */
   tail?: number;
   follow: boolean;
+  /** Fill LogEntry.time (timestamps); since/until imply it. */
+  withTime?: boolean;
 }
 
-/** Where the sink writes; returns a promise when the consumer needs time (backpressure). */
+/**
+ * Where the sink writes; returns a promise when the consumer needs time
+ * (backpressure). The entry object and its content are reused for the next
+ * line: copy what you keep.
+ */
 export type EntrySink = (e: LogEntry) => void | Promise<void>;
 
 /** Log file paths, oldest first. */
@@ -55,21 +61,27 @@ const NL = 0x0a;
 
 /** Parses one log line (without its newline). */
 export function parseLogLine(line: Buffer): LogEntry | undefined {
+  const e: LogEntry = { stream: STDOUT, time: '', partial: false, content: line };
+  return parseInto(line, e, true) ? e : undefined;
+}
+
+/**
+ * Fills `e` from a line, allocating nothing unless the time is wanted
+ * (`docker logs` without -t/--since/--until never needs it).
+ */
+function parseInto(line: Buffer, e: LogEntry, withTime: boolean): boolean {
   const sp1 = line.indexOf(SPACE);
-  if (sp1 < 20) return undefined;
-  const sp2 = line.indexOf(SPACE, sp1 + 1);
-  if (sp2 < 0) return undefined;
-  const streamName = line.toString('latin1', sp1 + 1, sp2);
-  const stream = streamName === 'stdout' ? STDOUT : streamName === 'stderr' ? STDERR : 0;
-  if (stream === 0) return undefined;
-  const flag = line[sp2 + 1];
-  const ts = line.toString('latin1', 0, sp1);
-  return {
-    stream,
-    time: utcTime(ts),
-    partial: flag === 0x50 /* P */,
-    content: line.subarray(Math.min(sp2 + 3, line.length)),
-  };
+  if (sp1 < 20 || line.length < sp1 + 10) return false;
+  // "stdout" and "stderr" differ at their fourth letter.
+  const c = line[sp1 + 4];
+  if (line[sp1 + 1] !== 0x73 /* s */ || line[sp1 + 7] !== SPACE) return false;
+  if (c === 0x6f /* o */) e.stream = STDOUT;
+  else if (c === 0x65 /* e */) e.stream = STDERR;
+  else return false;
+  e.partial = line[sp1 + 8] === 0x50 /* P */;
+  e.content = line.subarray(Math.min(sp1 + 10, line.length));
+  e.time = withTime ? utcTime(line.toString('latin1', 0, sp1)) : '';
+  return true;
 }
 
 /** conmon writes local time with an offset; we run it with TZ=UTC, so this is normally a slice. */
@@ -168,10 +180,11 @@ export async function readLogs(logPath: string, maxFiles: number, opts: ReadOpti
   const pastUntil = (e: LogEntry) => opts.until !== undefined && e.time > opts.until;
   let done = false;
   // Synchronous unless the sink asks us to wait: a promise per line would cost more than the parsing.
+  const withTime = opts.withTime === true || opts.since !== undefined || opts.until !== undefined;
+  const e: LogEntry = { stream: STDOUT, time: '', partial: false, content: Buffer.alloc(0) };
   const deliver = (line: Buffer): void | Promise<void> => {
     if (done) return;
-    const e = parseLogLine(line);
-    if (!e) return;
+    if (!parseInto(line, e, withTime)) return;
     if (pastUntil(e)) {
       done = true;
       return;

@@ -164,10 +164,9 @@ export function registerContainerRoutes(r: Router, d: Daemon): void {
         ...(tail !== undefined ? { tail } : {}),
         ...(sinceN !== undefined ? { since: nanosToLogTime(sinceN) } : {}),
         ...(untilN !== undefined ? { until: nanosToLogTime(untilN) } : {}),
+        withTime: timestamps,
       },
-      timestamps
-        ? (e) => writer.write(e.stream, e.time, 'Z ', e.content, e.partial ? '' : '\n')
-        : (e) => writer.write(e.stream, e.content, e.partial ? '' : '\n'),
+      timestamps ? (e) => writer.writeLine(e.stream, e.content, !e.partial, `${e.time}Z `) : (e) => writer.writeLine(e.stream, e.content, !e.partial),
       { stopped, signal: abort.signal },
     );
     await writer.flush();

@@ -33,6 +33,40 @@ export class StreamWriter {
     this.buf = next;
   }
 
+  /** One log line: [prefix] content [newline] — the hot path of logs and attach, without array allocations. */
+  writeLine(stream: number, content: Buffer, newline: boolean, prefix?: string): void | Promise<void> {
+    if (this.isClosed) return;
+    const pre = prefix === undefined ? 0 : prefix.length;
+    const size = pre + content.length + (newline ? 1 : 0);
+    if (size === 0) return;
+    this.ensure(size + 8);
+    if (!this.raw) {
+      this.buf[this.len] = stream;
+      this.buf[this.len + 1] = 0;
+      this.buf[this.len + 2] = 0;
+      this.buf[this.len + 3] = 0;
+      this.buf.writeUInt32BE(size, this.len + 4);
+      this.len += 8;
+    }
+    // Prefixes are ASCII timestamps: one byte per character.
+    if (prefix !== undefined) this.len += this.buf.write(prefix, this.len, 'latin1');
+    content.copy(this.buf, this.len);
+    this.len += content.length;
+    if (newline) this.buf[this.len++] = 0x0a;
+    return this.afterWrite();
+  }
+
+  private afterWrite(): void | Promise<void> {
+    if (this.len >= FLUSH_AT) return this.flush();
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.flush();
+      });
+    }
+  }
+
   /** Queues one message; resolves later only when the consumer is slow. */
   write(stream: number, ...parts: Array<Buffer | string>): void | Promise<void> {
     if (this.isClosed) return;
@@ -55,14 +89,7 @@ export class StreamWriter {
         this.len += p.length;
       }
     }
-    if (this.len >= FLUSH_AT) return this.flush();
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        void this.flush();
-      });
-    }
+    return this.afterWrite();
   }
 
   /** Writes what is buffered; resolves when the socket can take more. */
