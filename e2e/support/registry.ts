@@ -655,3 +655,51 @@ export function debianRootfsTar(): string {
   fs.renameSync(tmp, out);
   return out;
 }
+
+// ---- raw API helpers ------------------------------------------------------------
+
+export interface RawApiResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request on berthd's socket, for what the CLI hides (headers, raw JSON lines). */
+export function rawApi(d: { socket: string }, method: string, urlPath: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<RawApiResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: d.socket, method, path: urlPath, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export type JsonMessage = Record<string, unknown> & { status?: string; id?: string; progressDetail?: unknown; progress?: string; errorDetail?: { message: string }; error?: string };
+
+export function jsonLines(text: string): JsonMessage[] {
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as JsonMessage);
+}
+
+/** The messages of each layer (by id), in stream order. */
+export function layerSequences(msgs: JsonMessage[]): Map<string, JsonMessage[]> {
+  const out = new Map<string, JsonMessage[]>();
+  for (const m of msgs) {
+    if (!m.id || !/^[a-f0-9]{12}$/.test(m.id)) continue;
+    const list = out.get(m.id) ?? [];
+    list.push(m);
+    out.set(m.id, list);
+  }
+  return out;
+}
+
+/** Base64url JSON for X-Registry-Auth. */
+export function registryAuth(auth: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(auth)).toString('base64url');
+}

@@ -276,6 +276,7 @@ class FollowReader extends Readable {
   private pos = 0;
   private fd: number | undefined;
   private waiting = false;
+  private reading = false;
   private readonly onChange = () => {
     if (this.waiting) {
       this.waiting = false;
@@ -300,6 +301,8 @@ class FollowReader extends Readable {
   }
 
   override _read(): void {
+    // One read in flight at a time; Node calls _read again after each push.
+    if (this.reading) return;
     const dl = this.dl;
     if (dl.state === 'failed') {
       this.destroy(dl.error ?? new Error('download failed'));
@@ -322,16 +325,22 @@ class FollowReader extends Readable {
     }
     const n = Math.min(READ_CHUNK, dl.available - this.pos);
     const buf = Buffer.allocUnsafe(n);
+    this.reading = true;
     readAt(fd, buf, this.pos).then(
       (got) => {
+        this.reading = false;
+        if (this.destroyed) return;
         if (got === 0) {
           this.destroy(new Error(`unexpected end of downloaded blob ${dl.digest}`));
           return;
         }
         this.pos += got;
-        if (this.push(got === n ? buf : buf.subarray(0, got))) this._read();
+        this.push(got === n ? buf : buf.subarray(0, got));
       },
-      (err: Error) => this.destroy(err),
+      (err: Error) => {
+        this.reading = false;
+        this.destroy(err);
+      },
     );
   }
 

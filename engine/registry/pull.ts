@@ -273,30 +273,37 @@ export class Puller {
     const sink = this.opts.sink;
     const bar = new BarThrottle(desc.size);
     let consumed = 0;
+    let reported = -1;
+    const report = (current: number) => {
+      if (quiet || current === reported) return;
+      reported = current;
+      sink.update(id, 'Extracting', { current, total: desc.size });
+    };
+    // Extraction runs while the blob downloads, but is shown after "Download complete", as Docker orders it.
     let downloaded = input.download === undefined || input.download.state === 'done';
     void input.done.then(
       () => {
         downloaded = true;
-        if (!quiet && consumed < desc.size) sink.update(id, 'Extracting', { current: consumed, total: desc.size });
+        if (consumed > 0) report(consumed);
       },
       () => undefined,
     );
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         consumed += chunk.length;
-        // Extraction progress is shown once the download is complete, as Docker orders it.
-        if (downloaded && !quiet && bar.shouldEmit(consumed)) sink.update(id, 'Extracting', { current: consumed, total: desc.size });
+        if (downloaded && bar.shouldEmit(consumed)) report(consumed);
         cb(null, chunk);
       },
     });
     const source = input.reader();
     source.on('error', (err) => counter.destroy(err));
     const compressed = source.pipe(counter);
+    let meta: LayerMeta;
     try {
       const { stream } = await decompress(compressed);
       const buffered = stream.pipe(new PassThrough({ highWaterMark: 1024 * 1024 }));
       stream.on('error', (err) => buffered.destroy(err));
-      return await this.rc.layers.register(parent, buffered, diffID);
+      meta = await this.rc.layers.register(parent, buffered, diffID);
     } catch (err) {
       source.destroy();
       // A corrupt download usually breaks decompression first; report the download's verdict.
@@ -309,6 +316,9 @@ export class Puller {
       if (/does not match its DiffID/.test((err as Error).message)) throw new RootFsMismatchError();
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`, { cause: err });
     }
+    await input.done;
+    report(desc.size);
+    return meta;
   }
 }
 
