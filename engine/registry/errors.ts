@@ -57,6 +57,11 @@ export class RegistryApiError extends Error {
     const c = this.errors[0]?.code ?? 'UNKNOWN';
     return c in codeMessages ? c : 'UNKNOWN';
   }
+
+  /** The first error alone: what dockerd reports when a registry sends several. */
+  first(): RegistryApiError {
+    return this.errors.length <= 1 ? this : new RegistryApiError([this.errors[0]!], this.status);
+  }
 }
 
 /** A 5xx (or other non-4xx failure) without a usable body. */
@@ -235,7 +240,8 @@ export function isRetryable(err: unknown): boolean {
  * not-found errors become 404s naming the image; 401s stay 401s.
  */
 export function translatePullError(err: unknown, familiarName: string, familiarString: string): Error {
-  const e = err instanceof DoNotRetryError ? err.inner : err;
+  const e0 = err instanceof DoNotRetryError ? err.inner : err;
+  const e = e0 instanceof RegistryApiError ? e0.first() : e0;
   if (e instanceof RegistryApiError) {
     switch (e.code) {
       case 'DENIED':

@@ -24,7 +24,7 @@ import { openLayerTar } from '../images/layer-export.js';
 import { MediaTypes, type Descriptor } from '../images/oci.js';
 import type { Reference } from '../images/reference.js';
 import type { Image } from '../images/store.js';
-import { isRetryable, DoNotRetryError, TransportError, NoBasicAuthCredentialsError } from './errors.js';
+import { isRetryable, DoNotRetryError, TransportError, NoBasicAuthCredentialsError, RegistryApiError } from './errors.js';
 import type { Repository } from './client.js';
 import { BarThrottle, type ProgressSink } from './progress.js';
 import type { RegistryContext } from './context.js';
@@ -332,8 +332,10 @@ export class Pusher {
 }
 
 /** moby reports "no basic auth credentials" and missing tokens without the URL wrapper on push. */
-function unwrapAuth(err: unknown): unknown {
+export function unwrapAuth(err: unknown): unknown {
   const e = err instanceof DoNotRetryError ? err.inner : err;
   if (e instanceof TransportError && e.cause instanceof NoBasicAuthCredentialsError) return e.cause;
+  // Of several registry errors moby reports the first.
+  if (e instanceof RegistryApiError) return e.first();
   return e;
 }

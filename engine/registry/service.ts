@@ -26,7 +26,7 @@ import { DownloadManager, DynamicSemaphore } from './download.js';
 import { checkConfigMediaType, parseManifest, parsePlatform, UnsupportedManifestError, CONFIG_LIMIT } from './manifest.js';
 import { ProgressStream } from './progress.js';
 import { platformWarning, Puller } from './pull.js';
-import { Pusher } from './push.js';
+import { Pusher, unwrapAuth } from './push.js';
 import { searchRegistry, type SearchResult } from './search.js';
 import { RegistrySession, TokenCache, repositoryScope } from './session.js';
 import { BlobSources } from './sources.js';
@@ -176,7 +176,8 @@ export class RegistryService {
       await this.pushRef(ref, auth, endpoints, stream);
       this.deps.events.publish('image', 'push', ref.familiarString(), { name: ref.familiarName });
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
+      const u = unwrapAuth(err);
+      const e = u instanceof Error ? u : new Error(String(u));
       if (!isAbort(stream.signal)) this.log.info('push failed', { ref: ref.familiarString(), err: e.message });
       stream.error(e.message);
     }
