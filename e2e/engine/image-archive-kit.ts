@@ -125,7 +125,7 @@ export async function ociLayout(images: TestImage[], compression: 'none' | 'gzip
     return d;
   };
   const manifests: Array<Record<string, unknown>> = [];
-  const compressFn = (b: Buffer) => (compression === 'gzip' ? zlib.gzipSync(b) : compression === 'zstd' ? execFileSync('zstd', ['-q', '-c'], { input: b }) : b);
+  const compressFn = (b: Buffer) => (compression === 'gzip' ? zlib.gzipSync(b) : compression === 'zstd' ? execFileSync('zstd', ['-q', '-c'], { input: b, maxBuffer: 256 * 1024 * 1024 }) : b);
   const layerType = { none: 'application/vnd.oci.image.layer.v1.tar', gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd' }[compression];
   for (const img of images) {
     const config = configFor(img);
