@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { test, expect, uniq } from '../support/fixtures.js';
@@ -157,8 +158,8 @@ test('load: legacy docker-archive with shared and gzip layers, several images, t
   expect(lines(out)).toEqual([`The image multi/a:1 already exists, renaming the old one with ID ${oldA} to empty string`, 'Loaded image: multi/a:1']);
   expect(await d.dockerOk(['run', '--rm', 'multi/a:1'])).toBe('new a\n');
   expect(lines(await d.dockerOk(['images', '-q', '--no-trunc', '-f', 'dangling=true']))).toEqual([oldA]);
-  // Loading the same archive twice is fine and quiet about tags that stay.
-  expect(lines(await d.dockerOk(['load'], { input: await dockerArchive([a2], 'blobs', 'gzip') }))).toEqual(['Loaded image: multi/a:1']);
+  // Loading the same archive twice is fine and quiet about tags that stay; a gzipped archive (docker save | gzip) loads too.
+  expect(lines(await d.dockerOk(['load'], { input: zlib.gzipSync(await dockerArchive([a2], 'blobs', 'gzip')) }))).toEqual(['Loaded image: multi/a:1']);
 
   // quiet=0 (a terminal) adds layer progress.
   const c: TestImage = { layers: [await layerTar({ 'c.txt': 'c' })], tags: ['multi/c:1'] };
@@ -250,6 +251,18 @@ test('load: invalid archives are 400s with a message and change nothing', async 
   expect(storeState(d)).toEqual(before);
   expect(lines(await d.dockerOk(['images', '-a', '--format', '{{.Repository}}']))).toEqual(['busybox']);
   expect(await d.dockerOk(['run', '--rm', 'busybox', 'echo', 'still serving'])).toBe('still serving\n');
+});
+
+test('save: an image whose layer archive is gone is a clear error before any output', async ({ freshBerthd: d }) => {
+  const img: TestImage = { layers: [await layerTar({ 'gone.txt': 'g' })], tags: ['gone/img:1'] };
+  await d.dockerOk(['load'], { input: await dockerArchive([img]) });
+  const diffID = sha256(img.layers[0]!);
+  fs.rmSync(path.join(d.dataRoot, 'image', 'blobs', 'sha256', hex(diffID)));
+  const r = await rawRequest(d.socket, 'GET', '/images/get?names=gone/img:1');
+  expect(r.status).toBe(404);
+  expect(JSON.parse(r.body.toString()).message).toBe(`cannot save image ${imageIdOf(img)}: the archive of its layer ${diffID} is not stored`);
+  // Everything else still saves.
+  expect((await rawRequest(d.socket, 'GET', '/images/get?names=busybox')).status).toBe(200);
 });
 
 test('load: a client that disconnects mid-upload or mid-import leaves nothing behind', async ({ freshBerthd: d }) => {

@@ -40,6 +40,9 @@ test('import from stdin and from a file, compressed, with --change and -m', asyn
   // The repository may carry the tag.
   expect(lines(await berthd.dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}}', b]))).toEqual([`${b}:latest`]);
 
+  const digestRepo = await berthd.docker(['import', '-', `${a}@sha256:${'b'.repeat(64)}`], { input: await layerTar({ d: 'd' }) });
+  expect(digestRepo.code).toBe(1);
+  expect(digestRepo.stderr).toContain('cannot import digest reference');
   // A bad --change fails before anything is stored.
   const before = await berthd.dockerOk(['images', '-aq', '--no-trunc']);
   const bad = await berthd.docker(['import', '-c', 'FROM scratch', '-', uniq('imp-bad')], { input: fs.readFileSync(busyboxTar) });

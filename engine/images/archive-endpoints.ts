@@ -8,10 +8,11 @@ import type { ServerResponse } from 'node:http';
 import { beginStream, writeJsonLine, type RequestContext } from '../api/context.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../daemon/log.js';
-import { messageOf } from '../errdefs.js';
+import { messageOf, NotFoundError } from '../errdefs.js';
 import type { ImageStore } from './store.js';
 import { resolveSaveNames, writeSaveArchive } from './save.js';
 import { loadArchive, type LoadOutput } from './load.js';
+import { hasLayerArchive } from './layer-export.js';
 
 export interface ArchiveDeps {
   images: ImageStore;
@@ -21,6 +22,12 @@ export interface ArchiveDeps {
 
 export async function serveSave(d: ArchiveDeps, ctx: RequestContext, names: string[]): Promise<void> {
   const entries = resolveSaveNames(d.images, names);
+  // A layer we cannot export is an error response, not a torn archive.
+  for (const e of entries) {
+    for (const diffID of e.image.config.rootfs.diff_ids) {
+      if (!(await hasLayerArchive(d.images, diffID))) throw new NotFoundError(`cannot save image ${e.image.id}: the archive of its layer ${diffID} is not stored`);
+    }
+  }
   const res = beginStream(ctx, 'application/x-tar');
   try {
     await writeSaveArchive(d.images, entries, res);

@@ -21,6 +21,12 @@ export interface LayerTar {
   release(): Promise<void>;
 }
 
+/** True when a layer's archive is stored in some form (checked before a save starts streaming). */
+export async function hasLayerArchive(store: ImageStore, diffID: string): Promise<boolean> {
+  if (store.blobs.has(diffID)) return true;
+  return (await store.layerBlobs(diffID)).some((d) => store.blobs.has(d.digest));
+}
+
 export async function openLayerTar(store: ImageStore, diffID: string): Promise<LayerTar> {
   const blobs = store.blobs;
   const plain = await blobs.stat(diffID);

@@ -38,6 +38,7 @@ export function registerImageRoutes(r: Router, d: Daemon): void {
       if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported; pipe the archive to `docker import -`');
       const repo = q.get('repo') ?? '';
       const ref = repo ? repoTag(repo, q.get('tag')) : undefined;
+      if (repo && parseReference(repo).digest !== undefined) throw new InvalidParameterError('cannot import digest reference');
       const changes = q.getAll('changes');
       const platform = q.get('platform');
       let plat;
