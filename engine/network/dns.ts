@@ -128,8 +128,11 @@ async function forward(query: Buffer, upstreams: string[]): Promise<Buffer | und
       sock.on('message', (m) => {
         if (m.length >= 2 && m.readUInt16BE(0) === query.readUInt16BE(0)) done(m);
       });
-      sock.send(query, 53, server, (err) => {
-        if (err) done(undefined);
+      // Connected, so an unreachable server fails at once (ICMP refusal) instead of timing out.
+      sock.connect(53, server, () => {
+        sock.send(query, (err) => {
+          if (err) done(undefined);
+        });
       });
     });
     if (reply) return reply;

@@ -265,6 +265,7 @@ export class Sandboxes {
   async attach(c: Container, pid: number): Promise<void> {
     const sb = this.boxes.get(c.id);
     if (!sb) return;
+    const started = performance.now();
     sb.pid = pid;
     if (sb.loopbackOnly) {
       await run('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'dev', 'lo', 'up']);
@@ -282,6 +283,7 @@ export class Sandboxes {
     if (sb.ports.length > 0) await this.m.syncFirewall();
     for (const e of sb.endpoints) this.event('connect', c, e.network);
     await this.updateLinkingContainers(c);
+    this.m.d.log.debug('container network attached', { container: c.id.slice(0, 12), endpoints: sb.endpoints.length, ports: sb.ports.length, ms: (performance.now() - started).toFixed(1) });
   }
 
   /** When the container exited (or its start failed): gives back addresses, ports and interfaces. */
