@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { InvalidParameterError } from '../errdefs.js';
 import { writeJsonAtomic } from '../storage/atomic.js';
+import { KeyedMutex } from '../concurrency/mutex.js';
 import { extractLayer } from './extract.js';
 import type { Logger } from '../daemon/log.js';
 
@@ -54,6 +55,7 @@ function shortName(): string {
 
 export class LayerStore {
   private readonly layers = new Map<string, LayerMeta>();
+  private readonly publishing = new KeyedMutex();
   readonly root: string;
 
   constructor(
@@ -133,20 +135,17 @@ export class LayerStore {
         throw new InvalidParameterError(`layer content does not match its DiffID: expected ${expectedDiffID}, got ${diffID}`);
       }
       const chainID = chainIDOf(parent, diffID);
-      const existing = this.layers.get(chainID);
-      if (existing) return existing;
-      const meta: LayerMeta = { chainID, diffID, parent, size: stats.size, short: shortName(), created: new Date().toISOString() };
-      await writeJsonAtomic(path.join(tmp, 'meta.json'), meta);
-      try {
+      // Concurrent registrations of the same layer (two loads) publish it once.
+      return await this.publishing.run(chainID, async () => {
+        const existing = this.layers.get(chainID);
+        if (existing) return existing;
+        const meta: LayerMeta = { chainID, diffID, parent, size: stats.size, short: shortName(), created: new Date().toISOString() };
+        await writeJsonAtomic(path.join(tmp, 'meta.json'), meta);
         await fsp.rename(tmp, this.dir(chainID));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.layers.has(chainID)) return this.layers.get(chainID)!;
-        throw err;
-      }
-      await this.ensureLink(meta);
-      this.layers.set(chainID, meta);
-      return meta;
+        await this.ensureLink(meta);
+        this.layers.set(chainID, meta);
+        return meta;
+      });
     } finally {
       await fsp.rm(tmp, { recursive: true, force: true });
     }
@@ -154,13 +153,15 @@ export class LayerStore {
 
   /** Removes a layer no image uses any more. */
   async remove(chainID: string): Promise<void> {
-    const meta = this.layers.get(chainID);
-    if (!meta) return;
-    this.layers.delete(chainID);
-    await fsp.rm(path.join(this.root, 'l', meta.short), { force: true });
-    const trash = path.join(this.root, 'tmp', `rm-${randomBytes(8).toString('hex')}`);
-    await fsp.rename(this.dir(chainID), trash);
-    await fsp.rm(trash, { recursive: true, force: true });
+    await this.publishing.run(chainID, async () => {
+      const meta = this.layers.get(chainID);
+      if (!meta) return;
+      this.layers.delete(chainID);
+      await fsp.rm(path.join(this.root, 'l', meta.short), { force: true });
+      const trash = path.join(this.root, 'tmp', `rm-${randomBytes(8).toString('hex')}`);
+      await fsp.rename(this.dir(chainID), trash);
+      await fsp.rm(trash, { recursive: true, force: true });
+    });
   }
 
   /** Short lowerdir names (relative to root), topmost first, for the overlay mount. */
