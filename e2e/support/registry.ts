@@ -327,7 +327,9 @@ export type Fault =
   | { kind: 'drop'; digest: string; afterBytes: number; times: number }
   | { kind: 'corrupt'; digest: string; offset: number; times: number }
   | { kind: 'status'; digest: string; status: number; times: number }
-  | { kind: 'huge-manifest'; reference: string; times: number };
+  | { kind: 'huge-manifest'; reference: string; times: number }
+  /** Sends the blob slowly (chunks of 64 KiB every delayMs). */
+  | { kind: 'slow'; digest: string; delayMs: number; times: number };
 
 /**
  * Forwards to a registry, applying faults to blob and manifest responses.
@@ -408,6 +410,8 @@ export class FaultProxy {
     }
     const blob = /\/blobs\/(sha256:[a-f0-9]{64})$/.exec(url.pathname)?.[1];
     const manifestRef = /\/manifests\/([^/]+)$/.exec(url.pathname)?.[1];
+    // Corruption applies to blobs and to manifests fetched by digest.
+    const content = blob ?? (manifestRef?.startsWith('sha256:') ? manifestRef : undefined);
     if (blob && req.method === 'GET') {
       const f = this.take((x) => x.kind === 'status' && x.digest === blob);
       if (f && f.kind === 'status') {
@@ -443,9 +447,39 @@ export class FaultProxy {
         if (typeof v === 'string') outHeaders[h] = v.replace(this.target, `http://${this.host}`);
       }
       const drop = blob && req.method === 'GET' ? this.take((x) => x.kind === 'drop' && x.digest === blob) : undefined;
-      const corrupt = blob && req.method === 'GET' && !drop ? this.take((x) => x.kind === 'corrupt' && x.digest === blob) : undefined;
+      const corrupt = content && req.method === 'GET' && !drop ? this.take((x) => x.kind === 'corrupt' && x.digest === content) : undefined;
+      const slow = blob && req.method === 'GET' ? this.take((x) => x.kind === 'slow' && x.digest === blob) : undefined;
       res.writeHead(up.statusCode ?? 502, outHeaders);
       let sent = 0;
+      if (slow && slow.kind === 'slow') {
+        // Trickle: pause upstream between 64 KiB pieces.
+        const pieces: Buffer[] = [];
+        let ended = false;
+        let timer: NodeJS.Timeout | undefined;
+        const pump = () => {
+          timer = undefined;
+          const next = pieces.shift();
+          if (next) {
+            res.write(next);
+            timer = setTimeout(pump, slow.delayMs);
+          } else if (ended) res.end();
+          else up.resume();
+        };
+        up.on('data', (chunk: Buffer) => {
+          for (let i = 0; i < chunk.length; i += 65536) pieces.push(chunk.subarray(i, i + 65536));
+          up.pause();
+          if (!timer) pump();
+        });
+        up.on('end', () => {
+          ended = true;
+          if (!timer) pump();
+        });
+        res.on('close', () => {
+          if (timer) clearTimeout(timer);
+          up.destroy();
+        });
+        return;
+      }
       up.on('data', (chunk: Buffer) => {
         if (drop && drop.kind === 'drop') {
           const room = drop.afterBytes - sent;

@@ -22,6 +22,8 @@ export interface RegistryContext {
   /** Layer registrations in progress, by chain ID (shared by concurrent pulls). */
   registering: Map<string, Promise<LayerMeta>>;
   sources: BlobSources;
+  /** Pulls currently using each blob digest: a failed pull deletes only blobs nobody else uses. */
+  blobUsers: Map<string, number>;
   /** Seconds to wait before retry n of a transfer. */
   retryDelay: (attempt: number) => number;
 }

@@ -23,6 +23,8 @@ import { checkConfigMediaType, checkSupportedMediaType, CONFIG_LIMIT, formatPlat
 import { BarThrottle, type ProgressSink } from './progress.js';
 import type { BlobDownload } from './download.js';
 import type { RegistryContext } from './context.js';
+import { DoNotRetryError, isRetryable } from './errors.js';
+import { sha256Digest } from '../images/blobs.js';
 
 export function shortId(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
@@ -35,6 +37,23 @@ export class RootFsMismatchError extends InvalidParameterError {
 }
 
 export class NoMatchingManifestError extends InvalidParameterError {}
+
+/** moby's imageConfigPullError. */
+export class ConfigPullError extends Error {
+  constructor(message: string, cause?: Error) {
+    super(`error pulling image configuration: ${message}`, { cause });
+    this.name = 'ConfigPullError';
+  }
+}
+
+/** What a pull made, for cleanup if it fails. */
+interface PullWork {
+  /** Chain IDs this pull registered. */
+  registered: string[];
+  /** Blobs this pull uses (counted in blobUsers until released). */
+  blobs: Array<{ digest: string; diffID: string }>;
+  released: Array<{ digest: string; diffID: string }>;
+}
 
 export interface PullOptions {
   /** --platform, when given. */
@@ -157,7 +176,7 @@ export class Puller {
     const existing = images.get(configDigest);
     if (existing) return existing;
     for (const l of manifest.layers) checkSupportedMediaType(l.mediaType);
-    const rawConfig = await this.repo.blob(configDigest, CONFIG_LIMIT, this.opts.signal);
+    const rawConfig = await this.fetchConfig(configDigest);
     let config: ImageConfig;
     try {
       config = parseImageConfig(rawConfig);
@@ -165,15 +184,67 @@ export class Puller {
       throw new InvalidParameterError(`error pulling image configuration: ${(err as Error).message}`);
     }
     if (config.rootfs.diff_ids.length !== manifest.layers.length) throw new RootFsMismatchError();
-    await this.pullLayers(manifest.layers, config.rootfs.diff_ids);
-    return images.create(rawConfig);
+    // Held from the start: a concurrent `docker rmi` must not collect what we register.
+    const release = images.holdLayers(chainIDs(config.rootfs.diff_ids));
+    const work: PullWork = { registered: [], blobs: [], released: [] };
+    try {
+      await this.pullLayers(manifest.layers, config.rootfs.diff_ids, work);
+      return await images.create(rawConfig);
+    } catch (err) {
+      release();
+      this.releaseBlobs(work);
+      await this.cleanup(work).catch((e: Error) => this.rc.log.warn('cleanup after failed pull', { err: e.message }));
+      throw err;
+    } finally {
+      release();
+      this.releaseBlobs(work);
+    }
   }
 
-  private async pullLayers(layers: Descriptor[], diffIDs: string[]): Promise<void> {
-    const { images, layers: layerStore, sink } = { ...this.rc, sink: this.opts.sink };
+  private releaseBlobs(work: PullWork): void {
+    for (const b of work.blobs.splice(0)) {
+      const n = (this.rc.blobUsers.get(b.digest) ?? 1) - 1;
+      if (n <= 0) this.rc.blobUsers.delete(b.digest);
+      else this.rc.blobUsers.set(b.digest, n);
+      work.released.push(b);
+    }
+  }
+
+  /** After a failure: remove the layers and blobs only this pull made. */
+  private async cleanup(work: PullWork): Promise<void> {
+    const { images, blobs, layers } = this.rc;
+    await images.discardLayers(work.registered);
+    for (const { digest, diffID } of work.released) {
+      if (this.rc.blobUsers.has(digest) || !blobs.has(digest)) continue;
+      const kept = layers.all().some((l) => l.diffID === diffID) && (await images.layerBlobs(diffID)).some((d) => d.digest === digest);
+      if (!kept) await blobs.delete(digest);
+    }
+  }
+
+  /** The image config, retried like moby's pullSchema2Config (5 attempts, 250 ms doubling). */
+  private async fetchConfig(digest: string): Promise<Buffer> {
+    const signal = this.opts.signal;
+    let raw: Buffer | undefined;
+    let delay = 250;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        raw = await this.repo.blob(digest, CONFIG_LIMIT, signal);
+        break;
+      } catch (err) {
+        if (signal.aborted) throw signal.reason ?? err;
+        const e = err instanceof DoNotRetryError ? err.inner : (err as Error);
+        if (!isRetryable(err) || attempt >= 5) throw new ConfigPullError(`download failed after attempts=${attempt}: ${e.message}`, e);
+        await new Promise((r) => setTimeout(r, delay));
+        delay *= 2;
+      }
+    }
+    if (sha256Digest(raw) !== digest) throw new ConfigPullError(`image config verification failed for digest ${digest}`);
+    return raw;
+  }
+
+  private async pullLayers(layers: Descriptor[], diffIDs: string[], work: PullWork): Promise<void> {
+    const { layers: layerStore, sink } = { ...this.rc, sink: this.opts.sink };
     const chain = chainIDs(diffIDs);
-    // Held from the start: a concurrent `docker rmi` must not collect what we register.
-    this.releases.push(images.holdLayers(chain));
 
     let first = 0;
     while (first < layers.length && layerStore.has(chain[first]!)) {
@@ -193,21 +264,22 @@ export class Puller {
     const inputs = new Map<string, LayerInput>();
     for (let i = first; i < layers.length; i++) {
       const desc = layers[i]!;
-      if (!inputs.has(desc.digest)) inputs.set(desc.digest, this.startDownload(desc));
+      if (inputs.has(desc.digest)) continue;
+      this.rc.blobUsers.set(desc.digest, (this.rc.blobUsers.get(desc.digest) ?? 0) + 1);
+      work.blobs.push({ digest: desc.digest, diffID: diffIDs[i]! });
+      inputs.set(desc.digest, this.startDownload(desc));
     }
-    const registered: string[] = [];
     try {
       let parent = first > 0 ? chain[first - 1]! : null;
       for (let i = first; i < layers.length; i++) {
         const desc = layers[i]!;
         const meta = await this.register(desc, inputs.get(desc.digest)!, parent, diffIDs[i]!, i > first && layers.slice(first, i).some((l) => l.digest === desc.digest));
-        registered.push(meta.chainID);
+        work.registered.push(meta.chainID);
         parent = meta.chainID;
       }
     } catch (err) {
-      // Wait for the downloads we started to settle, then remove what only this pull made.
+      // Let the downloads we started settle before the caller cleans up.
       await Promise.all([...inputs.values()].map((x) => x.done.catch(() => undefined)));
-      await images.discardLayers(registered).catch(() => undefined);
       throw err;
     }
   }

@@ -25,7 +25,7 @@ import { RegistryApiError, translateLoginError, translatePullError, TransportErr
 import { DownloadManager, DynamicSemaphore } from './download.js';
 import { checkConfigMediaType, parseManifest, parsePlatform, UnsupportedManifestError, CONFIG_LIMIT } from './manifest.js';
 import { ProgressStream } from './progress.js';
-import { platformWarning, Puller } from './pull.js';
+import { ConfigPullError, platformWarning, Puller } from './pull.js';
 import { Pusher, unwrapAuth } from './push.js';
 import { searchRegistry, type SearchResult } from './search.js';
 import { RegistrySession, TokenCache, repositoryScope } from './session.js';
@@ -50,6 +50,7 @@ function isAbort(signal: AbortSignal): boolean {
 function fallbackAllowed(err: unknown, mirror: boolean): boolean {
   if (err instanceof UnsupportedManifestError) return false;
   if (err instanceof RegistryApiError) return mirror;
+  if (err instanceof ConfigPullError) return mirror;
   if (err instanceof TransportError || err instanceof UnexpectedStatusError || err instanceof UnexpectedResponseError) return true;
   return mirror;
 }
@@ -75,6 +76,7 @@ export class RegistryService {
       downloads: new DownloadManager(deps.blobs, { maxConcurrent: () => cfg().maxConcurrentDownloads, maxAttempts: () => cfg().maxDownloadAttempts, retryDelay }, this.log),
       uploads: new DynamicSemaphore(() => cfg().maxConcurrentUploads),
       registering: new Map<string, Promise<LayerMeta>>(),
+      blobUsers: new Map<string, number>(),
       sources: new BlobSources(path.join(deps.config.dataRoot, 'image', 'distribution', 'sources')),
       retryDelay,
     };
