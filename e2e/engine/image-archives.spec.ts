@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -109,7 +110,16 @@ test('save writes an OCI layout with manifest.json and repositories; load into a
   } finally {
     fs.rmSync(file, { force: true });
   }
-  // stdout, by ID only; save events.
+  // To stdout (redirected, as the CLI refuses a terminal).
+  const piped = path.join(os.tmpdir(), `${uniq('save-stdout')}.tar`);
+  try {
+    execFileSync('sh', ['-c', `docker save ${n}/app:latest > "${piped}"`], { env: berthd.env });
+    const fromStdout = await readTar(fs.readFileSync(piped));
+    expect(JSON.parse(fromStdout.get('manifest.json')!.toString())[0].RepoTags).toEqual([`${n}/app:latest`]);
+  } finally {
+    fs.rmSync(piped, { force: true });
+  }
+  // By ID only, through the API; save events.
   const since = (Date.now() / 1000).toFixed(3);
   const viaApi = await rawRequest(berthd.socket, 'GET', `/images/get?names=${encodeURIComponent(child)}`);
   expect(viaApi.status).toBe(200);
