@@ -148,13 +148,13 @@ function ociBlob(a: StagedArchive, desc: Descriptor, what: string): StagedFile {
   return blob;
 }
 
-async function readBlobJson(a: StagedArchive, desc: Descriptor, what: string): Promise<{ raw: Buffer; json: Record<string, unknown> }> {
+async function readBlobJson(a: StagedArchive, desc: Descriptor, what: string): Promise<Record<string, unknown>> {
   const blob = ociBlob(a, desc, what);
   if (blob.size > 4 * 1024 * 1024) throw bad(`invalid archive: ${what} ${desc.digest} is too large (${blob.size} bytes)`);
   const raw = await fsp.readFile(blob.file);
   const json = parseJson(raw, `${what} ${desc.digest}`);
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw bad(`invalid archive: ${what} ${desc.digest} is not a JSON object`);
-  return { raw, json: json as Record<string, unknown> };
+  return json as Record<string, unknown>;
 }
 
 function isAttestation(d: Descriptor): boolean {
@@ -194,8 +194,7 @@ async function readOciLayout(a: StagedArchive): Promise<LoadItem[]> {
 
   const visit = async (d: Descriptor, name: Reference | undefined, depth: number): Promise<void> => {
     if (depth > 4) throw bad('invalid archive: indexes nested too deeply');
-    const { raw, json } = await readBlobJson(a, d, 'manifest');
-    void raw;
+    const json = await readBlobJson(a, d, 'manifest');
     const mediaType = (typeof json.mediaType === 'string' ? json.mediaType : undefined) ?? d.mediaType;
     if (indexTypes.has(mediaType) || (Array.isArray(json.manifests) && !json.config)) {
       const list = (json.manifests as unknown[]).map((m, i) => checkDescriptor(m, `index ${d.digest} entry ${i}`));
