@@ -13,7 +13,7 @@ async function layer(files: Record<string, string>): Promise<Buffer> {
   pack.on('data', (c: unknown) => {
     chunks.push(c as Buffer);
   });
-  const ended = new Promise((r) => pack.on('end', r));
+  const ended = new Promise<void>((r) => pack.on('end', () => r()));
   for (const [name, body] of Object.entries(files)) pack.entry({ name }, body);
   pack.finalize();
   await ended;
