@@ -245,3 +245,21 @@ test('HTTPS registry with a self-signed certificate on loopback (insecure by def
     await open.stop();
   }
 });
+
+test('a registrytoken in X-Registry-Auth is sent as the bearer token', async ({ berthd: d }) => {
+  const repo = `private/${uniq('regtoken')}`;
+  const ref = `${tokenReg.host}/${repo}`;
+  await d.dockerOk(['tag', 'busybox', `${ref}:1`]);
+  const push = await rawApi(d, 'POST', `/v1.51/images/${ref}/push?tag=1`, undefined, { 'X-Registry-Auth': registryAuth({ username: 'bob', password: 'builder' }) });
+  expect(push.body.toString()).toContain('1: digest: sha256:');
+  await d.dockerOk(['rmi', `${ref}:1`]);
+  // A token obtained elsewhere (as `docker login` helpers do), scoped to pull this repository.
+  const tokenRes = await fetch(`${tokens.url}/token?service=${tokens.service}&scope=repository:${repo}:pull`, { headers: { authorization: 'Basic ' + Buffer.from('bob:builder').toString('base64') } });
+  const { token } = (await tokenRes.json()) as { token: string };
+  tokens.requests.length = 0;
+  const pull = await rawApi(d, 'POST', `/v1.51/images/create?fromImage=${encodeURIComponent(ref)}&tag=1`, undefined, { 'X-Registry-Auth': registryAuth({ registrytoken: token }) });
+  expect(pull.status).toBe(200);
+  expect(pull.body.toString()).toContain(`"status":"Status: Downloaded newer image for ${ref}:1"`);
+  // berthd asked the token server for nothing.
+  expect(tokens.requests).toEqual([]);
+});

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, expect, uniq } from '../support/fixtures.js';
-import type { Berthd } from '../support/berthd.js';
+import { Berthd } from '../support/berthd.js';
 import { busyboxTar } from '../support/paths.js';
 import { Registry, OciLayout, skopeoPush, getJson, debianRootfsTar, type BuiltImage } from '../support/registry.js';
 import { rawApi, jsonLines, layerSequences } from '../support/registry.js';
@@ -105,6 +105,27 @@ test('the rendered pull output follows Docker status by status, layer by layer',
   // --quiet prints only the reference.
   await d.dockerOk(['rmi', ref]);
   expect(await d.dockerOk(['pull', '-q', ref])).toBe(`${ref}\n`);
+});
+
+test('max-concurrent-downloads queues layers behind each other ("Waiting")', async () => {
+  const d = await Berthd.start({ config: { 'max-concurrent-downloads': 1 } });
+  try {
+    const repo = uniq('queued');
+    const img = publish(repo, 'v1', [
+      { files: { 'etc/a': 'a\n'.repeat(100_000) }, compression: 'gzip' },
+      { files: { 'etc/b': 'b\n'.repeat(100_000) }, compression: 'gzip' },
+    ]);
+    await d.dockerOk(['rmi', 'busybox']);
+    const out = lines(await d.dockerOk(['pull', `${registry.host}/${repo}:v1`]));
+    const ids = img.layerDigests.map(shortId);
+    expect(out.slice(1, 4)).toEqual(ids.map((id) => `${id}: Pulling fs layer`));
+    expect(out.filter((l) => l.endsWith(': Waiting'))).toEqual([`${ids[1]}: Waiting`, `${ids[2]}: Waiting`]);
+    // One at a time: each download completes before the next one is verified.
+    const complete = ids.map((id) => out.indexOf(`${id}: Download complete`));
+    expect([...complete].sort((x, y) => x - y)).toEqual(complete);
+  } finally {
+    await d.destroy();
+  }
 });
 
 test('the JSON progress stream has Docker shape: statuses, progress bars, ids, CRLF lines', async ({ freshBerthd: d }) => {
