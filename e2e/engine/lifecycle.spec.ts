@@ -198,3 +198,21 @@ test('container prune removes stopped containers only, honouring label filters',
   await d.dockerOk(['container', 'prune', '-f']);
   expect((await d.dockerOk(['ps', '-a', '--format', '{{.Names}}'])).trim()).toBe(running);
 });
+
+test('rmi -f of an image a stopped container uses: the container keeps its layers and still starts', async ({ freshBerthd: d }) => {
+  await d.importBusybox('doomed:1');
+  const name = uniq('orphan');
+  await d.dockerOk(['run', '--name', name, 'doomed:1', 'sh', '-c', 'echo first']);
+  const imageId = (await d.dockerOk(['inspect', '-f', '{{.Image}}', name])).trim();
+  await d.dockerOk(['rmi', '-f', 'doomed:1']);
+  // busybox:latest is the same content: delete it too so no image holds the layer.
+  await d.dockerOk(['rmi', '-f', 'busybox:latest']);
+  expect((await d.docker(['image', 'inspect', imageId])).code).toBe(1);
+  expect(await d.dockerOk(['start', '-a', name])).toBe('first\n');
+  expect((await d.dockerOk(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Image}}'])).trim()).toBe(imageId.slice(7, 19));
+  // After a daemon restart (which garbage-collects unused layers) it still works.
+  await d.restart();
+  expect(await d.dockerOk(['start', '-a', name])).toBe('first\n');
+  expect(await d.dockerOk(['logs', name])).toBe('first\nfirst\nfirst\n');
+  await d.dockerOk(['rm', name]);
+});

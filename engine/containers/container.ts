@@ -34,6 +34,8 @@ export interface ContainerRecord {
   hostConfig: HostConfig;
   networkingConfig: NetworkingConfig;
   imageId: string;
+  /** Top layer of the image at create time: the container keeps it (and its parents) even if the image is deleted. */
+  topLayer?: string | null;
   state: StateRecord;
   restartCount: number;
   hasBeenStartedBefore: boolean;

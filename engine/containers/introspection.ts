@@ -13,7 +13,6 @@ import { ConflictError, SystemError } from '../errdefs.js';
 import type { RequestContext } from '../api/context.js';
 import { run } from '../system/command.js';
 import { findOpaqueDirs } from '../system/fsops.js';
-import type { ImageStore } from '../images/store.js';
 import type { LayerStore } from '../images/layers.js';
 import type { Container } from './container.js';
 import type { RootfsManager } from './rootfs.js';
@@ -88,7 +87,6 @@ export class ContainerIntrospection {
   constructor(
     private readonly runc: Runc,
     private readonly rootfs: RootfsManager,
-    private readonly images: ImageStore,
     private readonly layers: LayerStore,
   ) {}
 
@@ -252,8 +250,8 @@ export class ContainerIntrospection {
   /** Kinds: 0 modified, 1 added, 2 deleted (moby's archive.ChangeType). */
   async changes(c: Container): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }> | null> {
     const upper = this.rootfs.upperDir(c.id);
-    const img = this.images.get(c.record.imageId);
-    const lowers = img?.topLayer ? this.layers.chain(img.topLayer).reverse().map((l) => this.layers.diffPath(l.chainID)) : [];
+    const top = c.record.topLayer ?? null;
+    const lowers = top ? this.layers.chain(top).reverse().map((l) => this.layers.diffPath(l.chainID)) : [];
     const opaque = new Set(await findOpaqueDirs(upper));
     const existsBelow = (rel: string) => lowers.some((l) => {
       try {
@@ -290,9 +288,8 @@ export class ContainerIntrospection {
 
   /** Streams a tar of the container's filesystem (mounting it for the duration if stopped). */
   async export(c: Container, ctx: RequestContext): Promise<void> {
-    const img = this.images.get(c.record.imageId);
     const wasMounted = this.rootfs.isMounted(c.id);
-    const root = await this.rootfs.mount(c.id, img?.topLayer ?? null);
+    const root = await this.rootfs.mount(c.id, c.record.topLayer ?? null);
     try {
       const res = ctx.res!;
       res.writeHead(200, { 'Content-Type': 'application/x-tar' });

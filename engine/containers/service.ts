@@ -16,6 +16,7 @@ import { parseSize, validateLogOpts, ConfigError } from '../daemon/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { EventBus } from '../events/bus.js';
 import type { ImageStore, Image } from '../images/store.js';
+import type { LayerStore } from '../images/layers.js';
 import type { HostConfig, Ulimit, WaitResponse } from '../api/types.js';
 import { nowNanos, rfc3339Nano, ZERO_TIME, parseTimeMs } from '../system/time.js';
 import { parseSignal } from '../system/signals.js';
@@ -43,6 +44,7 @@ const RESTART_BACKOFF_MAX = 60_000;
 
 export interface ServiceDeps {
   config: DaemonConfig;
+  layers: LayerStore;
   log: Logger;
   events: EventBus;
   images: ImageStore;
@@ -165,6 +167,9 @@ export class ContainerService {
     await fsp.mkdir(path.join(this.d.config.execRoot, 'c'), { recursive: true });
     await fsp.mkdir(path.join(this.d.config.execRoot, 'e'), { recursive: true });
     const containers = await this.d.store.load();
+    for (const c of containers) if (c.record.topLayer === undefined) c.record.topLayer = this.d.images.get(c.record.imageId)?.topLayer ?? null;
+    this.d.images.setLayerUsers(() => this.d.store.all().map((c) => c.record.topLayer ?? null));
+    await this.d.images.collectOrphanLayers();
     this.exitWatcher.start();
     // Overlay dirs of containers whose record never got written.
     const known = new Set(containers.map((c) => c.id));
@@ -274,6 +279,7 @@ export class ContainerService {
       hostConfig,
       networkingConfig,
       imageId: image.id,
+      topLayer: image.topLayer,
       state: initialState(),
       restartCount: 0,
       hasBeenStartedBefore: false,
@@ -315,14 +321,16 @@ export class ContainerService {
 
   private async startLocked(c: Container): Promise<void> {
     const r = c.record;
-    const image = this.d.images.get(r.imageId);
-    if (!image) throw new ConflictError(`image ${r.imageId} of container ${r.id} is missing`);
+    // The container's layers outlive its image (rmi -f), as in Docker.
+    if (r.topLayer === undefined) r.topLayer = this.d.images.get(r.imageId)?.topLayer ?? null;
+    const topLayer = r.topLayer;
+    if (topLayer !== null && !this.d.layers.has(topLayer)) throw new ConflictError(`the layers of container ${r.id} are missing`);
     const bundle = this.bundleDir(r.id);
     const t0 = performance.now();
     const marks: string[] = [];
     const mark = (label: string) => marks.push(`${label}=${(performance.now() - t0).toFixed(1)}`);
     try {
-      const rootfs = await this.d.rootfs.mount(r.id, image.topLayer);
+      const rootfs = await this.d.rootfs.mount(r.id, topLayer);
       mark('mount');
       const spec = await this.prepareSpec(c, rootfs);
       mark('spec');

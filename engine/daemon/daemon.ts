@@ -82,7 +82,7 @@ export class Daemon {
     this.rootfs = new RootfsManager(this.layers);
     const store = new ContainerStore(path.join(root, 'containers'), log);
     this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store });
-    this.containers = new ContainerService({ config, log, events: this.events, images: this.images, store, rootfs: this.rootfs, runc: this.runc, networks: this.networks });
+    this.containers = new ContainerService({ config, log, layers: this.layers, events: this.events, images: this.images, store, rootfs: this.rootfs, runc: this.runc, networks: this.networks });
     // Networking joins each container's lifecycle: endpoints plugged in once runc created the namespace, released at exit.
     this.containers.addHooks({
       creating: (r) => this.networks.creating(r),
@@ -100,7 +100,7 @@ export class Daemon {
     this.archive = new ArchiveService({ store, rootfs: this.rootfs, images: this.images, events: this.events });
     this.views = new ContainerViews(store, this.images, this.networks, this.rootfs);
     this.execs = new ExecManager(config, log, this.containers, this.rootfs, this.runc);
-    this.inspector = new ContainerIntrospection(this.runc, this.rootfs, this.images, this.layers);
+    this.inspector = new ContainerIntrospection(this.runc, this.rootfs, this.layers);
     this.imageViews = new ImageViews(this.images, (id) => store.all().filter((c) => c.record.imageId === id).length);
     this.imageDeleter = new ImageDeleter(this.images, this.events, () => store.all().map((c) => ({ id: c.id, imageId: c.record.imageId, running: c.isRunning() })));
     this.networkViews = new NetworkViews(this.networks, store);

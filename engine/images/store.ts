@@ -86,10 +86,23 @@ export class ImageStore {
     for (const byRepo of Object.values(repos?.Repositories ?? {})) {
       for (const [ref, id] of Object.entries(byRepo)) if (this.images.has(id)) this.refs.set(ref, id);
     }
-    // Layers registered by a load, commit or pull that never became an image
-    // (the daemon died in between) are garbage now.
+  }
+
+  /**
+   * Layers registered by a load, commit or pull that never became an image
+   * (the daemon died in between) are garbage. Called once containers are
+   * loaded too, since a container keeps its layers even after its image is deleted.
+   */
+  async collectOrphanLayers(): Promise<void> {
     const orphans = await this.collectLayers();
     if (orphans.length > 0) this.log.info('removed layers no image uses', { layers: orphans.length });
+  }
+
+  private layerUsers: () => Iterable<string | null> = () => [];
+
+  /** Who else keeps layers alive: containers (their top layer; parents follow). */
+  setLayerUsers(fn: () => Iterable<string | null>): void {
+    this.layerUsers = fn;
   }
 
   private async saveRefs(): Promise<void> {
@@ -196,7 +209,7 @@ export class ImageStore {
   private async collectLayers(only?: Set<string>): Promise<string[]> {
     const used = new Set<string>();
     for (const img of this.images.values()) for (const c of chainIDs(img.config.rootfs.diff_ids)) used.add(c);
-    for (const held of this.held.keys()) {
+    for (const held of [...this.held.keys(), ...this.layerUsers()]) {
       for (let cur: string | null | undefined = held; cur; cur = this.layers.get(cur)?.parent) used.add(cur);
     }
     const removed: string[] = [];
