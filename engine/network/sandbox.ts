@@ -295,11 +295,20 @@ export class Sandboxes {
       for (const e of sb.endpoints) {
         // The veth normally vanished with the namespace; remove it if the namespace outlived the container.
         if (e.plumbed) await deleteLink(e.hostIf).catch((err) => this.m.d.log.warn('could not remove veth', { veth: e.hostIf, err: messageOf(err) }));
-        this.m.bridgeNet(e.network)?.pool.release(e.ip);
         if (e.plumbed) this.event('disconnect', c, e.network);
       }
+      const leases = () => {
+        for (const e of sb.endpoints) this.m.bridgeNet(e.network)?.pool.release(e.ip);
+      };
       for (const p of sb.ports) this.m.ports.release(p);
-      if (sb.ports.length > 0) await this.m.syncFirewall().catch((err) => this.m.d.log.warn('firewall update failed', { err: messageOf(err) }));
+      if (sb.ports.length > 0) {
+        // The rules go in the background (the exit path need not wait for iptables); the addresses
+        // are leased again only once no rule can send a published port's traffic to them.
+        void this.m
+          .syncFirewall()
+          .catch((err) => this.m.d.log.warn('firewall update failed', { err: messageOf(err) }))
+          .finally(leases);
+      } else leases();
     }
     for (const ep of Object.values(r.networks)) clearRuntime(ep);
     r.ports = {};
