@@ -3,7 +3,7 @@
  * shapes) plus the runtime bookkeeping that is not persisted (waiters, locks).
  */
 import { Mutex } from '../concurrency/mutex.js';
-import type { ContainerConfig, ContainerStatus, EndpointSettings, HealthState, HostConfig, MountPoint, NetworkingConfig, PortMap } from '../api/types.js';
+import type { ContainerConfig, ContainerStateJson, ContainerStatus, EndpointSettings, HealthState, HostConfig, MountPoint, NetworkingConfig, PortMap } from '../api/types.js';
 import { ZERO_TIME, humanDuration, parseTimeMs } from '../system/time.js';
 
 export interface StateRecord {
@@ -126,22 +126,9 @@ export class Container {
   }
 
   /** The State object of `docker inspect`. */
-  stateJson() {
+  stateJson(): ContainerStateJson {
     const s = this.record.state;
-    const json: {
-      Status: ContainerStatus;
-      Running: boolean;
-      Paused: boolean;
-      Restarting: boolean;
-      OOMKilled: boolean;
-      Dead: boolean;
-      Pid: number;
-      ExitCode: number;
-      Error: string;
-      StartedAt: string;
-      FinishedAt: string;
-      Health?: HealthState;
-    } = {
+    const json: ContainerStateJson = {
       Status: s.status,
       Running: s.status === 'running' || s.status === 'paused' || s.status === 'restarting',
       Paused: s.status === 'paused',

@@ -39,21 +39,25 @@ export class StreamWriter {
     const pre = prefix === undefined ? 0 : prefix.length;
     const size = pre + content.length + (newline ? 1 : 0);
     if (size === 0) return;
-    this.ensure(size + 8);
-    if (!this.raw) {
-      this.buf[this.len] = stream;
-      this.buf[this.len + 1] = 0;
-      this.buf[this.len + 2] = 0;
-      this.buf[this.len + 3] = 0;
-      this.buf.writeUInt32BE(size, this.len + 4);
-      this.len += 8;
-    }
+    this.header(stream, size);
     // Prefixes are ASCII timestamps: one byte per character.
     if (prefix !== undefined) this.len += this.buf.write(prefix, this.len, 'latin1');
     content.copy(this.buf, this.len);
     this.len += content.length;
     if (newline) this.buf[this.len++] = 0x0a;
     return this.afterWrite();
+  }
+
+  /** Makes room for a message of `size` bytes and writes its stdcopy header (none for raw TTY streams). */
+  private header(stream: number, size: number): void {
+    this.ensure(size + 8);
+    if (this.raw) return;
+    this.buf[this.len] = stream;
+    this.buf[this.len + 1] = 0;
+    this.buf[this.len + 2] = 0;
+    this.buf[this.len + 3] = 0;
+    this.buf.writeUInt32BE(size, this.len + 4);
+    this.len += 8;
   }
 
   private afterWrite(): void | Promise<void> {
@@ -73,15 +77,7 @@ export class StreamWriter {
     let size = 0;
     for (const p of parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
     if (size === 0) return;
-    this.ensure(size + 8);
-    if (!this.raw) {
-      this.buf[this.len] = stream;
-      this.buf[this.len + 1] = 0;
-      this.buf[this.len + 2] = 0;
-      this.buf[this.len + 3] = 0;
-      this.buf.writeUInt32BE(size, this.len + 4);
-      this.len += 8;
-    }
+    this.header(stream, size);
     for (const p of parts) {
       if (typeof p === 'string') this.len += this.buf.write(p, this.len);
       else {
