@@ -14,8 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { docker, dockerOk, machine, pidsMatching, rssKiB, startBerthd, stats, type Engine } from './lib/engines.js';
-import { cleanupDaemonNetwork } from '../e2e/support/network.js';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { docker, dockerOk, machine, pidsMatching, repoRoot, rssKiB, stats, type Engine } from './lib/engines.js';
+import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot } from '../e2e/support/network.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, duration: { type: 'string', default: '5' }, json: { type: 'string' } } });
 const runs = Number(values.runs);
@@ -46,7 +48,7 @@ async function wrk(url: string, seconds = duration): Promise<{ rps: number; erro
 
 function hostAddress(): string | undefined {
   for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
-    if (/^(lo|br-|bte|bb|berth|veth|docker)/.test(name)) continue;
+    if (/^(lo|br-|bte|bb|bn|berth|veth|docker)/.test(name)) continue;
     const a = addrs?.find((x) => x.family === 'IPv4' && !x.internal);
     if (a) return a.address;
   }
@@ -97,11 +99,16 @@ async function compare(e: Engine, name: string, containerPort: number, hostPort:
   return out;
 }
 
+async function hostPort(e: Engine, name: string, port: string): Promise<number> {
+  const out = (await dockerOk(e.socket, ['port', name, port])).trim();
+  return Number(out.slice(out.lastIndexOf(':') + 1));
+}
+
 async function throughput(e: Engine): Promise<Record<string, unknown>> {
   // Keep-alive HTTP (what forwarding costs per packet): Node's http server, run from the host's root inside the container.
-  await dockerOk(e.socket, ['run', '-d', '--name', 'bench-node', '-p', '18081:8080', '-v', '/:/host:ro', 'busybox', 'chroot', '/host', process.execPath, '-e', NODE_SERVER]);
+  await dockerOk(e.socket, ['run', '-d', '--name', 'bench-node', '-p', '8080', '-v', '/:/host:ro', 'busybox', 'chroot', '/host', process.execPath, '-e', NODE_SERVER]);
   await new Promise((r) => setTimeout(r, 1500));
-  const keepAlive = await compare(e, 'bench-node', 8080, 18081, 5);
+  const keepAlive = await compare(e, 'bench-node', 8080, await hostPort(e, 'bench-node', '8080'), 5);
   await dockerOk(e.socket, ['rm', '-f', 'bench-node']);
   // One connection per request (busybox httpd closes each): connection setup through NAT. A fresh
   // server per path, and short runs, keep TIME_WAIT pile-ups of one path from slowing the next.
@@ -113,10 +120,11 @@ async function throughput(e: Engine): Promise<Record<string, unknown>> {
     ['hostAddr', addr ?? ''],
   ] as const) {
     if (key === 'hostAddr' && !addr) continue;
-    await dockerOk(e.socket, ['run', '-d', '--name', 'bench-httpd', '-p', '18080:80', 'busybox', 'sh', '-c', 'mkdir /www && head -c 1024 /dev/zero | tr "\\0" x > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await dockerOk(e.socket, ['run', '-d', '--name', 'bench-httpd', '-p', '80', 'busybox', 'sh', '-c', 'mkdir /www && head -c 1024 /dev/zero | tr "\\0" x > /www/index.html && exec httpd -f -p 80 -h /www']);
     await new Promise((r) => setTimeout(r, 500));
     const ip = (await dockerOk(e.socket, ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'bench-httpd'])).trim();
-    perConn[key]!.push((await wrk(key === 'direct' ? `http://${ip}:80/` : `http://${target}:18080/`, 5)).rps);
+    const port = await hostPort(e, 'bench-httpd', '80');
+    perConn[key]!.push((await wrk(key === 'direct' ? `http://${ip}:80/` : `http://${target}:${port}/`, 5)).rps);
     await dockerOk(e.socket, ['rm', '-f', 'bench-httpd']);
   }
   return {
@@ -133,7 +141,7 @@ async function throughput(e: Engine): Promise<Record<string, unknown>> {
 async function portsMemory(e: Engine): Promise<Record<string, unknown>> {
   // The same container with and without 50 published ports: the difference is what the ports cost.
   // Processes the engine runs for containers (monitors, and proxies if there were any) live under its exec root.
-  const engineProcs = () => pidsMatching(new RegExp(`/run/bb${process.pid % 100000}/`)).length;
+  const engineProcs = () => pidsMatching(new RegExp(`${execRoot}/`)).length;
   await dockerOk(e.socket, ['run', '-d', '--name', 'bench-noports', 'busybox', 'sleep', '600']);
   const before = await settledRss(e);
   await dockerOk(e.socket, ['run', '-d', '--name', 'bench-50ports', '-p', '21000-21049:21000-21049', 'busybox', 'sleep', '600']);
@@ -153,9 +161,51 @@ async function portsMemory(e: Engine): Promise<Record<string, unknown>> {
   };
 }
 
+const execRoot = `/run/bn${process.pid % 100000}`;
+
+/**
+ * A berthd with a bridge and subnet of its own (claimed like test daemons do), so the
+ * numbers never suffer from another engine's bridge on the same subnet; all of it is removed at the end.
+ */
+async function startEngine(): Promise<Engine> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-netbench-'));
+  const socket = path.join(base, 'docker.sock');
+  const slot = claimNetSlot(process.pid);
+  fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify(slot.config));
+  const proc = spawn(process.execPath, [path.join(repoRoot, process.env.BERTH_DIST ?? 'dist', 'engine/daemon/main.js'), '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; ; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = http.request({ socketPath: socket, path: '/_ping' }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    if (ok) break;
+    if (i > 600) throw new Error('berthd did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name: 'berthd',
+    socket,
+    pid: () => proc.pid!,
+    enginePids: () => [proc.pid!],
+    stop: async () => {
+      const ids = (await docker(socket, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await docker(socket, ['rm', '-f', ...ids]);
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      cleanupDaemonNetwork(slot.bridge, path.join(base, 'data'));
+      releaseNetSlot(slot);
+      fs.rmSync(base, { recursive: true, force: true });
+      fs.rmSync(execRoot, { recursive: true, force: true });
+    },
+  };
+}
+
 await ensureBusyboxTar();
-const e = await startBerthd();
-const bridge = JSON.parse(fs.readFileSync(path.join(path.dirname(e.socket), 'daemon.json'), 'utf8')).bridge as string;
+const e = await startEngine();
 const result: Record<string, unknown> = { engine: 'berthd' };
 try {
   await dockerOk(e.socket, ['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox:latest']);
@@ -166,7 +216,6 @@ try {
   Object.assign(result, await portsMemory(e));
 } finally {
   await e.stop();
-  cleanupDaemonNetwork(bridge, '/nonexistent');
 }
 
 const report = { date: new Date().toISOString(), machine: machine(), load: os.loadavg().map((l) => l.toFixed(2)).join(' '), runs, durationSeconds: duration, result };
