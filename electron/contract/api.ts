@@ -97,8 +97,12 @@ export const LogsParamsSchema = onEngine({
   id,
   /** Lines from the end; older lines are paged in with `until`. */
   tail: z.union([z.number().int().min(0).max(1_000_000), z.literal('all')]),
-  /** "seconds.nanoseconds": only lines strictly before this time (for "load older"). */
+  /**
+   * "seconds.nanoseconds": lines up to this time, for "load older". Engines may stamp many lines
+   * with one time, so the client says how many lines at exactly `until` it already has (`haveAtUntil`).
+   */
   until: logTime.optional(),
+  haveAtUntil: z.number().int().min(0).max(1_000_000).default(0),
   /** "seconds.nanoseconds": only lines at or after this time. */
   since: logTime.optional(),
   timestamps: z.boolean().default(false),
@@ -117,7 +121,7 @@ export const streams = {
     z.discriminatedUnion('type', [
       z.object({ type: z.literal('data'), data: z.string(), bytes: z.number() }),
       /** Sent once the initial tail is delivered, so the view knows where "older" begins. */
-      z.object({ type: z.literal('caught-up'), firstTime: logTime.optional() }),
+      z.object({ type: z.literal('caught-up'), firstTime: logTime.optional(), firstCount: z.number().int().min(0).optional() }),
     ]),
     z.object({ ack: z.number().int().min(0) }),
   ),

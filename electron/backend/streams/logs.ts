@@ -10,7 +10,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { StreamParamsOf } from '../../contract/api.js';
+import type { StreamEventOf, StreamParamsOf } from '../../contract/api.js';
 import type { StreamSink } from '../rpc/session.js';
 
 /** Bytes in flight before the producer is paused, and the level at which it resumes. */
@@ -68,6 +68,52 @@ class LineSplitter {
   }
 }
 
+interface LogLine {
+  time: LogTime | undefined;
+  /** The line as the engine sent it ("<timestamp> <text>\n"). */
+  raw: string;
+  /** Where the text starts (after the timestamp and its space). */
+  textAt: number;
+}
+
+function parseLine(line: string): LogLine {
+  const sp = line.indexOf(' ');
+  const time = sp > 0 ? parseLogTime(line.slice(0, sp)) : undefined;
+  return { time, raw: line, textAt: time ? sp + 1 : 0 };
+}
+
+/** Splits a finite logs response (multiplexed unless TTY) into lines, stdout and stderr in order of arrival. */
+function splitResponse(docker: Docker, data: Buffer, tty: boolean): Promise<LogLine[]> {
+  return new Promise((resolve) => {
+    const lines: LogLine[] = [];
+    const push = (l: string) => lines.push(parseLine(l));
+    const out = new LineSplitter();
+    if (tty) {
+      out.push(data, push);
+      out.end(push);
+      resolve(lines);
+      return;
+    }
+    const err = new LineSplitter();
+    const src = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.on('data', (c: Buffer) => out.push(c, push));
+    stderr.on('data', (c: Buffer) => err.push(c, push));
+    docker.modem.demuxStream(src, stdout, stderr);
+    src.on('end', () => {
+      out.end(push);
+      err.end(push);
+      resolve(lines);
+    });
+    src.end(data);
+  });
+}
+
+function plusOneNano(t: LogTime): LogTime {
+  return t.nano >= 999_999_999 ? { sec: t.sec + 1, nano: 0 } : { sec: t.sec, nano: t.nano + 1 };
+}
+
 export async function streamLogs(docker: Docker, p: StreamParamsOf<'containers.logs'>, sink: StreamSink<'containers.logs'>): Promise<void> {
   const container = docker.getContainer(p.id);
   const info = await container.inspect();
@@ -79,11 +125,7 @@ export async function streamLogs(docker: Docker, p: StreamParamsOf<'containers.l
   let flushTimer: NodeJS.Timeout | undefined;
   let sent = 0;
   let acked = 0;
-  let firstTime: LogTime | undefined;
   let lastTime: LogTime | undefined;
-  /** Lines at exactly lastTime already sent: the follow request starts at lastTime inclusive. */
-  let sentAtLast = 0;
-  let skipAtLast = 0;
   let source: Readable | undefined;
   let paused = false;
 
@@ -110,86 +152,85 @@ export async function streamLogs(docker: Docker, p: StreamParamsOf<'containers.l
     }
   });
 
-  const onLine = (line: string) => {
-    const sp = line.indexOf(' ');
-    const t = sp > 0 ? parseLogTime(line.slice(0, sp)) : undefined;
-    if (t) {
-      if (until && compareLogTime(t, until) >= 0) return;
-      if (lastTime && compareLogTime(t, lastTime) === 0) {
-        if (skipAtLast > 0) {
-          skipAtLast--;
-          return;
-        }
-        sentAtLast++;
-      } else if (!lastTime || compareLogTime(t, lastTime) > 0) {
-        lastTime = t;
-        sentAtLast = 1;
-        skipAtLast = 0;
-      }
-      firstTime ??= t;
-    }
-    const text = t && !p.timestamps ? line.slice(sp + 1) : line;
+  const emitLine = (l: LogLine) => {
+    if (l.time && (!lastTime || compareLogTime(l.time, lastTime) > 0)) lastTime = l.time;
+    const text = p.timestamps || !l.time ? l.raw : l.raw.slice(l.textAt);
     batch.push(text);
     batchBytes += Buffer.byteLength(text);
     if (batchBytes >= BATCH_BYTES) flush();
     else flushTimer ??= setTimeout(flush, FLUSH_MS);
   };
 
-  /** Feeds a logs response (multiplexed unless the container has a TTY) through the line splitters. */
-  const consume = (stream: Readable): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
+  const base = {
+    stdout: true,
+    stderr: true,
+    timestamps: true,
+    abortSignal: sink.signal,
+    ...(p.since !== undefined ? { since: p.since as unknown as number } : {}),
+  };
+  try {
+    // The tail first (a finite response), so the view knows where its history begins. For an older
+    // page, the lines at exactly `until` the client already shows are the last ones of the response.
+    const skip = until ? p.haveAtUntil : 0;
+    const tailQuery = {
+      ...base,
+      follow: false as const,
+      ...(p.tail === 'all' ? {} : { tail: p.tail + skip }),
+      ...(until ? { until: formatLogTime(until) as unknown as number } : {}),
+    };
+    const initial = await container.logs(tailQuery as Docker.ContainerLogsOptions & { follow: false });
+    let lines = await splitResponse(docker, Buffer.isBuffer(initial) ? initial : Buffer.from(String(initial)), tty);
+    if (until) {
+      lines = lines.filter((l) => !l.time || compareLogTime(l.time, until) <= 0);
+      let drop = skip;
+      for (let i = lines.length - 1; i >= 0 && drop > 0; i--) {
+        const t = lines[i]!.time;
+        if (!t || compareLogTime(t, until) !== 0) break;
+        lines.splice(i, 1);
+        drop--;
+      }
+    }
+    for (const l of lines) emitLine(l);
+    flush();
+    const first = lines.find((l) => l.time)?.time;
+    const caughtUp: StreamEventOf<'containers.logs'> = { type: 'caught-up' };
+    if (first) {
+      caughtUp.firstTime = formatLogTime(first);
+      caughtUp.firstCount = lines.filter((l) => l.time && compareLogTime(l.time, first) === 0).length;
+    }
+    sink.emit(caughtUp);
+    if (!p.follow || until || sink.signal.aborted) return;
+    // Then follow from just after the last line seen: an engine stamps a batch of lines with one time,
+    // and a batch the tail saw part of was in the log in full.
+    const followQuery: Record<string, unknown> = { ...base, follow: true };
+    if (lastTime) followQuery.since = formatLogTime(plusOneNano(lastTime));
+    else if (p.tail === 0) followQuery.tail = 0;
+    // No lines yet: everything since the container was created is new (no gap between the two requests).
+    else followQuery.since = String(Math.floor(Date.parse(info.Created) / 1000));
+    const live = (await container.logs(followQuery as unknown as Docker.ContainerLogsOptions & { follow: true })) as Readable;
+    source = live;
+    await new Promise<void>((resolve, reject) => {
       const out = new LineSplitter();
       const err = new LineSplitter();
-      source = stream;
-      if (tty) stream.on('data', (c: Buffer) => out.push(c, onLine));
+      const onLine = (line: string) => emitLine(parseLine(line));
+      if (tty) live.on('data', (c: Buffer) => out.push(c, onLine));
       else {
         const stdout = new PassThrough();
         const stderr = new PassThrough();
         stdout.on('data', (c: Buffer) => out.push(c, onLine));
         stderr.on('data', (c: Buffer) => err.push(c, onLine));
-        docker.modem.demuxStream(stream, stdout, stderr);
+        docker.modem.demuxStream(live, stdout, stderr);
       }
       const done = () => {
         out.end(onLine);
         err.end(onLine);
         resolve();
       };
-      stream.once('end', done);
-      stream.once('close', done);
-      stream.once('error', (e) => (sink.signal.aborted ? resolve() : reject(e)));
-      sink.signal.addEventListener('abort', () => stream.destroy(), { once: true });
+      live.once('end', done);
+      live.once('close', done);
+      live.once('error', (e) => (sink.signal.aborted ? resolve() : reject(e)));
+      sink.signal.addEventListener('abort', () => live.destroy(), { once: true });
     });
-
-  const query = {
-    stdout: true,
-    stderr: true,
-    timestamps: true,
-    abortSignal: sink.signal,
-    ...(p.tail === 'all' ? {} : { tail: p.tail }),
-    ...(p.since !== undefined ? { since: p.since as unknown as number } : {}),
-    ...(until ? { until: formatLogTime(until) as unknown as number } : {}),
-  };
-  try {
-    // The tail first (a finite response), so the view knows where its history begins.
-    const initial = await container.logs({ ...query, follow: false } as Docker.ContainerLogsOptions & { follow: false });
-    const stream = new PassThrough();
-    stream.end(initial);
-    await consume(stream);
-    flush();
-    const caughtUp: { type: 'caught-up'; firstTime?: string } = { type: 'caught-up' };
-    if (firstTime) caughtUp.firstTime = formatLogTime(firstTime);
-    sink.emit(caughtUp);
-    if (!p.follow || until || sink.signal.aborted) return;
-    // Then follow from the last line seen (since is inclusive: skip the lines at that instant already sent).
-    skipAtLast = sentAtLast;
-    const followQuery: Record<string, unknown> = { ...query, follow: true };
-    delete followQuery.tail;
-    if (lastTime) followQuery.since = formatLogTime(lastTime);
-    else if (p.tail === 0) followQuery.tail = 0;
-    // No lines yet: everything since the container was created is new (no gap between the two requests).
-    else followQuery.since = String(Math.floor(Date.parse(info.Created) / 1000));
-    const live = (await container.logs(followQuery as unknown as Docker.ContainerLogsOptions & { follow: true })) as Readable;
-    await consume(live);
     flush();
   } catch (err) {
     if (sink.signal.aborted) return;

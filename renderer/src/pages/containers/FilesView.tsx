@@ -49,6 +49,17 @@ export function FileBrowser({ path, onPath, list, onDownload, refreshKey }: File
   const crumbs = path.split('/').filter(Boolean);
   return (
     <div className="files-view">
+      <form
+        className="toolbar"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const v = String(new FormData(e.currentTarget).get('path') ?? '').trim();
+          if (v.startsWith('/')) onPath(v.replace(/\/+$/, '') || '/');
+        }}
+      >
+        <input key={path} name="path" defaultValue={path} aria-label="Go to path" className="mono" size={40} />
+        <button type="submit">Go</button>
+      </form>
       <nav className="crumbs" aria-label="Path">
         <button onClick={() => onPath('/')}>/</button>
         {crumbs.map((c, i) => (

@@ -38,6 +38,8 @@ export function LogsView({ containerId, name }: { containerId: string; name: str
   const [generation, setGeneration] = useState(0);
   /** Set when older lines pushed the newest out: live lines are not drawn until the view is reset. */
   const detachedRef = useRef(false);
+  /** While the view is redrawn its scroll position passes the top; that must not page in more. */
+  const redrawingRef = useRef(false);
   const followRef = useRef(follow);
   followRef.current = follow;
 
@@ -50,13 +52,17 @@ export function LogsView({ containerId, name }: { containerId: string; name: str
     setOlderState('loading');
     let text = '';
     let first: string | undefined;
+    let firstCount = 0;
     api().open(
       'containers.logs',
-      { engineId: requireEngineId(), id: containerId, tail, until: buf.firstTime, timestamps, follow: false },
+      { engineId: requireEngineId(), id: containerId, tail, until: buf.firstTime, haveAtUntil: buf.firstCount, timestamps, follow: false },
       {
         onEvent: (e) => {
           if (e.type === 'data') text += e.data;
-          else first = e.firstTime;
+          else {
+            first = e.firstTime;
+            firstCount = e.firstCount ?? 0;
+          }
         },
         onEnd: (err) => {
           o.loading = false;
@@ -70,16 +76,24 @@ export function LogsView({ containerId, name }: { containerId: string; name: str
             setOlderState('none');
             return;
           }
-          const { added, droppedNewest } = buf.prepend(text, first);
+          const { added, droppedNewest } = buf.prepend(text, first, firstCount);
           if (droppedNewest) {
             // The view is now a window into history: stop following until Follow is turned back on.
             detachedRef.current = true;
             setFollow(false);
           }
           // xterm cannot insert above its buffer: redraw everything, then keep the reader where the new lines end.
+          redrawingRef.current = true;
           term.reset();
-          term.write(buf.text(), () => term.scrollToLine(Math.max(0, added - 1)));
-          setOlderState('idle');
+          term.write(buf.text(), () => {
+            term.scrollToLine(Math.max(0, added - 1));
+            redrawingRef.current = false;
+          });
+          // A short page means the start of the log was reached.
+          if (added < tail) {
+            o.exhausted = true;
+            setOlderState('none');
+          } else setOlderState('idle');
         },
       },
     );
@@ -119,8 +133,10 @@ export function LogsView({ containerId, name }: { containerId: string; name: str
       {
         onEvent: (e) => {
           if (e.type === 'caught-up') {
-            if (e.firstTime) buf.firstTime = e.firstTime;
-            else olderRef.current.exhausted = true;
+            if (e.firstTime) {
+              buf.firstTime = e.firstTime;
+              buf.firstCount = e.firstCount ?? 0;
+            } else olderRef.current.exhausted = true;
             setStatus('live');
             return;
           }
@@ -147,11 +163,14 @@ export function LogsView({ containerId, name }: { containerId: string; name: str
 
     // Scrolling up at the top asks for older lines (the wheel does not fire xterm's scroll event at 0).
     const onWheel = (ev: WheelEvent) => {
-      if (ev.deltaY < 0 && term.buffer.active.viewportY === 0) loadOlderRef.current();
+      if (ev.deltaY < 0 && term.buffer.active.viewportY === 0 && !redrawingRef.current) loadOlderRef.current();
     };
     host.addEventListener('wheel', onWheel, { passive: true });
+    let lastY = 0;
     const scrollSub = term.onScroll((y) => {
-      if (y === 0) loadOlderRef.current();
+      // Only a reader scrolling up to the top asks for more (not redraws or new output).
+      if (y === 0 && lastY > 0 && !redrawingRef.current) loadOlderRef.current();
+      lastY = y;
     });
     return () => {
       handle?.close();

@@ -11,6 +11,8 @@ export class LogBuffer {
   private lines = 0;
   /** The timestamp ("seconds.nanoseconds") of the first line held, for the next "load older". */
   firstTime: string | undefined;
+  /** How many lines held carry exactly firstTime (engines may stamp a batch of lines with one time). */
+  firstCount = 0;
 
   constructor(private readonly maxLines: number) {}
 
@@ -28,11 +30,13 @@ export class LogBuffer {
   }
 
   /** Adds older text at the start; says how many lines were added and whether the newest had to go. */
-  prepend(text: string, firstTime: string): { added: number; droppedNewest: boolean } {
+  prepend(text: string, firstTime: string, firstCount: number): { added: number; droppedNewest: boolean } {
     const n = countLines(text);
     this.chunks.unshift(text);
     this.lineCounts.unshift(n);
     this.lines += n;
+    // A page that starts at the same instant as the view did is entirely at that instant.
+    this.firstCount = firstTime === this.firstTime ? this.firstCount + firstCount : firstCount;
     this.firstTime = firstTime;
     let droppedNewest = false;
     while (this.lines > this.maxLines && this.chunks.length > 1) {
@@ -51,7 +55,10 @@ export class LogBuffer {
       this.chunks.shift();
       dropped = true;
     }
-    if (dropped) this.firstTime = undefined;
+    if (dropped) {
+      this.firstTime = undefined;
+      this.firstCount = 0;
+    }
     return dropped;
   }
 
@@ -64,6 +71,7 @@ export class LogBuffer {
     this.lineCounts = [];
     this.lines = 0;
     this.firstTime = undefined;
+    this.firstCount = 0;
   }
 }
 

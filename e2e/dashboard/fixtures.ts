@@ -1,0 +1,144 @@
+/**
+ * Dashboard e2e fixtures: a real `berth dashboard` (from the build under
+ * test) pointed at the worker's berthd through DOCKER_HOST, isolated from the
+ * machine's own Berth (BERTH_HOME, BERTH_ENGINE_SOCKET in a temp folder), and
+ * Debian's Chromium driving it. `App` is the page object the specs use.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Locator, Page } from '@playwright/test';
+import { test as base, expect, uniq } from '../support/fixtures.js';
+import { distDir, repoRoot } from '../support/paths.js';
+
+export const berthCli = path.join(distDir, 'electron', 'cli', 'berth.js');
+export const artifactsDir = path.join(repoRoot, 'e2e', 'artifacts', 'dashboard');
+
+export const chromiumLaunch = {
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+};
+
+export class DashboardProcess {
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly url: string,
+    readonly home: string,
+    private readonly output: { text: string },
+  ) {}
+
+  get origin(): string {
+    return new URL(this.url).origin;
+  }
+  get token(): string {
+    return new URL(this.url).searchParams.get('token')!;
+  }
+  get log(): string {
+    return this.output.text;
+  }
+
+  /** Starts `berth dashboard` with the given engine environment and waits for its URL. */
+  static async start(env: NodeJS.ProcessEnv): Promise<DashboardProcess> {
+    if (!fs.existsSync(berthCli)) throw new Error(`${berthCli} is missing: run "npm run build" first`);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-dash-'));
+    const proc = spawn(process.execPath, [berthCli, 'dashboard'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        BERTH_HOME: home,
+        // Never touch the machine's own berthd: Berth's engine points at a socket nobody serves.
+        BERTH_ENGINE_SOCKET: path.join(home, 'own-engine.sock'),
+        BERTH_ENGINE_DATA_ROOT: path.join(home, 'own-engine-data'),
+        DOCKER_CONFIG: path.join(home, 'docker-config'),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = { text: '' };
+    proc.stdout!.on('data', (d: Buffer) => (output.text += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (output.text += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const m = /Berth dashboard: (http:\/\/\S+)/.exec(output.text);
+      if (m) return new DashboardProcess(proc, m[1]!, home, output);
+      if (proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    proc.kill('SIGKILL');
+    throw new Error(`berth dashboard did not print its URL:\n${output.text}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode === null) {
+      const exited = new Promise((r) => this.proc.once('exit', r));
+      this.proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    }
+    fs.rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/** The dashboard as a user sees it. */
+export class App {
+  constructor(
+    readonly page: Page,
+    readonly dashboard: DashboardProcess,
+  ) {}
+
+  async open(hash = '#/containers'): Promise<void> {
+    await this.page.goto(`${this.dashboard.url}${hash}`);
+  }
+
+  row(name: string): Locator {
+    return this.page.locator(`.trow[data-name="${name}"]`);
+  }
+
+  /** Every line of an xterm.js buffer (the Logs view or an exec terminal), read from the terminal itself. */
+  terminalText(selector: string): Promise<string> {
+    return this.page.locator(selector).first().evaluate((el) => {
+      const term = (el as unknown as { berthTerminal: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } }).berthTerminal;
+      const b = term.buffer.active;
+      const out: string[] = [];
+      for (let i = 0; i < b.length; i++) out.push(b.getLine(i)?.translateToString(true) ?? '');
+      return out.join('\n');
+    });
+  }
+
+  terminalSize(selector: string): Promise<{ cols: number; rows: number }> {
+    return this.page.locator(selector).first().evaluate((el) => {
+      const t = (el as unknown as { berthTerminal: { cols: number; rows: number } }).berthTerminal;
+      return { cols: t.cols, rows: t.rows };
+    });
+  }
+
+  async setTheme(theme: 'light' | 'dark'): Promise<void> {
+    await this.open('#/settings');
+    await this.page.getByRole('radio', { name: theme === 'light' ? 'Light' : 'Dark' }).check();
+    await expect(this.page.locator('html')).toHaveAttribute('data-theme', theme);
+  }
+
+  async screenshot(name: string): Promise<void> {
+    fs.mkdirSync(artifactsDir, { recursive: true });
+    const theme = await this.page.locator('html').getAttribute('data-theme');
+    await this.page.screenshot({ path: path.join(artifactsDir, `${name}-${theme}.png`) });
+  }
+}
+
+export const test = base.extend<{ app: App }, { dashboard: DashboardProcess }>({
+  launchOptions: [chromiumLaunch, { scope: 'worker', option: true }],
+  dashboard: [
+    async ({ berthd }, use) => {
+      const d = await DashboardProcess.start({ DOCKER_HOST: berthd.host });
+      await use(d);
+      await d.stop();
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+  app: async ({ page, dashboard }, use) => {
+    await use(new App(page, dashboard));
+  },
+});
+
+export { expect, uniq };
