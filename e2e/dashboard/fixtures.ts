@@ -8,14 +8,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Locator, Page } from '@playwright/test';
+import type { LaunchOptions, Locator, Page } from '@playwright/test';
 import { test as base, expect, uniq } from '../support/fixtures.js';
 import { distDir, repoRoot } from '../support/paths.js';
 
 export const berthCli = path.join(distDir, 'electron', 'cli', 'berth.js');
 export const artifactsDir = path.join(repoRoot, 'e2e', 'artifacts', 'dashboard');
 
-export const chromiumLaunch = {
+export const chromiumLaunch: LaunchOptions = {
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 };
@@ -127,7 +127,7 @@ export class App {
 }
 
 export const test = base.extend<{ app: App }, { dashboard: DashboardProcess }>({
-  launchOptions: [chromiumLaunch, { scope: 'worker', option: true }],
+  launchOptions: [chromiumLaunch, { scope: 'worker' }],
   dashboard: [
     async ({ berthd }, use) => {
       const d = await DashboardProcess.start({ DOCKER_HOST: berthd.host });
