@@ -269,18 +269,39 @@ export class Puller {
       work.blobs.push({ digest: desc.digest, diffID: diffIDs[i]! });
       inputs.set(desc.digest, this.startDownload(desc));
     }
-    try {
-      let parent = first > 0 ? chain[first - 1]! : null;
-      for (let i = first; i < layers.length; i++) {
-        const desc = layers[i]!;
-        const meta = await this.register(desc, inputs.get(desc.digest)!, parent, diffIDs[i]!, i > first && layers.slice(first, i).some((l) => l.digest === desc.digest));
-        work.registered.push(meta.chainID);
-        parent = meta.chainID;
-      }
-    } catch (err) {
+    // Layer i is extracted as soon as layer i-1 is registered; "Pull complete" lines follow in
+    // order once each blob is also stored (its fsync is off the extraction path).
+    const metas: Array<Promise<LayerMeta>> = [];
+    const completions: Array<Promise<void>> = [];
+    let parent: Promise<string | null> = Promise.resolve(first > 0 ? chain[first - 1]! : null);
+    let previous: Promise<void> = Promise.resolve();
+    for (let i = first; i < layers.length; i++) {
+      const desc = layers[i]!;
+      const input = inputs.get(desc.digest)!;
+      const repeat = layers.slice(first, i).some((l) => l.digest === desc.digest);
+      const progress = new ExtractProgress(shortId(desc.digest), desc.size, this.opts.sink, repeat);
+      const meta = parent.then((p) => this.register(input, p, diffIDs[i]!, progress));
+      const prev = previous;
+      const done = meta.then(async () => {
+        await prev;
+        await input.done;
+        await this.rc.images.addLayerBlob(diffIDs[i]!, { mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
+        void this.rc.sources.add(desc.digest, this.repoName).catch(() => undefined);
+        progress.finish();
+        if (!repeat) this.opts.sink.update(shortId(desc.digest), 'Pull complete');
+      });
+      metas.push(meta);
+      completions.push(done);
+      parent = meta.then((m) => m.chainID);
+      previous = done;
+    }
+    const settled = await Promise.allSettled([...metas, ...completions]);
+    for (const r of settled.slice(0, metas.length)) if (r.status === 'fulfilled') work.registered.push((r.value as LayerMeta).chainID);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
       // Let the downloads we started settle before the caller cleans up.
       await Promise.all([...inputs.values()].map((x) => x.done.catch(() => undefined)));
-      throw err;
+      throw failed.reason;
     }
   }
 
@@ -314,68 +335,44 @@ export class Puller {
    * Registers one layer on its parent, extracting while the blob downloads.
    * A registration of the same chain by another pull is awaited, not repeated.
    */
-  private async register(desc: Descriptor, input: LayerInput, parent: string | null, diffID: string, repeat: boolean): Promise<LayerMeta> {
-    const { layers, registering, images, sources } = this.rc;
-    const id = shortId(desc.digest);
-    const sink = this.opts.sink;
+  private async register(input: LayerInput, parent: string | null, diffID: string, progress: ExtractProgress): Promise<LayerMeta> {
+    const { layers, registering } = this.rc;
     const chainID = chainIDOf(parent, diffID);
-    let meta = layers.get(chainID);
-    if (!meta) {
-      let pending = registering.get(chainID);
-      if (!pending) {
-        pending = this.extract(desc, input, parent, diffID, repeat);
-        registering.set(chainID, pending);
-        const forget = () => {
-          if (registering.get(chainID) === pending) registering.delete(chainID);
-        };
-        pending.then(forget, forget);
-      }
-      meta = await pending;
+    const existing = layers.get(chainID);
+    if (existing) return existing;
+    let pending = registering.get(chainID);
+    if (!pending) {
+      pending = this.extract(input, parent, diffID, progress);
+      registering.set(chainID, pending);
+      const forget = () => {
+        if (registering.get(chainID) === pending) registering.delete(chainID);
+      };
+      pending.then(forget, forget);
     }
-    // Only report completion after the download did ("Download complete" comes first).
-    await input.done;
-    await images.addLayerBlob(diffID, { mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
-    void sources.add(desc.digest, this.repoName).catch(() => undefined);
-    if (!repeat) sink.update(id, 'Pull complete');
-    return meta;
+    return pending;
   }
 
-  private async extract(desc: Descriptor, input: LayerInput, parent: string | null, diffID: string, quiet: boolean): Promise<LayerMeta> {
-    const id = shortId(desc.digest);
-    const sink = this.opts.sink;
-    const bar = new BarThrottle(desc.size);
-    let consumed = 0;
-    let reported = -1;
-    const report = (current: number) => {
-      if (quiet || current === reported) return;
-      reported = current;
-      sink.update(id, 'Extracting', { current, total: desc.size });
-    };
+  private async extract(input: LayerInput, parent: string | null, diffID: string, progress: ExtractProgress): Promise<LayerMeta> {
     // Extraction runs while the blob downloads, but is shown after "Download complete", as Docker orders it.
-    let downloaded = input.download === undefined || input.download.state === 'done';
+    if (input.download === undefined || input.download.state === 'done') progress.downloaded();
     void input.done.then(
-      () => {
-        downloaded = true;
-        if (consumed > 0) report(consumed);
-      },
+      () => progress.downloaded(),
       () => undefined,
     );
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        consumed += chunk.length;
-        if (downloaded && bar.shouldEmit(consumed)) report(consumed);
+        progress.consumed(chunk.length);
         cb(null, chunk);
       },
     });
     const source = input.reader();
     source.on('error', (err) => counter.destroy(err));
     const compressed = source.pipe(counter);
-    let meta: LayerMeta;
     try {
       const { stream } = await decompress(compressed);
       const buffered = stream.pipe(new PassThrough({ highWaterMark: 1024 * 1024 }));
       stream.on('error', (err) => buffered.destroy(err));
-      meta = await this.rc.layers.register(parent, buffered, diffID);
+      return await this.rc.layers.register(parent, buffered, diffID);
     } catch (err) {
       source.destroy();
       // A corrupt download usually breaks decompression first; report the download's verdict.
@@ -388,9 +385,45 @@ export class Puller {
       if (/does not match its DiffID/.test((err as Error).message)) throw new RootFsMismatchError();
       throw new InvalidParameterError(`failed to register layer: ${(err as Error).message}`, { cause: err });
     }
-    await input.done;
-    report(desc.size);
-    return meta;
+  }
+}
+
+/** The "Extracting" bar of one layer: silent until its download completed, then throttled, ending at 100%. */
+class ExtractProgress {
+  private bytes = 0;
+  private reported = -1;
+  private shown = false;
+  private readonly bar: BarThrottle;
+
+  constructor(
+    private readonly id: string,
+    private readonly total: number,
+    private readonly sink: ProgressSink,
+    private readonly quiet: boolean,
+  ) {
+    this.bar = new BarThrottle(total);
+  }
+
+  private report(current: number): void {
+    if (this.quiet || current === this.reported) return;
+    this.reported = current;
+    this.sink.update(this.id, 'Extracting', { current, total: this.total });
+  }
+
+  downloaded(): void {
+    if (this.shown) return;
+    this.shown = true;
+    if (this.bytes > 0) this.report(this.bytes);
+  }
+
+  consumed(n: number): void {
+    this.bytes += n;
+    if (this.shown && this.bar.shouldEmit(this.bytes)) this.report(this.bytes);
+  }
+
+  finish(): void {
+    this.shown = true;
+    this.report(this.total);
   }
 }
 

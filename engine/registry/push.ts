@@ -93,6 +93,8 @@ export class Pusher {
   /** Layers known to be in the target repository during this push (by DiffID). */
   private readonly remote = new Map<string, PushedLayer>();
   private readonly inflight = new Map<string, Promise<PushedLayer>>();
+  /** The current tag's signal: aborted by the client, or by the first layer that fails. */
+  private signal: AbortSignal;
 
   constructor(
     private readonly rc: RegistryContext,
@@ -100,7 +102,9 @@ export class Pusher {
     /** Full repository name, e.g. 127.0.0.1:5000/foo. */
     private readonly repoName: string,
     private readonly opts: PushOptions,
-  ) {}
+  ) {
+    this.signal = opts.signal;
+  }
 
   private get host(): string {
     return this.repoName.slice(0, this.repoName.indexOf('/'));
@@ -108,7 +112,8 @@ export class Pusher {
 
   /** Pushes one tag: layers, config, manifest. */
   async pushTag(ref: Reference, image: Image): Promise<void> {
-    const { sink, signal } = this.opts;
+    const { sink } = this.opts;
+    const signal = this.signal;
     const diffIDs = image.config.rootfs.diff_ids;
     const order = [...diffIDs.keys()].reverse();
     const seen = new Set<string>();
@@ -119,11 +124,26 @@ export class Pusher {
       seen.add(diffIDs[i]!);
       unique.push(i);
     }
-    const results = await Promise.allSettled(unique.map((i) => this.layer(diffIDs[i]!)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // The first layer that fails stops the others, as moby cancels its transfers.
+    const ac = new AbortController();
+    const stop = () => ac.abort(this.opts.signal.reason);
+    this.opts.signal.addEventListener('abort', stop, { once: true });
+    this.signal = ac.signal;
     const pushed = new Map<string, PushedLayer>();
-    unique.forEach((i, k) => pushed.set(diffIDs[i]!, (results[k] as PromiseFulfilledResult<PushedLayer>).value));
+    try {
+      const results = await Promise.all(
+        unique.map((i) =>
+          this.layer(diffIDs[i]!).catch((err: unknown) => {
+            ac.abort(err);
+            throw err;
+          }),
+        ),
+      );
+      unique.forEach((i, k) => pushed.set(diffIDs[i]!, results[k]!));
+    } finally {
+      this.opts.signal.removeEventListener('abort', stop);
+      this.signal = this.opts.signal;
+    }
 
     // The config blob, quietly, as moby does.
     const configDigest = image.id;
@@ -172,7 +192,8 @@ export class Pusher {
   }
 
   private async uploadWithRetries(diffID: string): Promise<PushedLayer> {
-    const { sink, signal } = this.opts;
+    const { sink } = this.opts;
+    const signal = this.signal;
     const id = shortId(diffID);
     if (!this.rc.uploads.available) sink.update(id, 'Waiting');
     const release = await this.rc.uploads.acquire(signal);
@@ -214,7 +235,8 @@ export class Pusher {
   }
 
   private async upload(diffID: string): Promise<PushedLayer> {
-    const { sink, signal } = this.opts;
+    const { sink } = this.opts;
+    const signal = this.signal;
     const id = shortId(diffID);
     const { compressed } = await this.localBlobs(diffID);
 
@@ -275,7 +297,8 @@ export class Pusher {
 
   /** Gzips the layer's plain tar into a chunked upload and into the local blob store at once. */
   private async compressAndUpload(diffID: string, location: string): Promise<PushedLayer> {
-    const { sink, signal } = this.opts;
+    const { sink } = this.opts;
+    const signal = this.signal;
     const { images, blobs } = this.rc;
     const id = shortId(diffID);
     const tar = await openLayerTar(images, diffID);
