@@ -36,7 +36,7 @@ export function Dialog({ title, onClose, children, footer, wide }: DialogProps) 
       >
         <header>
           <h2 id={titleId}>{title}</h2>
-          <button className="icon" data-close aria-label="Close" onClick={onClose}>
+          <button className="icon" data-close aria-label="Close dialog" onClick={onClose}>
             ×
           </button>
         </header>
