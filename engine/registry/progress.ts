@@ -97,9 +97,6 @@ export class ProgressStream implements ProgressSink {
 
   constructor(private readonly ctx: RequestContext) {
     // A client that goes away cancels the operation (moby cancels on a write error).
-    ctx.req.socket.once('close', () => {
-      if (!this.ended) this.abort.abort(new Error('client disconnected'));
-    });
     ctx.res?.once('close', () => {
       if (!this.ended && !ctx.res?.writableFinished) this.abort.abort(new Error('client disconnected'));
     });
