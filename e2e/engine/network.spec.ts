@@ -265,3 +265,20 @@ test('--network host, none and container:<id>; --hostname, --dns, --add-host inc
   expect(bad.code).toBe(125);
   expect(bad.stderr).toContain('user-specified IP address is supported on user-defined networks only');
 });
+
+test('an unknown network or container:<x> fails the start, not the create (no pull attempt)', async ({ berthd }) => {
+  const [a, b] = [uniq('nonet'), uniq('noctr')];
+  try {
+    const r = await berthd.docker(['run', '--name', a, '--network', 'no-such-network', 'busybox', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).not.toContain('Unable to find image');
+    expect(r.stderr).toContain('network no-such-network not found');
+    expect((await berthd.dockerOk(['inspect', '-f', '{{.State.Status}}', a])).trim()).toBe('created');
+    const r2 = await berthd.docker(['run', '--name', b, '--network', 'container:no-such-container', 'busybox', 'true']);
+    expect(r2.code).toBe(125);
+    expect(r2.stderr).not.toContain('Unable to find image');
+    expect(r2.stderr).toContain('joining network namespace of container: No such container: no-such-container');
+  } finally {
+    await berthd.docker(['rm', '-f', a, b]);
+  }
+});

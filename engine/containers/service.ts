@@ -257,8 +257,8 @@ export class ContainerService {
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     if (argv.length === 0) throw new InvalidParameterError('no command specified');
 
+    // Like dockerd, a missing network or container:<x> is an error at start, not create: a 404 here would make the CLI pull the image.
     this.d.networks.validateMode(hostConfig.NetworkMode);
-    if (hostConfig.NetworkMode.startsWith('container:')) this.d.store.get(hostConfig.NetworkMode.slice(10));
 
     const id = generateId();
     if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? os.hostname() : id.slice(0, 12);

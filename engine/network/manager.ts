@@ -460,16 +460,18 @@ export class NetworkManager {
 
   // ---- container lifecycle --------------------------------------------------------
 
-  /** Validates NetworkMode at create time and returns the network names the container joins. */
+  /**
+   * Validates NetworkMode at create time and returns the network names the
+   * container joins. A network that does not exist (yet) is not an error
+   * here — as in dockerd, starting the container fails instead.
+   */
   validateMode(mode: string): string[] {
     if (mode === 'host' || mode === 'none' || mode === 'bridge') return [mode];
     if (mode.startsWith('container:')) {
       if (mode.length === 'container:'.length) throw new InvalidParameterError('Invalid network mode: invalid container format container:<name|id>');
       return [];
     }
-    const n = this.find(mode);
-    if (!n) throw new NotFoundError(`network ${mode} not found`);
-    return [n.Name];
+    return [this.find(mode)?.Name ?? mode];
   }
 
   namespaceFor(mode: string): NamespaceChoice {
@@ -482,9 +484,9 @@ export class NetworkManager {
   initialEndpoints(mode: string, requested: Record<string, Partial<EndpointSettings>> | undefined): Record<string, EndpointSettings> {
     const out: Record<string, EndpointSettings> = {};
     for (const name of this.validateMode(mode)) {
-      const n = this.networks.get(name)!;
-      const req = requested?.[name] ?? requested?.[mode] ?? requested?.[n.Id] ?? (mode === 'bridge' ? requested?.default : undefined);
-      const ep = emptyEndpoint(n.Id);
+      const n = this.networks.get(name);
+      const req = requested?.[name] ?? requested?.[mode] ?? (n ? requested?.[n.Id] : undefined) ?? (mode === 'bridge' ? requested?.default : undefined);
+      const ep = emptyEndpoint(n?.Id ?? '');
       if (req?.Aliases) ep.Aliases = req.Aliases;
       if (req?.IPAMConfig) ep.IPAMConfig = req.IPAMConfig;
       if (req?.Links) ep.Links = req.Links;

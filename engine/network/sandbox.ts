@@ -70,10 +70,22 @@ export class Sandboxes {
     for (const h of hc.ExtraHosts ?? []) parseExtraHost(h);
     for (const s of hc.Dns ?? []) if (!net.isIP(s)) throw new InvalidParameterError(`${s} is not an ip address`);
     // Every network of EndpointsConfig is joined (API >= 1.44), not only the NetworkMode one.
+    if (mode.startsWith('container:')) {
+      // Joined by ID, so a rename of the other container keeps the link (dockerd does the same).
+      const other = this.m.store.find(mode.slice('container:'.length));
+      if (other) {
+        if (other.id === r.id) throw new InvalidParameterError('cannot join own network namespace');
+        hc.NetworkMode = `container:${other.id}`;
+      }
+    }
     for (const [key, cfg] of Object.entries(r.networkingConfig.EndpointsConfig ?? {})) {
       if (key === 'default' || key === mode) continue;
       const n = this.m.find(key);
-      if (!n) throw new NotFoundError(`network ${key} not found`);
+      // Unknown networks fail the start, not the create.
+      if (!n) {
+        if (!r.networks[key]) r.networks[key] = { ...emptyEndpoint(''), ...(cfg?.Aliases ? { Aliases: cfg.Aliases } : {}), ...(cfg?.IPAMConfig ? { IPAMConfig: cfg.IPAMConfig } : {}) };
+        continue;
+      }
       if (r.networks[n.Name]) continue;
       if (mode === 'host' || mode === 'none' || mode.startsWith('container:') || n.Driver !== 'bridge') {
         throw new InvalidParameterError('container sharing network namespace with another container or host cannot be connected to any other network');
@@ -85,7 +97,10 @@ export class Sandboxes {
       if (cfg?.MacAddress) ep.MacAddress = cfg.MacAddress;
       r.networks[n.Name] = ep;
     }
-    for (const [name, ep] of Object.entries(r.networks)) this.validateEndpoint(this.m.get(name), ep);
+    for (const [name, ep] of Object.entries(r.networks)) {
+      const n = this.m.find(name);
+      if (n) this.validateEndpoint(n, ep);
+    }
     if (hc.Links && hc.Links.length > 0) {
       if (mode.startsWith('container:')) throw new InvalidParameterError("conflicting options: container type network can't be used with links. This would result in undefined behavior");
       if (mode === 'host') throw new InvalidParameterError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
@@ -148,7 +163,10 @@ export class Sandboxes {
       return { netnsPath: undefined, env: [], etc: { hosts, hostname, resolvConf: resolvConfContent({ dns, search, options, hostNetwork: true }) } };
     }
     if (mode.startsWith('container:')) {
-      const other = this.m.store.get(mode.slice('container:'.length));
+      const ref = mode.slice('container:'.length);
+      const other = this.m.store.find(ref);
+      if (!other) throw new SystemError(`joining network namespace of container: No such container: ${ref}`);
+      if (other.id === r.id) throw new SystemError('cannot join own network namespace');
       if (!other.isRunning()) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
       const otherEtc = etcPaths(this.m.store.dir(other.id));
       return {
