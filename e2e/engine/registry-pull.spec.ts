@@ -340,6 +340,49 @@ test('push --all-tags, push of a loaded image, and push errors for missing tags'
   expect(wrongTag.stderr.trim()).toBe(`tag does not exist: ${name}:three`);
 });
 
+test('push stream: Preparing, Waiting behind max-concurrent-uploads, Pushing bars, Pushed, digest line and aux', async () => {
+  const d = await Berthd.start({ config: { 'max-concurrent-uploads': 1 } });
+  try {
+    const repo = uniq('pushjson');
+    const img = publish(repo, 'v1', [
+      { files: { 'etc/p1': 'p1\n'.repeat(200_000) }, compression: 'gzip' },
+      { files: { 'etc/p2': 'p2\n'.repeat(200_000) }, compression: 'gzip' },
+    ]);
+    const src = `${registry.host}/${repo}:v1`;
+    await d.dockerOk(['pull', src]);
+    const other = await Registry.start();
+    try {
+      const dest = `${other.host}/${repo}`;
+      await d.dockerOk(['tag', src, `${dest}:v1`]);
+      const res = await rawApi(d, 'POST', `/v1.51/images/${dest}/push?tag=v1`, undefined, { 'X-Registry-Auth': 'e30=' });
+      expect(res.status).toBe(200);
+      const msgs = jsonLines(res.body.toString());
+      expect(msgs[0]).toEqual({ status: `The push refers to repository [${dest}]` });
+      const ids = [...img.diffIDs].reverse().map(shortId);
+      expect(msgs.slice(1, 4)).toEqual(ids.map((id) => ({ status: 'Preparing', progressDetail: {}, id })));
+      expect(msgs.filter((m) => m.status === 'Waiting').map((m) => m.id).sort()).toEqual(ids.slice(1).sort());
+      const seqs = layerSequences(msgs);
+      for (const id of ids) {
+        const statuses = seqs.get(id)!.map((m) => m.status).filter((x, i, a) => x !== a[i - 1]);
+        expect(statuses.filter((x) => x !== 'Waiting')).toEqual(['Preparing', 'Pushing', 'Pushed']);
+        const bars = seqs.get(id)!.filter((m) => m.status === 'Pushing');
+        expect(bars[bars.length - 1]!.progress).toMatch(/^\[=+>\]/);
+      }
+      const digestLine = msgs[msgs.length - 2]!;
+      const m = /^v1: digest: (sha256:[a-f0-9]{64}) size: (\d+)$/.exec(digestLine.status ?? '');
+      expect(m).not.toBeNull();
+      expect(msgs[msgs.length - 1]).toEqual({ progressDetail: {}, aux: { Tag: 'v1', Digest: m![1], Size: Number(m![2]) } });
+      // Pulled layers go up as the very blobs pulled; the base (present before, from busybox) was gzipped here.
+      const manifest = (await getJson(`${other.url}/v2/${repo}/manifests/v1`)).body as { layers: Array<{ digest: string }> };
+      expect(manifest.layers.slice(1).map((l) => l.digest)).toEqual(img.layerDigests.slice(1));
+    } finally {
+      await other.stop();
+    }
+  } finally {
+    await d.destroy();
+  }
+});
+
 test('push of a committed container', async ({ berthd }) => {
   const c = uniq('tocommit');
   await berthd.dockerOk(['run', '--name', c, 'busybox', 'sh', '-c', 'echo committed > /greeting']);
