@@ -128,12 +128,12 @@ test('the table is usable from the keyboard: palette, search shortcut, arrows, s
   const name = uniq('kbd');
   await berthd.dockerOk(['run', '-d', '--name', name, 'busybox', 'sleep', '1000']);
   await app.open('#/images');
-  await expect(page.getByRole('heading', { name: 'Images' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Images', exact: true })).toBeVisible();
   await page.keyboard.press('Control+k');
   await expect(page.getByRole('dialog', { name: 'Command palette' })).toBeVisible();
   await page.keyboard.type('go to containers');
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('heading', { name: 'Containers' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Containers', exact: true })).toBeVisible();
   await page.keyboard.press('/');
   await expect(page.getByLabel('Search containers')).toBeFocused();
   await page.keyboard.type(name);
@@ -144,6 +144,6 @@ test('the table is usable from the keyboard: palette, search shortcut, arrows, s
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name })).toBeVisible();
   await page.keyboard.press('Alt+2');
-  await expect(page.getByRole('heading', { name: 'Images' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Images', exact: true })).toBeVisible();
   await berthd.dockerOk(['rm', '-f', name]);
 });

@@ -20,12 +20,15 @@ export const chromiumLaunch: LaunchOptions = {
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 };
 
+let started = 0;
+
 export class DashboardProcess {
   private constructor(
     readonly proc: ChildProcess,
     readonly url: string,
     readonly home: string,
     private readonly output: { text: string },
+    readonly env: NodeJS.ProcessEnv,
   ) {}
 
   get origin(): string {
@@ -33,6 +36,10 @@ export class DashboardProcess {
   }
   get token(): string {
     return new URL(this.url).searchParams.get('token')!;
+  }
+  /** Where Berth's own engine would keep its state if this dashboard started it. */
+  get ownEngine(): { socket: string; dataRoot: string; execRoot: string; configFile: string } {
+    return { socket: this.env.BERTH_ENGINE_SOCKET!, dataRoot: this.env.BERTH_ENGINE_DATA_ROOT!, execRoot: this.env.BERTH_ENGINE_EXEC_ROOT!, configFile: this.env.BERTH_ENGINE_CONFIG! };
   }
   get log(): string {
     return this.output.text;
@@ -42,26 +49,27 @@ export class DashboardProcess {
   static async start(env: NodeJS.ProcessEnv): Promise<DashboardProcess> {
     if (!fs.existsSync(berthCli)) throw new Error(`${berthCli} is missing: run "npm run build" first`);
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-dash-'));
-    const proc = spawn(process.execPath, [berthCli, 'dashboard'], {
-      env: {
+    const fullEnv: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,
         HOME: home,
         BERTH_HOME: home,
         // Never touch the machine's own berthd: Berth's engine points at a socket nobody serves.
         BERTH_ENGINE_SOCKET: path.join(home, 'own-engine.sock'),
         BERTH_ENGINE_DATA_ROOT: path.join(home, 'own-engine-data'),
+        BERTH_ENGINE_CONFIG: path.join(home, 'own-engine-daemon.json'),
+        // Short: berthd puts monitor sockets under it (108-byte limit on socket paths).
+        BERTH_ENGINE_EXEC_ROOT: `/run/bdash${process.pid % 100000}-${++started}`,
         DOCKER_CONFIG: path.join(home, 'docker-config'),
         ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    };
+    const proc = spawn(process.execPath, [berthCli, 'dashboard'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const output = { text: '' };
     proc.stdout!.on('data', (d: Buffer) => (output.text += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output.text += d.toString()));
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const m = /Berth dashboard: (http:\/\/\S+)/.exec(output.text);
-      if (m) return new DashboardProcess(proc, m[1]!, home, output);
+      if (m) return new DashboardProcess(proc, m[1]!, home, output, fullEnv);
       if (proc.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
