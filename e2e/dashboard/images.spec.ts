@@ -132,7 +132,7 @@ test.describe('with a registry on loopback', () => {
     await expect(page.getByRole('dialog').locator('.ok')).toContainText('Done', { timeout: 60_000 });
     await expect(page.getByRole('dialog').locator('[data-layer]')).toHaveCount(2);
     await page.getByRole('dialog').getByRole('button', { name: 'Close', exact: true }).click();
-    const pushed = await fetch(`http://${registry.host}/v2/${repo.split('/')[1]}-copy/tags/list`).then((r) => r.json());
+    const pushed = (await fetch(`http://${registry.host}/v2/${repo.split('/')[1]}-copy/tags/list`).then((r) => r.json())) as { tags: string[] };
     expect(pushed.tags).toEqual(['v2']);
 
     // History of the image.
