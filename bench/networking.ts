@@ -151,8 +151,16 @@ async function portsMemory(e: Engine): Promise<Record<string, unknown>> {
   await dockerOk(e.socket, ['run', '-d', '--name', 'bench-50ports', 'busybox', 'sleep', '600']);
   const withoutPorts = await settledRss(e);
   const procsWithoutPorts = engineProcs();
-  await dockerOk(e.socket, ['rm', '-f', 'bench-50ports', 'bench-noports']);
+  await dockerOk(e.socket, ['rm', '-f', 'bench-50ports']);
+  // 1000 ports: big enough to see the per-port cost above the noise of a Node heap.
+  await dockerOk(e.socket, ['run', '-d', '--name', 'bench-1000ports', '-p', '22000-22999:22000-22999', 'busybox', 'sleep', '600']);
+  const with1000 = await settledRss(e);
+  await dockerOk(e.socket, ['rm', '-f', 'bench-1000ports']);
+  await dockerOk(e.socket, ['run', '-d', '--name', 'bench-1000ports', 'busybox', 'sleep', '600']);
+  const without1000 = await settledRss(e);
+  await dockerOk(e.socket, ['rm', '-f', 'bench-1000ports', 'bench-noports']);
   return {
+    costOf1000PortsMiB: (with1000 - without1000) / 1024,
     rssBeforeMiB: before / 1024,
     rssWith50PortsMiB: withPorts / 1024,
     rssSameContainerNoPortsMiB: withoutPorts / 1024,
@@ -238,3 +246,4 @@ console.log(`| HTTP, one connection per request (busybox httpd): straight to the
 console.log(`| … through the published port on 127.0.0.1 | ${Math.round(pc.loopbackRps!)} req/s (${pct(pc.loopbackRatio!)}) |`);
 if (pc.hostAddrRps) console.log(`| … through the published port on the host address | ${Math.round(pc.hostAddrRps)} req/s (${pct(pc.hostAddrRatio!)}) |`);
 console.log(`| memory of 50 published ports (berthd RSS, same container with vs without) | ${r.costOf50PortsMiB.toFixed(2)} MiB, ${r.extraProcesses} extra processes |`);
+console.log(`| memory of 1000 published ports (same method) | ${r.costOf1000PortsMiB.toFixed(2)} MiB (${((r.costOf1000PortsMiB * 1024) / 1000).toFixed(1)} KiB per port) |`);
