@@ -6,6 +6,7 @@
  * start to two short processes.
  */
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { run } from '../system/command.js';
 import { formatIp, parseCidr, type Subnet } from './ipnet.js';
 
@@ -73,6 +74,9 @@ export async function ensureBridge(name: string, gateway: number, subnet: Subnet
   const cidr = `${formatIp(gateway)}/${subnet.prefix}`;
   const current = (JSON.parse(addrs.stdout || '[]') as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>).flatMap((l) => l.addr_info ?? []);
   const batch: string[] = [];
+  // A bridge without a MAC of its own takes its lowest port's, so it would change as containers come and
+  // go, leaving every container with a stale ARP entry for its gateway (seconds of lost traffic and DNS).
+  if (readOr(`/sys/class/net/${name}/addr_assign_type`, '') !== '3') batch.push(`link set dev ${name} address ${bridgeMac(name)}`);
   for (const a of current) if (`${a.local}/${a.prefixlen}` !== cidr) batch.push(`addr del ${a.local}/${a.prefixlen} dev ${name}`);
   if (!current.some((a) => `${a.local}/${a.prefixlen}` === cidr)) batch.push(`addr add ${cidr} dev ${name}`);
   batch.push(`link set dev ${name} up`);
@@ -80,6 +84,20 @@ export async function ensureBridge(name: string, gateway: number, subnet: Subnet
   writeSysctl(`net.ipv4.conf.${name}.route_localnet`, '1');
   // The bridge never carries IPv6 for berthd; no SLAAC or DAD noise on it.
   writeSysctl(`net.ipv6.conf.${name}.disable_ipv6`, '1');
+}
+
+/** A stable, locally administered MAC for a bridge, derived from its name. */
+export function bridgeMac(name: string): string {
+  const h = createHash('sha256').update(`berth-bridge:${name}`).digest();
+  return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return fallback;
+  }
 }
 
 export async function deleteLink(name: string): Promise<void> {
