@@ -9,7 +9,7 @@ export function LineChart({ title, series, format, max }: { title: string; serie
   const w = 320;
   const h = 110;
   const n = Math.max(2, ...series.map((s) => s.values.length));
-  const top = Math.max(max ?? 0, ...series.flatMap((s) => s.values), 1e-9);
+  const top = Math.max(max ?? 0, ...series.flatMap((s) => s.values)) || 1;
   const path = (vals: number[]) =>
     vals.map((v, i) => `${i === 0 ? 'M' : 'L'}${((i + (n - vals.length)) / (n - 1)) * w},${h - (v / top) * (h - 4) - 2}`).join(' ');
   return (

@@ -10,7 +10,7 @@ export function formatBytes(n: number, digits = 1): string {
     v /= 1000;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(digits)} ${units[i]}`;
+  return `${i === 0 ? Math.round(v) : v.toFixed(digits)} ${units[i]}`;
 }
 
 export function shortId(id: string): string {

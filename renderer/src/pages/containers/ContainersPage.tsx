@@ -17,6 +17,7 @@ import { formatBytes, formatPercent, portLabel, portUrl, shortId, timeAgo } from
 import { VirtualList } from '../../components/VirtualList.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { Empty, StateBadge } from '../../components/common.js';
+import { Icon } from '../../components/Icon.js';
 
 export const ROW_HEIGHT = 40;
 
@@ -81,27 +82,27 @@ function RowActions({ c, onRemove }: { c: ContainerRow; onRemove: () => void }) 
     <div className="row-actions">
       {running ? (
         <button className="small" aria-label={`Stop ${c.name}`} title="Stop" onClick={() => void runContainerAction([c.id], 'stop')}>
-          ■
+          <Icon name="stop" />
         </button>
       ) : c.state === 'paused' ? (
         <button className="small" aria-label={`Unpause ${c.name}`} title="Unpause" onClick={() => void runContainerAction([c.id], 'unpause')}>
-          ▶
+          <Icon name="play" />
         </button>
       ) : (
         <button className="small" aria-label={`Start ${c.name}`} title="Start" onClick={() => void runContainerAction([c.id], 'start')}>
-          ▶
+          <Icon name="play" />
         </button>
       )}
       {running && (
         <button className="small" aria-label={`Pause ${c.name}`} title="Pause" onClick={() => void runContainerAction([c.id], 'pause')}>
-          ❚❚
+          <Icon name="pause" />
         </button>
       )}
       <button className="small" aria-label={`Restart ${c.name}`} title="Restart" onClick={() => void runContainerAction([c.id], 'restart')}>
-        ↻
+        <Icon name="restart" />
       </button>
       <button className="small danger" aria-label={`Remove ${c.name}`} title="Remove" onClick={onRemove}>
-        🗑
+        <Icon name="trash" />
       </button>
     </div>
   );

@@ -62,7 +62,14 @@ export function SettingsPage() {
   const caps = useSession((s) => s.capabilities);
   const engine = useSession(activeEngine);
   if (!settings) return <section className="page"><div className="loading">Loading settings…</div></section>;
-  const update = (patch: SettingsPatch) => void attempt('Could not save the setting', () => api().call('settings.update', patch));
+  // Optimistic: the control changes at once; the settings stream brings back what was stored (or the old value on failure).
+  const update = (patch: SettingsPatch) => {
+    const before = useSession.getState().settings;
+    if (before) useSession.setState({ settings: { ...before, ...patch } });
+    void attempt('Could not save the setting', () => api().call('settings.update', patch)).then((r) => {
+      if (!r && before) useSession.setState({ settings: before });
+    });
+  };
   return (
     <section className="page settings-page" aria-labelledby="settings-title">
       <h1 id="settings-title">Settings</h1>
