@@ -168,6 +168,7 @@ test('connect and disconnect a running container; network events', async ({ bert
     await berthd.dockerOk(['network', 'disconnect', n2, c]);
     // The bridge keeps its MAC as ports come and go (else the others' ARP entry for the gateway goes stale).
     expect(bridgeMac()).toBe(macBefore);
+    expect(fs.readFileSync(`/sys/class/net/${n2Bridge}/addr_assign_type`, 'utf8')).toBe('3\n'); // set, not borrowed from a port
     const t0 = Date.now();
     expect((await berthd.dockerOk(['exec', c, 'ls', '/sys/class/net'])).split('\n')).not.toContain('eth1');
     expect((await berthd.docker(['exec', peer, 'ping', '-c', '1', '-W', '1', 'roamy'])).code).not.toBe(0);
