@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { HostCapabilities, Settings } from '../contract/models.js';
+import type { HostCommand } from '../contract/api.js';
 import { EngineError, type Engine } from './engines/engine.js';
 import { EngineRegistry } from './engines/registry.js';
 import { BerthdEngine } from './engines/berthd-engine.js';
@@ -32,6 +33,8 @@ export interface HostAdapter {
   capabilities(): Omit<HostCapabilities, 'version'>;
   pickFolder?(title?: string): Promise<string | null>;
   openExternal?(url: string): Promise<void>;
+  /** Menu and tray commands for the dashboard (desktop only). */
+  onCommand?(listener: (c: HostCommand) => void): () => void;
 }
 
 export interface BackendOptions {
@@ -251,6 +254,11 @@ export class Backend {
     const docker = (id: string) => this.docker(id);
     const untilAborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     return {
+      'host.commands': async (_p, sink) => {
+        const off = this.opts.host.onCommand?.((c) => sink.emit(c));
+        await untilAborted(sink.signal);
+        off?.();
+      },
       'engines.watch': async (_p, sink) => {
         const send = () => sink.emit(this.engines.snapshot());
         const off = this.engines.onChange(send);

@@ -109,7 +109,18 @@ export const LogsParamsSchema = onEngine({
   follow: z.boolean().default(true),
 });
 
+/** Commands from the desktop shell (native menu, tray) for the dashboard to carry out. */
+export const HostCommandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('navigate'), page: z.enum(['containers', 'images', 'volumes', 'networks', 'engines', 'troubleshoot', 'settings']) }),
+  z.object({ type: z.literal('palette') }),
+  z.object({ type: z.literal('pull') }),
+  z.object({ type: z.literal('resync') }),
+  z.object({ type: z.literal('open-container'), id: z.string().min(1).max(256) }),
+]);
+export type HostCommand = z.infer<typeof HostCommandSchema>;
+
 export const streams = {
+  'host.commands': stream(none, HostCommandSchema),
   /** The engines and which one is active: a snapshot now and on every change. */
   'engines.watch': stream(none, EnginesSnapshotSchema),
   'settings.watch': stream(none, SettingsSchema),

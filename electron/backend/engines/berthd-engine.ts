@@ -61,9 +61,12 @@ export class BerthdEngine extends BaseEngine {
 
   /** Serializes start/stop so double clicks and the tray cannot interleave them. */
   private exclusive(fn: () => Promise<void>): Promise<void> {
-    const run = (this.busy ?? Promise.resolve()).then(fn, fn);
-    this.busy = run.finally(() => {
-      if (this.busy === run) this.busy = undefined;
+    const run = (this.busy ?? Promise.resolve()).then(fn);
+    // The queue only orders operations; each caller gets its own outcome.
+    const settled: Promise<void> = run.catch(() => undefined);
+    this.busy = settled;
+    void settled.then(() => {
+      if (this.busy === settled) this.busy = undefined;
     });
     return run;
   }

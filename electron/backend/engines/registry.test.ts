@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EngineRegistry } from './registry.js';
+import { EndpointEngine } from './endpoint-engine.js';
+import { SettingsStore } from '../settings/settings-store.js';
+import type { DiscoveredEndpoint } from './discovery.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const settings = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-reg-'));
+  dirs.push(d);
+  return new SettingsStore(d);
+};
+const own = () => Object.assign(new EndpointEngine({ id: 'berth', name: 'Berth (local)', host: 'unix:///var/run/berth/docker.sock', source: 'berth' }), {});
+
+describe('EngineRegistry', () => {
+  it('lists Berth, DOCKER_HOST and contexts once per host; DOCKER_HOST is active until the user chooses', async () => {
+    const found: DiscoveredEndpoint[] = [
+      { id: 'env-docker-host', name: 'DOCKER_HOST', host: 'unix:///tmp/x.sock', source: 'env', current: true },
+      { id: 'context-prod', name: 'context prod', host: 'ssh://prod', source: 'context', current: false },
+      { id: 'context-berth', name: 'context berth', host: 'unix:///var/run/berth/docker.sock', source: 'context', current: false },
+    ];
+    const s = settings();
+    const r = new EngineRegistry(s, { own: own(), discover: () => found });
+    expect(r.list().map((e) => e.id)).toEqual(['berth', 'env-docker-host', 'context-prod']);
+    expect(r.activeId()).toBe('env-docker-host');
+    await r.setActive('context-prod');
+    expect(r.activeId()).toBe('context-prod');
+    expect(s.get().activeEngineId).toBe('context-prod');
+    await expect(r.setActive('nope')).rejects.toThrow(/no engine/);
+    r.dispose();
+  });
+
+  it('defaults to Berth when nothing else is current; added endpoints persist and can be removed, discovered ones cannot', async () => {
+    const s = settings();
+    const r = new EngineRegistry(s, { own: own(), discover: () => [] });
+    expect(r.activeId()).toBe('berth');
+    const added = await r.add({ name: 'build box', host: 'tcp://10.1.1.1:2375' });
+    expect(added.source).toBe('settings');
+    expect(s.get().endpoints).toEqual([{ id: added.id, name: 'build box', host: 'tcp://10.1.1.1:2375' }]);
+    await expect(r.add({ name: 'again', host: 'tcp://10.1.1.1:2375' })).rejects.toThrow(/already listed/);
+    await expect(r.remove('berth')).rejects.toThrow(/cannot be removed/);
+    await r.setActive(added.id);
+    await r.remove(added.id);
+    expect(r.list().map((e) => e.id)).toEqual(['berth']);
+    expect(r.activeId()).toBe('berth');
+    r.dispose();
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * Berth's Electron main process, kept thin: single instance, the window, the
+ * native menu, the tray, notifications and login items. Everything else is
+ * the backend (plain Node), reached by the dashboard through the preload's
+ * API and the contract over one IPC channel.
+ */
+import { EventEmitter } from 'node:events';
+import { app, BrowserWindow, Menu, Notification, dialog, nativeTheme, session, shell } from 'electron';
+import { Backend, defaultBerthdEngine, type HostAdapter } from '../backend/backend.js';
+import { berthPaths } from '../backend/paths.js';
+import { setLinuxAutostart } from '../backend/autostart.js';
+import { TrayStateSource } from '../backend/tray/tray-state.js';
+import type { TrayAction } from '../backend/tray/tray-menu.js';
+import type { Engine } from '../backend/engines/engine.js';
+import type { HostCommand } from '../contract/api.js';
+import type { EngineState } from '../contract/models.js';
+import { bridgeIpc } from './ipc.js';
+import { buildAppMenu } from './menu.js';
+import { assetPath, packagedDaemonScript, preloadPath, rendererDir } from './paths.js';
+import { registerAppScheme, serveRenderer } from './protocol.js';
+import { lockDownSession } from './security.js';
+import { TrayController } from './tray.js';
+import { createMainWindow } from './window.js';
+
+const engineOp = (e: Engine, op: 'start' | 'stop' | 'restart') => (op === 'start' ? e.start() : op === 'stop' ? e.stop() : e.restart());
+const log = (m: string) => process.stderr.write(`berth: ${m}\n`);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  registerAppScheme();
+  let win: BrowserWindow | null = null;
+  let quitting = false;
+  const commands = new EventEmitter();
+  const sendCommand = (c: HostCommand) => {
+    showWindow();
+    commands.emit('command', c);
+  };
+
+  function showWindow(): void {
+    if (!win || win.isDestroyed()) return;
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  }
+
+  app.on('second-instance', () => showWindow());
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+
+  void app.whenReady().then(async () => {
+    const paths = berthPaths();
+    const daemonScript = packagedDaemonScript();
+    const own = process.platform === 'linux' ? defaultBerthdEngine(paths, { ...process.env, ...(daemonScript ? { BERTHD_SCRIPT: daemonScript } : {}) }) : undefined;
+    const host: HostAdapter = {
+      capabilities: () => ({ desktop: true, pickFolder: true, startAtLogin: true, closeToTray: true, platform: process.platform }),
+      async pickFolder(title) {
+        const r = win ? await dialog.showOpenDialog(win, { title: title ?? 'Choose a folder', properties: ['openDirectory', 'createDirectory'] }) : { canceled: true, filePaths: [] };
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+      openExternal: (url) => shell.openExternal(url),
+      onCommand(listener) {
+        commands.on('command', listener);
+        return () => commands.off('command', listener);
+      },
+    };
+    const backend = new Backend({ host, paths, ownEngine: own ?? null, log });
+    const settings = backend.settings;
+
+    lockDownSession(session.defaultSession);
+    serveRenderer(rendererDir);
+    const stopIpc = bridgeIpc(backend.handlers, log);
+
+    const applyDesktopSettings = () => {
+      const s = settings.get();
+      nativeTheme.themeSource = s.theme;
+      try {
+        if (process.platform === 'linux') setLinuxAutostart(s.startAtLogin, process.env.APPIMAGE ?? process.execPath);
+        else app.setLoginItemSettings({ openAtLogin: s.startAtLogin, args: ['--hidden'] });
+      } catch (err) {
+        log(`could not update the login item: ${(err as Error).message}`);
+      }
+    };
+    applyDesktopSettings();
+    settings.onChange(applyDesktopSettings);
+
+    Menu.setApplicationMenu(buildAppMenu(sendCommand, () => app.quit(), !app.isPackaged));
+    win = createMainWindow({ preload: preloadPath, icon: assetPath('icons', 'icon-256.png'), settings, isQuitting: () => quitting, hidden: process.argv.includes('--hidden') });
+
+    // Tray: state from the backend, menu from the pure builder.
+    const traySource = new TrayStateSource(backend);
+    const run = (a: TrayAction) => {
+      switch (a.kind) {
+        case 'open-dashboard':
+          return showWindow();
+        case 'open-page':
+          return sendCommand({ type: 'navigate', page: a.page });
+        case 'open-container':
+          return sendCommand({ type: 'open-container', id: a.containerId });
+        case 'engine':
+          void engineOp(backend.engines.get(a.engineId), a.op).catch((err: Error) => notify('Berth engine', err.message, true));
+          return;
+        case 'use-engine':
+          void backend.engines.setActive(a.engineId);
+          return;
+        case 'stop-container':
+          void backend.docker(a.engineId).getContainer(a.containerId).stop().catch((err: Error) => notify('Could not stop the container', err.message, true));
+          return;
+        case 'quit':
+          app.quit();
+          return;
+      }
+    };
+    let tray: TrayController | undefined;
+    try {
+      tray = new TrayController((state) => assetPath('tray', `tray-${state}.png`), run, showWindow);
+      tray.update(traySource.state());
+      traySource.onChange(() => tray?.update(traySource.state()));
+    } catch (err) {
+      // Some Linux desktops have no tray; the window's menu and header still control everything.
+      log(`no tray: ${(err as Error).message}`);
+    }
+
+    // Notifications for engine state changes the user did not watch happen.
+    const last = new Map<string, EngineState>();
+    const notify = (title: string, body: string, force = false) => {
+      if ((force || settings.get().notifications) && Notification.isSupported()) new Notification({ title, body, icon: assetPath('icons', 'icon-256.png') }).show();
+    };
+    backend.engines.onChange(() => {
+      for (const e of backend.engines.list()) {
+        const prev = last.get(e.id);
+        const now = e.state();
+        last.set(e.id, now);
+        if (!prev || prev === now || e.kind === 'endpoint') continue;
+        if (now === 'running' && (prev === 'starting' || prev === 'error')) notify('Berth', `${e.name} is running`);
+        else if (now === 'error') notify('Berth', `${e.name} failed: ${e.error() ?? 'unknown error'}`);
+        else if (now === 'stopped' && prev === 'stopping') notify('Berth', `${e.name} stopped`);
+      }
+    });
+
+    if (own && settings.get().startEngineOnLaunch) {
+      // After the window is up: probing and starting never delay the first paint.
+      win.once('ready-to-show', () => {
+        void own.probe().then((state) => (state === 'running' ? undefined : own.start().catch((err: Error) => log(`engine start failed: ${err.message}`))));
+      });
+    }
+
+    app.on('activate', () => showWindow());
+    app.on('window-all-closed', () => {
+      if (process.platform !== 'darwin' && !settings.get().closeToTray) app.quit();
+    });
+    app.on('will-quit', () => {
+      stopIpc();
+      traySource.dispose();
+      tray?.destroy();
+      void backend.dispose();
+    });
+  });
+}

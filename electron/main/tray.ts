@@ -1,0 +1,49 @@
+/**
+ * The tray: a thin adapter that turns buildTrayMenu(state) into an Electron
+ * menu, sets the icon for the state, and runs the chosen action.
+ */
+import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
+import { buildTrayMenu, trayIconState, trayTooltip, type TrayAction, type TrayItem, type TrayState } from '../backend/tray/tray-menu.js';
+
+export function toElectronMenu(items: TrayItem[], run: (a: TrayAction) => void): MenuItemConstructorOptions[] {
+  return items.map((i): MenuItemConstructorOptions => {
+    if (i.type === 'separator') return { type: 'separator' };
+    const o: MenuItemConstructorOptions = { id: i.id, label: i.label, enabled: i.enabled };
+    if (i.checked !== undefined) {
+      o.type = 'radio';
+      o.checked = i.checked;
+    }
+    if (i.submenu) o.submenu = toElectronMenu(i.submenu, run);
+    const action = i.action;
+    if (action) o.click = () => run(action);
+    return o;
+  });
+}
+
+export class TrayController {
+  private readonly tray: Tray;
+  private lastIcon = '';
+
+  constructor(
+    private readonly iconFor: (state: ReturnType<typeof trayIconState>) => string,
+    private readonly run: (a: TrayAction) => void,
+    onClick: () => void,
+  ) {
+    this.tray = new Tray(nativeImage.createFromPath(iconFor('stopped')));
+    this.tray.on('click', onClick);
+  }
+
+  update(state: TrayState): void {
+    const icon = this.iconFor(trayIconState(state));
+    if (icon !== this.lastIcon) {
+      this.tray.setImage(nativeImage.createFromPath(icon));
+      this.lastIcon = icon;
+    }
+    this.tray.setToolTip(trayTooltip(state));
+    this.tray.setContextMenu(Menu.buildFromTemplate(toElectronMenu(buildTrayMenu(state), this.run)));
+  }
+
+  destroy(): void {
+    this.tray.destroy();
+  }
+}
