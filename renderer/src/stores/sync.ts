@@ -7,11 +7,35 @@ import type { BerthClient, StreamHandle } from '../../../electron/contract/clien
 import type { Transport } from '../api/transport.js';
 import { useSession } from './session.js';
 import { dispatchModelEvent, resetModel, useModel } from './model.js';
+import type { HostCommand } from '../../../electron/contract/api.js';
+import { navigate, useUi } from './ui.js';
+
+/** Carries out a command from the desktop shell's menu or tray. */
+export function runHostCommand(c: HostCommand): void {
+  switch (c.type) {
+    case 'navigate':
+      navigate({ page: c.page });
+      return;
+    case 'palette':
+      useUi.setState({ paletteOpen: true });
+      return;
+    case 'pull':
+      useUi.setState({ pullOpen: true });
+      return;
+    case 'resync':
+      resync();
+      return;
+    case 'open-container':
+      navigate({ page: 'container', id: c.id, tab: 'logs' });
+      return;
+  }
+}
 
 export function startSync(client: BerthClient, transport: Transport): () => void {
   let engines: StreamHandle<'engines.watch'> | undefined;
   let settings: StreamHandle<'settings.watch'> | undefined;
   let model: StreamHandle<'model.watch'> | undefined;
+  let commands: StreamHandle<'host.commands'> | undefined;
   let modelEngine: string | null = null;
 
   const openModel = (engineId: string | null) => {
@@ -41,6 +65,8 @@ export function startSync(client: BerthClient, transport: Transport): () => void
       },
     });
     settings = client.open('settings.watch', {}, { onEvent: (s) => useSession.setState({ settings: s }) });
+    commands?.close();
+    commands = client.open('host.commands', {}, { onEvent: runHostCommand });
     client.call('host.capabilities', {}).then(
       (c) => useSession.setState({ capabilities: c }),
       () => undefined,
@@ -67,6 +93,7 @@ export function startSync(client: BerthClient, transport: Transport): () => void
     engines?.close();
     settings?.close();
     model?.close();
+    commands?.close();
   };
 }
 
