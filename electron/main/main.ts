@@ -122,6 +122,11 @@ if (!app.requestSingleInstanceLock()) {
       log(`no tray: ${(err as Error).message}`);
     }
 
+    // Read-only hooks for the Electron e2e test (never set in normal use).
+    if (process.env.BERTH_TEST_HOOKS === '1') {
+      (globalThis as Record<string, unknown>).berthTestHooks = { tray: () => (tray ? { icon: tray.iconState, items: tray.items } : null), runTrayAction: run };
+    }
+
     // Notifications for engine state changes the user did not watch happen.
     const last = new Map<string, EngineState>();
     const notify = (title: string, body: string, force = false) => {

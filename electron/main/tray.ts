@@ -23,6 +23,9 @@ export function toElectronMenu(items: TrayItem[], run: (a: TrayAction) => void):
 export class TrayController {
   private readonly tray: Tray;
   private lastIcon = '';
+  /** What the menu shows now (for the Electron e2e test). */
+  items: TrayItem[] = [];
+  iconState: ReturnType<typeof trayIconState> = 'stopped';
 
   constructor(
     private readonly iconFor: (state: ReturnType<typeof trayIconState>) => string,
@@ -34,13 +37,15 @@ export class TrayController {
   }
 
   update(state: TrayState): void {
-    const icon = this.iconFor(trayIconState(state));
+    this.iconState = trayIconState(state);
+    const icon = this.iconFor(this.iconState);
     if (icon !== this.lastIcon) {
       this.tray.setImage(nativeImage.createFromPath(icon));
       this.lastIcon = icon;
     }
     this.tray.setToolTip(trayTooltip(state));
-    this.tray.setContextMenu(Menu.buildFromTemplate(toElectronMenu(buildTrayMenu(state), this.run)));
+    this.items = buildTrayMenu(state);
+    this.tray.setContextMenu(Menu.buildFromTemplate(toElectronMenu(this.items, this.run)));
   }
 
   destroy(): void {
