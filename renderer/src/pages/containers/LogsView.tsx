@@ -19,6 +19,7 @@ import { LogBuffer } from './log-buffer.js';
 /** Lines kept in the view; older ones scroll out (memory stays bounded). */
 export const LOG_SCROLLBACK = 20_000;
 const TAILS = [100, 1000, 5000, 10_000] as const;
+const WRITE_SLICE = 8 * 1024;
 
 type Status = 'loading' | 'live' | 'ended' | 'error';
 
@@ -146,11 +147,21 @@ export function LogsView({ containerId, name }: { containerId: string; name: str
             return;
           }
           if (buf.append(e.data)) olderRef.current.exhausted = true;
-          term.write(e.data, () => {
-            acked += e.bytes;
-            handle?.send({ ack: acked });
-            if (followRef.current) term.scrollToBottom();
-          });
+          // Smaller writes let xterm.js yield between them, so a burst never holds the main thread long.
+          for (let i = 0; i < e.data.length; i += WRITE_SLICE) {
+            const last = i + WRITE_SLICE >= e.data.length;
+            term.write(
+              e.data.slice(i, i + WRITE_SLICE),
+              last
+                ? () => {
+                    acked += e.bytes;
+                    handle?.send({ ack: acked });
+                    const b = term.buffer.active;
+                    if (followRef.current && b.viewportY !== b.baseY) term.scrollToBottom();
+                  }
+                : undefined,
+            );
+          }
         },
         onEnd: (err) => {
           if (err) {
