@@ -23,7 +23,6 @@ import { dockerOk, machine, repoRoot, startBerthd, stats } from './lib/engines.j
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 declare const document: any;
-declare const MutationObserver: any;
 declare const requestAnimationFrame: any;
 type FrameRequestCallback = (t: number) => void;
 /* eslint-enable @typescript-eslint/no-explicit-any */
