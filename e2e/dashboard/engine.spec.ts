@@ -63,7 +63,7 @@ function ownDocker(socket: string, args: string[]): Promise<{ code: number; stdo
   });
 }
 
-test("first run: Berth's own engine is stopped; Start runs berthd, settings write its mirrors, Troubleshoot shows its log, Stop stops it", async ({ page }) => {
+test("first run: Berth's own engine is stopped; Start runs berthd, settings write its mirrors, Troubleshoot shows its log and resets its data, Stop stops it", async ({ page }) => {
   test.setTimeout(120_000);
   const dash = await DashboardProcess.start({});
   const own = dash.ownEngine;
@@ -96,6 +96,17 @@ test("first run: Berth's own engine is stopped; Start runs berthd, settings writ
 
     await page.goto(`${dash.url}#/troubleshoot`);
     await expect(page.locator('[data-engine-log]')).toContainText('berthd is ready');
+
+    // Reset data: refused until confirmed by typing, then everything is gone and the engine is back.
+    const imported = await ownDocker(own.socket, ['volume', 'create', 'keepme']);
+    expect(imported.code, imported.stderr).toBe(0);
+    await page.getByRole('button', { name: 'Reset data…' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog.getByRole('button', { name: 'Delete everything' })).toBeDisabled();
+    await dialog.getByLabel('Type reset to confirm').fill('reset');
+    await dialog.getByRole('button', { name: 'Delete everything' }).click();
+    await expect(page.locator('.toast.success').filter({ hasText: 'all data deleted' })).toBeVisible({ timeout: 60_000 });
+    expect((await ownDocker(own.socket, ['volume', 'ls', '-q'])).stdout.trim()).toBe('');
 
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await expect(page.getByRole('banner').locator('[data-engine-state="stopped"]')).toBeVisible({ timeout: 30_000 });
