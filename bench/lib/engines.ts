@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot } from '../../e2e/support/network.js';
 
 export interface Engine {
   name: string;
@@ -57,7 +58,9 @@ export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Prom
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   const socket = path.join(base, 'docker.sock');
   const execRoot = `/run/bb${process.pid % 100000}`;
-  fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify({ bridge: `bb${process.pid % 10000}`, bip: '10.251.0.1/24', 'default-address-pools': [{ base: '10.252.0.0/16', size: 24 }] }));
+  // Its own bridge and subnet (other daemons may run), removed again on stop.
+  const slot = claimNetSlot(process.pid);
+  fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify(slot.config));
   const proc: ChildProcess = spawn(
     process.execPath,
     [path.join(repoRoot, dist, 'engine/daemon/main.js'), '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'), '--log-level', 'warn'],
@@ -74,6 +77,8 @@ export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Prom
       if (ids.length) await docker(socket, ['rm', '-f', ...ids]);
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
+      cleanupDaemonNetwork(slot.bridge, path.join(base, 'data'));
+      releaseNetSlot(slot);
       fs.rmSync(base, { recursive: true, force: true });
       fs.rmSync(execRoot, { recursive: true, force: true });
     },

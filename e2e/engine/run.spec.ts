@@ -157,9 +157,11 @@ test('--cap-add, --cap-drop and --privileged change the capability set', async (
 test('--network none and host', async ({ berthd }) => {
   const none = await berthd.dockerOk(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
   expect(none.trim().split(/\s+/)).toEqual(['lo']);
-  const hostIfaces = fs.readdirSync('/sys/class/net').sort();
+  // Host networking sees the host's interfaces (other test daemons add and remove bridges meanwhile: compare the stable ones).
+  const stable = fs.readdirSync('/sys/class/net').filter((n) => !/^(bte?\d+|bn\d+|bb\d+|br-|veth|berth)/.test(n));
   const host = await berthd.dockerOk(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
-  expect(host.trim().split(/\s+/).sort()).toEqual(hostIfaces);
+  expect(host.trim().split(/\s+/)).toEqual(expect.arrayContaining(stable));
+  expect(stable.length).toBeGreaterThan(1);
   expect(await berthd.dockerOk(['run', '--rm', '--network', 'host', 'busybox', 'hostname'])).toBe(`${os.hostname()}\n`);
 });
 

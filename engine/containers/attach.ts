@@ -7,7 +7,7 @@ import { SeqpacketSocket } from 'node-unix-socket';
 import { InvalidParameterError } from '../errdefs.js';
 import type { Hijacked } from '../api/streams/hijack.js';
 import { StreamWriter } from '../api/streams/writer.js';
-import { readLogs } from './logs.js';
+import { liveLogSize, readLogs } from './logs.js';
 
 /** The monitor reads at most 32 KiB per packet; stay well under. */
 const MAX_PACKET = 16 * 1024;
@@ -164,6 +164,9 @@ export async function runAttach(target: AttachTarget, client: Hijacked, opts: At
     abort.abort();
   });
 
+  // Output starts where the log ends now, before any input can make the process answer.
+  const startOffset = opts.logs ? undefined : liveLogSize(target.logPath);
+
   // Input: forward until EOF or the detach sequence.
   if (opts.stdin && target.stdin) {
     const channel = target.stdin;
@@ -210,7 +213,7 @@ export async function runAttach(target: AttachTarget, client: Hijacked, opts: At
     const reading = readLogs(
       target.logPath,
       target.maxLogFiles,
-      { stdout: opts.stdout, stderr: opts.stderr, follow: opts.stream, ...(opts.logs ? {} : { tail: 0 }) },
+      { stdout: opts.stdout, stderr: opts.stderr, follow: opts.stream, ...(startOffset !== undefined ? { startOffset } : {}) },
       (e) => writer.writeLine(e.stream, e.content, !e.partial),
       { stopped: target.stopped, signal: abort.signal },
     );

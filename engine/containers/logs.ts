@@ -32,6 +32,8 @@ export interface ReadOptions {
   follow: boolean;
   /** Fill LogEntry.time (timestamps); since/until imply it. */
   withTime?: boolean;
+  /** Start at this byte offset of the live file (attach: the end as it was before any input was forwarded). */
+  startOffset?: number;
 }
 
 /**
@@ -167,7 +169,10 @@ export async function readLogs(logPath: string, maxFiles: number, opts: ReadOpti
   let files = logFiles(logPath, maxFiles);
   let startFile = 0;
   let startOffset = 0;
-  if (opts.tail !== undefined && opts.tail >= 0 && files.length > 0) {
+  if (opts.startOffset !== undefined && files.length > 0) {
+    startFile = files.length - 1;
+    startOffset = opts.startOffset;
+  } else if (opts.tail !== undefined && opts.tail >= 0 && files.length > 0) {
     if (opts.tail === 0) {
       startFile = files.length - 1;
       startOffset = (await fsp.stat(files[startFile]!).catch(() => ({ size: 0 }))).size;
@@ -291,5 +296,14 @@ async function drain(fh: fs.promises.FileHandle, from: number, splitter: LineSpl
       const p = deliver(l);
       if (p) await p;
     }
+  }
+}
+
+/** The live log file's current size (0 if it does not exist yet). */
+export function liveLogSize(logPath: string): number {
+  try {
+    return fs.statSync(logPath).size;
+  } catch {
+    return 0;
   }
 }
