@@ -12,13 +12,13 @@ export function registerRegistryRoutes(r: Router, d: Daemon): void {
   r.post('/auth', async (ctx) => {
     const body = await readJson(ctx);
     if (body === undefined) throw new InvalidParameterError('invalid JSON: EOF');
-    sendJson(ctx, 200, await d.registry.login(body));
+    sendJson(ctx, 200, await (await d.registry()).login(body));
   });
 
   r.get('/distribution/*', async (ctx) => {
     const rest = decodeURIComponent(ctx.params['*'] ?? '');
     const m = /^(.+)\/json$/.exec(rest);
     if (!m) throw new NotFoundError('page not found');
-    sendJson(ctx, 200, await d.registry.inspect(m[1]!, ctx.req.headers['x-registry-auth']));
+    sendJson(ctx, 200, await (await d.registry()).inspect(m[1]!, ctx.req.headers['x-registry-auth']));
   });
 }
