@@ -53,3 +53,18 @@ test('kill -9 of berthd mid-import leaves no half image after restart', async ({
   await d.importBusybox('again:1');
   expect(await d.dockerOk(['run', '--rm', 'again:1', 'echo', 'ok'])).toBe('ok\n');
 });
+
+test('blobs nothing refers to are swept at startup; referenced ones stay', async ({ freshBerthd: d }) => {
+  const blobDir = path.join(d.dataRoot, 'image', 'blobs', 'sha256');
+  const before = fs.readdirSync(blobDir).sort();
+  // A download that completed just before a crash, never registered.
+  const stray = 'ab'.repeat(32);
+  fs.writeFileSync(path.join(blobDir, stray), 'orphan');
+  await d.kill9();
+  await d.launch();
+  expect(fs.readdirSync(blobDir).sort()).toEqual(before);
+  // The image's config and layer archive survived: it still saves and runs.
+  const out = await d.dockerOk(['save', 'busybox:latest'], { timeout: 30_000 });
+  expect(out.length).toBeGreaterThan(1_000_000);
+  expect(await d.dockerOk(['run', '--rm', 'busybox', 'true'])).toBe('');
+});

@@ -96,6 +96,27 @@ export class ImageStore {
   async collectOrphanLayers(): Promise<void> {
     const orphans = await this.collectLayers();
     if (orphans.length > 0) this.log.info('removed layers no image uses', { layers: orphans.length });
+    await this.sweepBlobs();
+  }
+
+  /**
+   * Blobs nothing refers to any more — neither an image (its config) nor a
+   * local layer (its stored archives) — such as a download that finished just
+   * before the daemon died and was never registered.
+   */
+  private async sweepBlobs(): Promise<void> {
+    const referenced = new Set<string>(this.images.keys());
+    for (const name of await fsp.readdir(path.join(this.dir, 'layerblobs'))) {
+      if (!name.endsWith('.json')) continue;
+      for (const d of await this.layerBlobs(`sha256:${name.slice(0, -5)}`)) referenced.add(d.digest);
+    }
+    let removed = 0;
+    for (const digest of await this.blobs.list()) {
+      if (referenced.has(digest)) continue;
+      await this.blobs.delete(digest);
+      removed++;
+    }
+    if (removed > 0) this.log.info('removed blobs nothing refers to', { blobs: removed });
   }
 
   private layerUsers: () => Iterable<string | null> = () => [];
