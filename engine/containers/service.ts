@@ -644,14 +644,21 @@ export class ContainerService {
 
   async stop(idOrName: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.d.store.get(idOrName);
-    if (c.status === 'restarting' && this.cancelRestartTimer(c.id)) {
-      await c.lock.run(async () => {
+    if (c.status === 'restarting') {
+      // Between two runs of a restart policy: end the loop. Under the lock, so a
+      // restart already under way finishes first and is then stopped normally.
+      const ended = await c.lock.run(async () => {
+        if (c.status !== 'restarting') return false;
+        this.cancelRestartTimer(c.id);
         c.record.state.status = 'exited';
         c.record.hasBeenManuallyStopped = true;
         await this.d.store.save(c);
+        return true;
       });
-      this.event(c, 'stop');
-      return;
+      if (ended) {
+        this.event(c, 'stop');
+        return;
+      }
     }
     if (!c.isRunning()) throw new NotModifiedError('container is already stopped');
     const sig = opts.signal ? parseSignal(opts.signal) : this.stopSignalOf(c);
