@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { chromium, type Page } from 'playwright-core';
-import { dockerOk, machine, repoRoot, startBerthd, stats } from './lib/engines.js';
+import { dockerOk, machine, repoRoot, rssKiB, startBerthd, stats } from './lib/engines.js';
 
 // Page-side code runs in Chromium: its globals, declared for this module only (no DOM lib for the Node program).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -102,6 +102,37 @@ async function filterLatency(page: Page, text: string): Promise<number[]> {
   return out;
 }
 
+const marker = `--berth-bench=${process.pid}`;
+
+/** RSS of this benchmark's Chromium renderer processes (xterm's buffers live outside the JS heap). */
+function rendererRssMB(): number {
+  const ppid = (pid: string) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]!;
+    } catch {
+      return '0';
+    }
+  };
+  const cmd = (pid: string) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const browser = pids.find((p) => cmd(p).includes(marker));
+  if (!browser) return 0;
+  let kib = 0;
+  for (const p of pids) {
+    if (!cmd(p).includes('--type=renderer')) continue;
+    let up = p;
+    for (let i = 0; i < 4 && up !== '0' && up !== browser; i++) up = ppid(up);
+    if (up === browser) kib += rssKiB(Number(p));
+  }
+  return kib / 1024;
+}
+
 async function heapMB(page: Page, gc = false): Promise<number> {
   const cdp = await page.context().newCDPSession(page);
   if (gc) await cdp.send('HeapProfiler.collectGarbage');
@@ -116,7 +147,7 @@ async function main(): Promise<void> {
   const docker = new Docker({ socketPath: engine.socket });
   const results: Record<string, unknown> = { machine: machine(), date: new Date().toISOString().slice(0, 10), containers: count };
   const dash = await startDashboard(engine.socket);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [marker, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
   try {
     await dockerOk(engine.socket, ['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox:latest']);
     let t = Date.now();
@@ -253,6 +284,7 @@ async function main(): Promise<void> {
       longTasksOver100ms: longTasks.filter((d) => d > 100).length,
       heapBeforeMB: +heapBefore.toFixed(1),
       heapAfterMB: +heapAfter.toFixed(1),
+      rendererRssAfterMB: Math.round(rendererRssMB()),
       longTasks: longTaskList,
     };
     console.error('logs', results.logs);
@@ -267,13 +299,13 @@ async function main(): Promise<void> {
       const soakPage = await browser.newPage({ viewport: { width: 1360, height: 820 } });
       await soakPage.goto(`${dash.url}#/containers/${steady.id}/logs`);
       await soakPage.waitForSelector('[data-log-status="live"]');
-      const samples: Array<{ s: number; mb: number }> = [];
+      const samples: Array<{ s: number; mb: number; rssMB: number }> = [];
       const t0 = Date.now();
       while (Date.now() - t0 < soakSeconds * 1000) {
-        samples.push({ s: Math.round((Date.now() - t0) / 1000), mb: +(await heapMB(soakPage, true)).toFixed(1) });
+        samples.push({ s: Math.round((Date.now() - t0) / 1000), mb: +(await heapMB(soakPage, true)).toFixed(1), rssMB: Math.round(rendererRssMB()) });
         await sleep(Math.min(60_000, (soakSeconds * 1000) / 10));
       }
-      samples.push({ s: Math.round((Date.now() - t0) / 1000), mb: +(await heapMB(soakPage, true)).toFixed(1) });
+      samples.push({ s: Math.round((Date.now() - t0) / 1000), mb: +(await heapMB(soakPage, true)).toFixed(1), rssMB: Math.round(rendererRssMB()) });
       results.soak = { seconds: soakSeconds, linesPerSecond: 100, heapMB: samples };
       console.error('soak', results.soak);
       await soakPage.close();
