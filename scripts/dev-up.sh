@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "dev-up: run as root (berthd manages namespaces, mounts and cgroups)" >&2; exit 1; fi
 export ELECTRON_SKIP_BINARY_DOWNLOAD=${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}
 scripts/install-system-deps.sh
-npm ci --no-audit --no-fund
+scripts/install-npm-deps.sh
 npm run build
 exec node dist/electron/cli/berth.js up
