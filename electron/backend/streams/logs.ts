@@ -161,33 +161,43 @@ export async function streamLogs(docker: Docker, p: StreamParamsOf<'containers.l
     else flushTimer ??= setTimeout(flush, FLUSH_MS);
   };
 
-  const base = {
+  const base: Record<string, unknown> = {
     stdout: true,
     stderr: true,
     timestamps: true,
     abortSignal: sink.signal,
-    ...(p.since !== undefined ? { since: p.since as unknown as number } : {}),
+    ...(p.since !== undefined ? { since: p.since } : {}),
   };
   try {
-    // The tail first (a finite response), so the view knows where its history begins. For an older
-    // page, the lines at exactly `until` the client already shows are the last ones of the response.
-    const skip = until ? p.haveAtUntil : 0;
-    const tailQuery = {
-      ...base,
-      follow: false as const,
-      ...(p.tail === 'all' ? {} : { tail: p.tail + skip }),
-      ...(until ? { until: formatLogTime(until) as unknown as number } : {}),
+    const fetchLines = async (q: Record<string, unknown>): Promise<LogLine[]> => {
+      const data = await container.logs({ ...base, ...q, follow: false } as unknown as Docker.ContainerLogsOptions & { follow: false });
+      return splitResponse(docker, Buffer.isBuffer(data) ? data : Buffer.from(String(data)), tty);
     };
-    const initial = await container.logs(tailQuery as Docker.ContainerLogsOptions & { follow: false });
-    let lines = await splitResponse(docker, Buffer.isBuffer(initial) ? initial : Buffer.from(String(initial)), tty);
-    if (until) {
-      lines = lines.filter((l) => !l.time || compareLogTime(l.time, until) <= 0);
-      let drop = skip;
-      for (let i = lines.length - 1; i >= 0 && drop > 0; i--) {
-        const t = lines[i]!.time;
-        if (!t || compareLogTime(t, until) !== 0) break;
-        lines.splice(i, 1);
-        drop--;
+    let lines: LogLine[];
+    if (!until) {
+      // The tail first (a finite response), so the view knows where its history begins.
+      lines = await fetchLines(p.tail === 'all' ? {} : { tail: p.tail });
+    } else {
+      // An older page. Engines apply `tail` before `until` (as dockerd does), so tail cannot page
+      // backwards: ask for growing time windows ending at `until` until one holds enough lines.
+      // The lines at exactly `until` the client already shows are the last ones of the window.
+      const created = Math.floor(Date.parse(info.Created) / 1000);
+      const want = p.tail === 'all' ? Number.POSITIVE_INFINITY : p.tail;
+      for (let windowSec = 1; ; windowSec *= 8) {
+        const sinceSec = until.sec - windowSec;
+        const whole = p.tail === 'all' || sinceSec <= created;
+        const got = (await fetchLines({ until: formatLogTime(until), ...(whole ? {} : { since: formatLogTime({ sec: sinceSec, nano: until.nano }) }) })).filter(
+          (l) => !l.time || compareLogTime(l.time, until) <= 0,
+        );
+        let drop = p.haveAtUntil;
+        for (let i = got.length - 1; i >= 0 && drop > 0; i--) {
+          const t = got[i]!.time;
+          if (!t || compareLogTime(t, until) !== 0) break;
+          got.splice(i, 1);
+          drop--;
+        }
+        lines = got.length > want ? got.slice(got.length - want) : got;
+        if (got.length >= want || whole || sink.signal.aborted) break;
       }
     }
     for (const l of lines) emitLine(l);
