@@ -202,3 +202,58 @@ test('cp into volumes and read-only places', async ({ berthd }) => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the root of a running container archives without the kernel filesystems it has mounted (proc, sys, devpts are empty folders)', async ({ berthd }) => {
+  const name = uniq('cproot');
+  try {
+    await berthd.dockerOk(['run', '-d', '--name', name, 'busybox', 'sleep', '300']);
+    const res = await request(berthd, 'GET', `/containers/${name}/archive?path=/`);
+    expect(res.status).toBe(200);
+    const names: string[] = [];
+    const extract = tar.extract();
+    extract.on('entry', (h, body, next) => {
+      names.push(h.name);
+      body.on('end', next);
+      body.resume();
+    });
+    await new Promise<void>((resolve, reject) => {
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+      extract.end(res.body);
+    });
+    expect(names).toContain('./bin/busybox');
+    expect(names).toContain('./etc/passwd');
+    for (const d of ['./proc/', './sys/', './dev/pts/']) expect(names).toContain(d);
+    expect(names.filter((n) => n.startsWith('./proc/') || n.startsWith('./sys/') || n.startsWith('./dev/pts/')).sort()).toEqual(['./dev/pts/', './proc/', './sys/']);
+    // The daemon is still serving after the whole tree went out.
+    expect((await berthd.dockerOk(['inspect', '-f', '{{.State.Running}}', name])).trim()).toBe('true');
+  } finally {
+    await berthd.docker(['rm', '-f', name]);
+  }
+});
+
+test('a client that goes away in the middle of an archive or a save ends the work cleanly', async ({ berthd }) => {
+  const name = uniq('cpgone');
+  try {
+    await berthd.dockerOk(['run', '-d', '--name', name, 'busybox', 'sleep', '300']);
+    const before = berthd.log.length;
+    for (const p of [`/containers/${name}/archive?path=/bin`, '/images/get?names=busybox']) {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.request({ socketPath: berthd.socket, method: 'GET', path: p }, (res) => {
+          expect(res.statusCode).toBe(200);
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (e) => (req.destroyed ? resolve() : reject(e)));
+        req.end();
+      });
+    }
+    await expect.poll(() => berthd.log.slice(before)).toMatch(/docker save failed after the archive began|handler failed/);
+    expect(berthd.log.slice(before)).not.toContain('uncaught');
+    expect((await berthd.dockerOk(['exec', name, 'echo', 'still-serving'])).trim()).toBe('still-serving');
+  } finally {
+    await berthd.docker(['rm', '-f', name]);
+  }
+});

@@ -280,7 +280,8 @@ export class ArchiveService {
       });
       // A client that goes away ends the work: pending entries fail and files close.
       piping.catch((err: Error) => pack.destroy(err));
-      pack.pipe(out);
+      // With a callback streamx reports a client that went away there instead of throwing; `piping` handles it.
+      pack.pipe(out, () => undefined);
       try {
         await new Packer(t, pack).add(parts, st, rebase === '/' ? '.' : rebase);
         pack.finalize();
@@ -352,7 +353,9 @@ class Packer {
       const dir = this.t.openDir(parts);
       let names: string[];
       try {
-        names = fs.readdirSync(fdPath(dir)).sort();
+        // Kernel filesystems a running container has mounted (proc, sysfs, devpts, ...) are archived
+        // as empty folders, as dockerd's view of the rootfs shows them.
+        names = isKernelFs(fdPath(dir)) ? [] : fs.readdirSync(fdPath(dir)).sort();
       } finally {
         fs.closeSync(dir);
       }
@@ -393,6 +396,11 @@ class Packer {
           return;
         }
         stream.on('error', reject);
+        // A listener, so a pack torn down mid-entry (client gone) rejects here instead of throwing from pipe.
+        w.on('error', (err) => {
+          stream.destroy();
+          reject(err);
+        });
         stream.pipe(w);
       });
       return;
@@ -411,6 +419,28 @@ class Packer {
     return new Promise((resolve, reject) => {
       this.pack.entry(h, (err) => (err ? reject(err) : resolve()));
     });
+  }
+}
+
+/** statfs f_type magics of filesystems whose contents are the kernel's, not the container's. */
+const KERNEL_FS = new Set([
+  0x9fa0, // proc
+  0x62656572, // sysfs
+  0x1cd1, // devpts
+  0x19800202, // mqueue
+  0x27e0eb, // cgroup
+  0x63677270, // cgroup2
+  0x73636673, // securityfs
+  0x64626720, // debugfs
+  0x74726163, // tracefs
+  0xcafe4a11, // bpf
+]);
+
+function isKernelFs(p: string): boolean {
+  try {
+    return KERNEL_FS.has(fs.statfsSync(p).type);
+  } catch {
+    return false;
   }
 }
 

@@ -101,6 +101,8 @@ function writeFileEntry(pack: tar.Pack, header: TarHeader, file: string): Promis
       reject(err);
     });
     sink.on('close', () => src.destroy());
+    // A listener, so a pack torn down mid-entry (client gone) rejects here instead of throwing from pipe.
+    sink.on('error', reject);
     src.pipe(sink);
   });
 }
@@ -120,7 +122,8 @@ export async function writeSaveArchive(store: ImageStore, entries: SaveEntry[], 
   });
   // A client that goes away ends the work: pending entries fail and files close.
   piping.catch((err: Error) => pack.destroy(err));
-  pack.pipe(out);
+  // With a callback streamx reports a client that went away there instead of throwing; `piping` handles it.
+  pack.pipe(out, () => undefined);
   const release = store.holdLayers(entries.map((e) => e.image.topLayer));
   try {
     await writeEntry(pack, { name: 'blobs/', type: 'directory', mode: 0o755, mtime: EPOCH });
