@@ -8,20 +8,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { _electron as electron, type ElectronApplication } from '@playwright/test';
 import { test, expect, uniq } from '../support/fixtures.js';
 import { distDir } from '../support/paths.js';
-
-function electronBinary(): { path?: string; reason: string } {
-  try {
-    const p = createRequire(import.meta.url)('electron') as unknown as string;
-    if (typeof p === 'string' && fs.existsSync(p)) return { path: p, reason: '' };
-    return { reason: `the electron package points at ${String(p)}, which does not exist` };
-  } catch (err) {
-    return { reason: `the Electron binary is not installed (${(err as Error).message.split('\n')[0]}; ELECTRON_SKIP_BINARY_DOWNLOAD=1?)` };
-  }
-}
+import { electronBinary } from '../support/electron-binary.js';
 
 const bin = electronBinary();
 test.skip(!bin.path, `Electron e2e skipped: ${bin.reason}`);
