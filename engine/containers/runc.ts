@@ -2,6 +2,9 @@
  * The OCI runtime (runc), driven through its CLI with a state root of our
  * own so other runc users on the host are never touched.
  */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { run } from '../system/command.js';
 import { ConflictError, SystemError } from '../errdefs.js';
 
@@ -28,8 +31,46 @@ export class Runc {
     return run(this.binary, [...this.globalArgs(), ...args]);
   }
 
-  async start(id: string): Promise<void> {
-    await this.exec(['start', id]);
+  /**
+   * Starts a created container. `runc start` only opens the container's exec FIFO for reading —
+   * which lets the waiting `runc init` exec the process — and removes the FIFO (runc then reports
+   * "running"). Doing that here saves a runc process (about 8 ms of every start); without the FIFO
+   * where runc 1.x keeps it, or without the init pid, runc start does it.
+   */
+  async start(id: string, initPid?: number): Promise<void> {
+    const fifo = path.join(this.root, id, 'exec.fifo');
+    if (initPid === undefined || !fs.existsSync(fifo)) {
+      await this.exec(['start', id]);
+      return;
+    }
+    // The open blocks (in the thread pool) until init has the other end open; init already waits
+    // in its own open. If init dies first, opening the write end ourselves releases ours.
+    const opening = fsp.open(fifo, 'r');
+    const watchdog = setInterval(() => {
+      if (processAlive(initPid)) return;
+      try {
+        fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+      } catch {
+        /* our reader is not waiting yet, or the FIFO is gone */
+      }
+    }, 50);
+    let fh: fsp.FileHandle;
+    try {
+      fh = await opening;
+    } catch (err) {
+      throw new SystemError(`cannot start container ${id}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearInterval(watchdog);
+    }
+    let got: Buffer;
+    try {
+      // init writes one byte, then the FIFO closes when it execs the container's process.
+      got = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+    if (got.length === 0) throw new SystemError(`cannot start container ${id}: its init process exited before it was started`);
+    await fsp.rm(fifo, { force: true });
   }
 
   async kill(id: string, signal: string | number, all = false): Promise<void> {
@@ -86,5 +127,20 @@ export class Runc {
     const { stdout } = await this.exec(['ps', '--format', 'json', id]);
     const pids = JSON.parse(stdout) as number[] | null;
     return pids ?? [];
+  }
+}
+
+/** True while pid runs (a zombie has exited already). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }

@@ -365,7 +365,7 @@ export class ContainerService {
       for (const h of this.hooks) await h.created?.(c, launched.pid);
       // Clients attached before start: connect their input before the process runs.
       await this.stdinChannels.get(r.id)?.activate();
-      await this.d.runc.start(r.id);
+      await this.d.runc.start(r.id, launched.pid);
       mark('start');
     } catch (err) {
       await this.cleanupFailedStart(c);

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, messageOf } from '../errdefs.js';
 import type { EndpointSettings } from '../api/types.js';
 import type { Container, ContainerRecord } from '../containers/container.js';
-import { run } from '../system/command.js';
 import { etcPaths, hostNameservers, hostsContent, resolvConfContent, rewriteInPlace, type HostsEntry } from './etc-files.js';
 import { formatIp, macFor, parseIp, contains } from './ipnet.js';
 import { deleteLink, plumbEndpoint } from './netlink.js';
@@ -45,8 +44,6 @@ interface Sandbox {
   ports: HeldPort[];
   portIp: string;
   portNetwork: string;
-  /** Needs only its loopback brought up (--network none). */
-  loopbackOnly: boolean;
   extraHosts: HostsEntry[];
 }
 
@@ -176,7 +173,7 @@ export class Sandboxes {
       };
     }
 
-    const sb: Sandbox = { id: r.id, pid: 0, endpoints: [], ports: [], portIp: '', portNetwork: '', loopbackOnly: mode === 'none', extraHosts };
+    const sb: Sandbox = { id: r.id, pid: 0, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts };
     this.boxes.set(r.id, sb);
     try {
       if (mode !== 'none') await this.allocateEndpoints(c, sb);
@@ -285,9 +282,8 @@ export class Sandboxes {
     if (!sb) return;
     const started = performance.now();
     sb.pid = pid;
-    if (sb.loopbackOnly) {
-      await run('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'dev', 'lo', 'up']);
-    }
+    // With --network none, runc made the namespace and brought its loopback up (as it does for
+    // every network namespace it creates): nothing to do here.
     let gatewaySet = false;
     for (const [i, e] of sb.endpoints.entries()) {
       const b = this.m.bridgeNet(e.network)!;
@@ -340,7 +336,7 @@ export class Sandboxes {
       const r = c.record;
       const mode = r.hostConfig.NetworkMode;
       if (mode === 'host' || mode.startsWith('container:')) continue;
-      const sb: Sandbox = { id: c.id, pid: r.state.pid, endpoints: [], ports: [], portIp: '', portNetwork: '', loopbackOnly: mode === 'none', extraHosts: [] };
+      const sb: Sandbox = { id: c.id, pid: r.state.pid, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts: [] };
       for (const [name, ep] of Object.entries(r.networks)) {
         const b = this.m.bridgeNet(name);
         if (!b || !ep.IPAddress) continue;

@@ -109,6 +109,8 @@ export function defaultSeccompProfile(capabilities: readonly string[], arch = pr
     rules.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
   }
   if (granted.size > 0) rules.push({ names: [...granted], action: 'SCMP_ACT_ALLOW' });
-  const architectures = arch === 'arm64' ? ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'] : ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
+  // 32-bit x86 stays allowed (i386 images run), but not the x32 ABI (off in distribution kernels
+  // unless booted with syscall.x32=y): its filter made every `runc create` about 8 ms slower here.
+  const architectures = arch === 'arm64' ? ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'] : ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'];
   return { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: EPERM, architectures, syscalls: rules };
 }
