@@ -5,6 +5,8 @@
  *   - `docker ps -a` with 200 containers
  *   - daemon idle RSS; per-running-container overhead outside the container
  *   - `docker logs` of a container that wrote 1,000,000 lines
+ * Both engines run at once and timed commands alternate between them round by
+ * round, so a busy moment of the machine weighs on both alike.
  * Usage: npx tsx bench/engine-core.ts [--runs 30] [--json out.json]
  */
 import fs from 'node:fs';
@@ -23,77 +25,91 @@ async function ensureBusyboxTar(): Promise<void> {
   buildBusyboxRootfs(busyboxTar);
 }
 
-async function timeRuns(e: Engine, args: string[], n: number, warmup = 3): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await dockerOk(e.socket, args);
-  const ms: number[] = [];
+/**
+ * Times a command on every engine, alternating engine by engine within each round, so that
+ * whatever else the machine does at that moment hits all of them alike.
+ */
+async function timeRounds(engines: Engine[], args: string[], n: number, warmup = 3): Promise<Map<Engine, number[]>> {
+  for (let i = 0; i < warmup; i++) for (const e of engines) await dockerOk(e.socket, args);
+  const ms = new Map<Engine, number[]>(engines.map((e) => [e, []]));
   for (let i = 0; i < n; i++) {
-    const r = await docker(e.socket, args);
-    if (r.code !== 0) throw new Error(`${e.name}: docker ${args.join(' ')}: ${r.stderr}`);
-    ms.push(r.ms);
+    // Alternate which engine goes first, too.
+    const order = i % 2 === 0 ? engines : [...engines].reverse();
+    for (const e of order) {
+      const r = await docker(e.socket, args);
+      if (r.code !== 0) throw new Error(`${e.name}: docker ${args.join(' ')}: ${r.stderr}`);
+      ms.get(e)!.push(r.ms);
+    }
   }
   return ms;
 }
 
-async function bench(e: Engine): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = { engine: e.name };
-  await dockerOk(e.socket, ['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox:latest']);
-  await new Promise((r) => setTimeout(r, 2000));
-  out.idleRssMiB = e.enginePids().reduce((n, p) => n + rssKiB(p), 0) / 1024;
+const sumRss = (e: Engine) => e.enginePids().reduce((n, p) => n + rssKiB(p), 0);
+const settle = () => new Promise((r) => setTimeout(r, 2000));
 
-  out.runRm = stats(await timeRuns(e, ['run', '--rm', 'busybox', 'true'], runs));
-  out.runRmNoNetwork = stats(await timeRuns(e, ['run', '--rm', '--network', 'none', 'busybox', 'true'], runs));
+async function bench(engines: Engine[]): Promise<Array<Record<string, unknown>>> {
+  const out = new Map<Engine, Record<string, unknown>>(engines.map((e) => [e, { engine: e.name }]));
+  const put = (key: string, per: Map<Engine, number[]>) => {
+    for (const [e, ms] of per) out.get(e)![key] = stats(ms);
+  };
+  for (const e of engines) await dockerOk(e.socket, ['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox:latest']);
+  await settle();
+  for (const e of engines) out.get(e)!.idleRssMiB = sumRss(e) / 1024;
 
-  // Per running container: memory of everything outside the container's own processes.
-  const before = e.enginePids().reduce((n, p) => n + rssKiB(p), 0);
-  const monitorsBefore = pidsMatching(/conmon|containerd-shim/).reduce((n, p) => n + rssKiB(p), 0);
-  const running = 20;
-  for (let i = 0; i < running; i++) await dockerOk(e.socket, ['run', '-d', '--network', 'none', '--name', `bench-sleep-${i}`, 'busybox', 'sleep', '600']);
-  await new Promise((r) => setTimeout(r, 2000));
-  const after = e.enginePids().reduce((n, p) => n + rssKiB(p), 0);
-  const monitorsAfter = pidsMatching(/conmon|containerd-shim/).reduce((n, p) => n + rssKiB(p), 0);
-  out.perContainerOverheadMiB = (after - before + (monitorsAfter - monitorsBefore)) / running / 1024;
-  out.perContainerMonitorMiB = (monitorsAfter - monitorsBefore) / running / 1024;
-  for (let i = 0; i < running; i++) await dockerOk(e.socket, ['rm', '-f', `bench-sleep-${i}`]);
+  put('runRm', await timeRounds(engines, ['run', '--rm', 'busybox', 'true'], runs));
+  put('runRmNoNetwork', await timeRounds(engines, ['run', '--rm', '--network', 'none', 'busybox', 'true'], runs));
+
+  // Per running container: memory of everything outside the container's own processes (one engine at a time).
+  for (const e of engines) {
+    const before = sumRss(e);
+    const monitorsBefore = pidsMatching(/conmon|containerd-shim/).reduce((n, p) => n + rssKiB(p), 0);
+    const running = 20;
+    for (let i = 0; i < running; i++) await dockerOk(e.socket, ['run', '-d', '--network', 'none', '--name', `bench-sleep-${i}`, 'busybox', 'sleep', '600']);
+    await settle();
+    const after = sumRss(e);
+    const monitorsAfter = pidsMatching(/conmon|containerd-shim/).reduce((n, p) => n + rssKiB(p), 0);
+    out.get(e)!.perContainerOverheadMiB = (after - before + (monitorsAfter - monitorsBefore)) / running / 1024;
+    out.get(e)!.perContainerMonitorMiB = (monitorsAfter - monitorsBefore) / running / 1024;
+    for (let i = 0; i < running; i++) await dockerOk(e.socket, ['rm', '-f', `bench-sleep-${i}`]);
+  }
 
   // docker ps -a with 200 containers.
-  for (let i = 0; i < 200; i++) await dockerOk(e.socket, ['create', '--network', 'none', '--name', `bench-ps-${i}`, '--label', `n=${i}`, 'busybox', 'true']);
-  out.psA200 = stats(await timeRuns(e, ['ps', '-a'], 20, 2));
-  const ids = (await dockerOk(e.socket, ['ps', '-aq', '--filter', 'name=bench-ps-'])).trim().split('\n');
-  for (let i = 0; i < ids.length; i += 50) await dockerOk(e.socket, ['rm', ...ids.slice(i, i + 50)]);
-  await new Promise((r) => setTimeout(r, 2000));
-  out.rssAfterWorkMiB = e.enginePids().reduce((n, p) => n + rssKiB(p), 0) / 1024;
+  for (const e of engines) for (let i = 0; i < 200; i++) await dockerOk(e.socket, ['create', '--network', 'none', '--name', `bench-ps-${i}`, '--label', `n=${i}`, 'busybox', 'true']);
+  put('psA200', await timeRounds(engines, ['ps', '-a'], Math.max(20, runs), 2));
+  for (const e of engines) {
+    const ids = (await dockerOk(e.socket, ['ps', '-aq', '--filter', 'name=bench-ps-'])).trim().split('\n');
+    for (let i = 0; i < ids.length; i += 50) await dockerOk(e.socket, ['rm', ...ids.slice(i, i + 50)]);
+  }
+  await settle();
+  for (const e of engines) out.get(e)!.rssAfterWorkMiB = sumRss(e) / 1024;
 
   // docker logs of 1,000,000 lines.
-  await dockerOk(e.socket, ['run', '--name', 'bench-logs', '--network', 'none', 'busybox', 'sh', '-c', 'seq 1 1000000']);
-  const logTimes: number[] = [];
+  for (const e of engines) await dockerOk(e.socket, ['run', '--name', 'bench-logs', '--network', 'none', 'busybox', 'sh', '-c', 'seq 1 1000000']);
+  const logTimes = new Map<Engine, number[]>(engines.map((e) => [e, []]));
   for (let i = 0; i < 3; i++) {
-    const r = await docker(e.socket, ['logs', 'bench-logs']);
-    if (r.code !== 0 || !r.stdout.endsWith('1000000\n')) throw new Error(`${e.name}: docker logs incomplete`);
-    logTimes.push(r.ms);
+    for (const e of engines) {
+      const r = await docker(e.socket, ['logs', 'bench-logs']);
+      if (r.code !== 0 || !r.stdout.endsWith('1000000\n')) throw new Error(`${e.name}: docker logs incomplete`);
+      logTimes.get(e)!.push(r.ms);
+    }
   }
-  const lt = stats(logTimes);
-  out.logs1M = { ...lt, linesPerSecond: Math.round(1_000_000 / (lt.median / 1000)) };
-  await dockerOk(e.socket, ['rm', 'bench-logs']);
-  return out;
+  for (const [e, ms] of logTimes) {
+    const lt = stats(ms);
+    out.get(e)!.logs1M = { ...lt, linesPerSecond: Math.round(1_000_000 / (lt.median / 1000)) };
+  }
+  for (const e of engines) await dockerOk(e.socket, ['rm', 'bench-logs']);
+  return engines.map((e) => out.get(e)!);
 }
 
 await ensureBusyboxTar();
-const results: Array<Record<string, unknown>> = [];
-const berthd = await startBerthd();
+const engines: Engine[] = [await startBerthd()];
+let results: Array<Record<string, unknown>>;
 try {
-  results.push(await bench(berthd));
+  if (!values['skip-dockerd'] && dockerdAvailable()) engines.push(await startDockerd());
+  else console.error('dockerd not installed (bench/install-dockerd.sh): berthd figures only');
+  results = await bench(engines);
 } finally {
-  await berthd.stop();
-}
-if (!values['skip-dockerd'] && dockerdAvailable()) {
-  const dockerd = await startDockerd();
-  try {
-    results.push(await bench(dockerd));
-  } finally {
-    await dockerd.stop();
-  }
-} else {
-  console.error('dockerd not installed (bench/install-dockerd.sh): berthd figures only');
+  for (const e of engines) await e.stop();
 }
 
 const report = { date: new Date().toISOString(), machine: machine(), runs, results };
