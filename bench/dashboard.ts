@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { chromium, type Page } from 'playwright-core';
-import { dockerOk, machine, repoRoot, rssKiB, startBerthd, stats } from './lib/engines.js';
+import { dockerOk, machine, repoRoot, rssKiB, startBerthd, stats, ensureBusyboxTar } from './lib/engines.js';
 
 // Page-side code runs in Chromium: its globals, declared for this module only (no DOM lib for the Node program).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -33,15 +33,7 @@ const soakSeconds = Number(values.soak);
 const parts = new Set(values.parts!.split(','));
 const count = parts.has('list') ? Number(values.containers) : 0;
 const dist = process.env.BERTH_DIST ?? 'dist';
-const busyboxTar = '/tmp/berth-e2e-cache/busybox-rootfs.tar';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function ensureBusyboxTar(): Promise<void> {
-  if (fs.existsSync(busyboxTar)) return;
-  const { buildBusyboxRootfs } = await import('../e2e/support/rootfs.js');
-  fs.mkdirSync(path.dirname(busyboxTar), { recursive: true });
-  buildBusyboxRootfs(busyboxTar);
-}
 
 async function startDashboard(socket: string): Promise<{ url: string; proc: ChildProcess; home: string }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-dash-'));
@@ -142,7 +134,7 @@ async function heapMB(page: Page, gc = false): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  await ensureBusyboxTar();
+  const busyboxTar = ensureBusyboxTar();
   const engine = await startBerthd(dist);
   const docker = new Docker({ socketPath: engine.socket });
   const results: Record<string, unknown> = { machine: machine(), date: new Date().toISOString().slice(0, 10), containers: count };

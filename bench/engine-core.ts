@@ -10,21 +10,11 @@
  * Usage: npx tsx bench/engine-core.ts [--runs 30] [--json out.json]
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { docker, dockerOk, dockerdAvailable, machine, pidsMatching, rssKiB, startBerthd, startDockerd, stats, type Engine } from './lib/engines.js';
+import { docker, dockerOk, dockerdAvailable, machine, pidsMatching, rssKiB, startBerthd, startDockerd, stats, type Engine, ensureBusyboxTar } from './lib/engines.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, json: { type: 'string' }, 'skip-dockerd': { type: 'boolean' } } });
 const runs = Number(values.runs);
-const busyboxTar = '/tmp/berth-e2e-cache/busybox-rootfs.tar';
-
-async function ensureBusyboxTar(): Promise<void> {
-  if (fs.existsSync(busyboxTar)) return;
-  const { buildBusyboxRootfs } = await import('../e2e/support/rootfs.js');
-  fs.mkdirSync(path.dirname(busyboxTar), { recursive: true });
-  buildBusyboxRootfs(busyboxTar);
-}
-
 /**
  * Times a command on every engine, alternating engine by engine within each round, so that
  * whatever else the machine does at that moment hits all of them alike.
@@ -101,7 +91,7 @@ async function bench(engines: Engine[]): Promise<Array<Record<string, unknown>>>
   return engines.map((e) => out.get(e)!);
 }
 
-await ensureBusyboxTar();
+const busyboxTar = ensureBusyboxTar();
 const engines: Engine[] = [await startBerthd()];
 let results: Array<Record<string, unknown>>;
 try {

@@ -12,25 +12,12 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import { docker, dockerOk, machine, pidsMatching, repoRoot, rssKiB, stats, type Engine } from './lib/engines.js';
-import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot } from '../e2e/support/network.js';
+import { docker, dockerOk, machine, pidsMatching, rssKiB, startBerthd, stats, type Engine, ensureBusyboxTar } from './lib/engines.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, duration: { type: 'string', default: '5' }, json: { type: 'string' } } });
 const runs = Number(values.runs);
 const duration = Number(values.duration);
-const busyboxTar = '/tmp/berth-e2e-cache/busybox-rootfs.tar';
-
-async function ensureBusyboxTar(): Promise<void> {
-  if (fs.existsSync(busyboxTar)) return;
-  const { buildBusyboxRootfs } = await import('../e2e/support/rootfs.js');
-  fs.mkdirSync(path.dirname(busyboxTar), { recursive: true });
-  buildBusyboxRootfs(busyboxTar);
-}
-
 function sh(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, out, errOut) => (err ? reject(new Error(`${cmd}: ${errOut || err.message}`)) : resolve(out))));
 }
@@ -161,51 +148,9 @@ async function portsMemory(e: Engine): Promise<Record<string, unknown>> {
   };
 }
 
-const execRoot = `/run/bn${process.pid % 100000}`;
-
-/**
- * A berthd with a bridge and subnet of its own (claimed like test daemons do), so the
- * numbers never suffer from another engine's bridge on the same subnet; all of it is removed at the end.
- */
-async function startEngine(): Promise<Engine> {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-netbench-'));
-  const socket = path.join(base, 'docker.sock');
-  const slot = claimNetSlot(process.pid);
-  fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify(slot.config));
-  const proc = spawn(process.execPath, [path.join(repoRoot, process.env.BERTH_DIST ?? 'dist', 'engine/daemon/main.js'), '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; ; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = http.request({ socketPath: socket, path: '/_ping' }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.end();
-    });
-    if (ok) break;
-    if (i > 600) throw new Error('berthd did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    name: 'berthd',
-    socket,
-    pid: () => proc.pid!,
-    enginePids: () => [proc.pid!],
-    stop: async () => {
-      const ids = (await docker(socket, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await docker(socket, ['rm', '-f', ...ids]);
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-      cleanupDaemonNetwork(slot.bridge, path.join(base, 'data'));
-      releaseNetSlot(slot);
-      fs.rmSync(base, { recursive: true, force: true });
-      fs.rmSync(execRoot, { recursive: true, force: true });
-    },
-  };
-}
-
-await ensureBusyboxTar();
-const e = await startEngine();
+const busyboxTar = ensureBusyboxTar();
+const e = await startBerthd();
+const execRoot = e.execRoot;
 const result: Record<string, unknown> = { engine: 'berthd' };
 try {
   await dockerOk(e.socket, ['import', '-c', 'CMD ["sh"]', busyboxTar, 'busybox:latest']);

@@ -9,6 +9,17 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot } from '../../e2e/support/network.js';
+import { busyboxTar } from '../../e2e/support/paths.js';
+import { buildBusyboxRootfs } from '../../e2e/support/rootfs.js';
+
+/** The busybox image tar the e2e suite uses (from busybox-static), built when missing. */
+export function ensureBusyboxTar(): string {
+  if (!fs.existsSync(busyboxTar)) {
+    fs.mkdirSync(path.dirname(busyboxTar), { recursive: true });
+    buildBusyboxRootfs(busyboxTar);
+  }
+  return busyboxTar;
+}
 
 export interface Engine {
   name: string;
@@ -54,7 +65,8 @@ export async function dockerOk(socket: string, args: string[], input?: Buffer | 
   return r.stdout;
 }
 
-export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Promise<Engine> {
+/** A berthd from this checkout with its own state, exec root, socket, bridge and subnet; all removed on stop. */
+export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Promise<Engine & { execRoot: string }> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   const socket = path.join(base, 'docker.sock');
   const execRoot = `/run/bb${process.pid % 100000}`;
@@ -70,6 +82,7 @@ export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Prom
   return {
     name: 'berthd',
     socket,
+    execRoot,
     pid: () => proc.pid!,
     enginePids: () => [proc.pid!],
     stop: async () => {

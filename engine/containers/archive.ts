@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import tar from 'tar-stream';
+import { pipePack } from '../system/pack-output.js';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errdefs.js';
 import { rfc3339Nano } from '../system/time.js';
 import type { ImageStore } from '../images/store.js';
@@ -272,16 +273,7 @@ export class ArchiveService {
       const rebase = p.endsWith('/.') ? '.' : path.posix.basename(path.posix.join('/', p)) || '/';
       const out = begin(stat);
       const pack = tar.pack();
-      const piping = new Promise<void>((resolve, reject) => {
-        out.once('finish', resolve);
-        out.once('error', reject);
-        out.once('close', () => reject(new Error('the client closed the connection')));
-        pack.on('error', reject);
-      });
-      // A client that goes away ends the work: pending entries fail and files close.
-      piping.catch((err: Error) => pack.destroy(err));
-      // With a callback streamx reports a client that went away there instead of throwing; `piping` handles it.
-      pack.pipe(out, () => undefined);
+      const piping = pipePack(pack, out);
       try {
         await new Packer(t, pack).add(parts, st, rebase === '/' ? '.' : rebase);
         pack.finalize();

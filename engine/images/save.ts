@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import tar from 'tar-stream';
+import { pipePack } from '../system/pack-output.js';
 import { InvalidParameterError, NotFoundError } from '../errdefs.js';
 import type { ImageStore, Image } from './store.js';
 import { sha256Digest } from './blobs.js';
@@ -114,16 +115,7 @@ function writeFileEntry(pack: tar.Pack, header: TarHeader, file: string): Promis
  */
 export async function writeSaveArchive(store: ImageStore, entries: SaveEntry[], out: Writable): Promise<void> {
   const pack = tar.pack();
-  const piping = new Promise<void>((resolve, reject) => {
-    out.once('finish', resolve);
-    out.once('error', reject);
-    out.once('close', () => reject(new Error('the client closed the connection')));
-    pack.on('error', reject);
-  });
-  // A client that goes away ends the work: pending entries fail and files close.
-  piping.catch((err: Error) => pack.destroy(err));
-  // With a callback streamx reports a client that went away there instead of throwing; `piping` handles it.
-  pack.pipe(out, () => undefined);
+  const piping = pipePack(pack, out);
   const release = store.holdLayers(entries.map((e) => e.image.topLayer));
   try {
     await writeEntry(pack, { name: 'blobs/', type: 'directory', mode: 0o755, mtime: EPOCH });

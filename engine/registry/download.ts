@@ -21,6 +21,7 @@ import type { BlobStore } from '../images/blobs.js';
 import type { Descriptor } from '../images/oci.js';
 import type { Logger } from '../daemon/log.js';
 import { BlobVerificationError, DoNotRetryError, isRetryable } from './errors.js';
+import { sleepUnlessAborted } from './backoff.js';
 
 /** Where a download gets its bytes: the registry, via the session of the pull that started it. */
 export interface BlobSource {
@@ -80,21 +81,6 @@ export class DynamicSemaphore {
       this.waiting.shift()!();
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export interface DownloadSettings {
@@ -249,7 +235,7 @@ export class BlobDownload extends EventEmitter<DownloadEvents> {
         this.log.info('download failed, retrying', { digest: this.desc.digest, attempt, max, err: (err as Error).message });
         for (let left = this.settings.retryDelay(attempt); left > 0; left--) {
           this.emit('status', `Retrying in ${left} second${left === 1 ? '' : 's'}`);
-          await sleep(1000, signal);
+          await sleepUnlessAborted(1000, signal);
         }
       }
     }

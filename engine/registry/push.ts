@@ -25,6 +25,7 @@ import { MediaTypes, type Descriptor } from '../images/oci.js';
 import type { Reference } from '../images/reference.js';
 import type { Image } from '../images/store.js';
 import { isRetryable, DoNotRetryError, TransportError, NoBasicAuthCredentialsError, RegistryApiError } from './errors.js';
+import { sleepUnlessAborted } from './backoff.js';
 import type { Repository } from './client.js';
 import { BarThrottle, type ProgressSink } from './progress.js';
 import type { RegistryContext } from './context.js';
@@ -62,21 +63,6 @@ async function sniff(file: string): Promise<Kind> {
   } finally {
     await fh.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Counts bytes flowing through for the "Pushing" bar. */
@@ -209,7 +195,7 @@ export class Pusher {
           this.rc.log.warn('upload failed, retrying', { layer: diffID, attempt, err: (err as Error).message });
           for (let left = this.rc.retryDelay(attempt); left > 0; left--) {
             sink.update(id, `Retrying in ${left} second${left === 1 ? '' : 's'}`);
-            await sleep(1000, signal);
+            await sleepUnlessAborted(1000, signal);
           }
         }
       }
