@@ -307,9 +307,11 @@ export class Sandboxes {
     const r = c.record;
     if (sb) {
       for (const e of sb.endpoints) {
-        // The veth normally vanished with the namespace; remove it if the namespace outlived the container.
-        if (e.plumbed) await deleteLink(e.hostIf).catch((err) => this.m.d.log.warn('could not remove veth', { veth: e.hostIf, err: messageOf(err) }));
-        if (e.plumbed) this.event('disconnect', c, e.network);
+        if (!e.plumbed) continue;
+        // The kernel removes the veth with the container's namespace; this only catches a namespace
+        // that outlived the container, so the exit path does not wait for it (names are never reused).
+        void deleteLink(e.hostIf).catch((err) => this.m.d.log.warn('could not remove veth', { veth: e.hostIf, err: messageOf(err) }));
+        this.event('disconnect', c, e.network);
       }
       const leases = () => {
         for (const e of sb.endpoints) this.m.bridgeNet(e.network)?.pool.release(e.ip);
