@@ -27,11 +27,11 @@ import type { Container } from './container.js';
 import type { ContainerStore } from './store.js';
 import type { RootfsManager } from './rootfs.js';
 import { resolveUser } from './user.js';
+import { pathComponents, resolveComponents, RootPathError, type RootTree } from '../storage/rootpath.js';
 
 const O = fs.constants;
 
 type Hdr = Partial<tar.Header> & { name: string };
-const MAX_LINKS = 255;
 
 /** Go's os.FileMode bits, which the path-stat header uses. */
 const GO_MODE = { dir: 2 ** 31, symlink: 2 ** 27, device: 2 ** 26, pipe: 2 ** 25, socket: 2 ** 24, setuid: 2 ** 23, setgid: 2 ** 22, charDevice: 2 ** 21, sticky: 2 ** 20 };
@@ -62,10 +62,6 @@ function fdPath(fd: number, name?: string): string {
   return name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`;
 }
 
-function components(p: string): string[] {
-  return p.split('/').filter((c) => c !== '' && c !== '.');
-}
-
 function notFound(p: string, c: Container): NotFoundError {
   return new NotFoundError(`Could not find the file ${p} in container ${c.name}`);
 }
@@ -76,7 +72,7 @@ interface MountMap {
 }
 
 /** A container's file tree, opened at its root. */
-class ContainerTree {
+class ContainerTree implements RootTree {
   constructor(
     private readonly rootFd: number,
     /** Mount points to map by hand (stopped containers); empty when the view already shows them. */
@@ -138,39 +134,23 @@ class ContainerTree {
    * are made (mode 0755, root-owned), as tar extraction does.
    */
   resolve(p: string, followFinal: boolean, create = false): string[] {
-    const pending = components(p);
-    const resolved: string[] = [];
-    let links = 0;
-    while (pending.length > 0) {
-      const comp = pending.shift()!;
-      if (comp === '..') {
-        resolved.pop();
-        continue;
-      }
-      const isFinal = pending.length === 0;
-      const candidate = [...resolved, comp];
-      let st = this.lstat(candidate);
-      if (st?.isSymbolicLink() && (!isFinal || followFinal)) {
-        if (++links > MAX_LINKS) throw new InvalidParameterError(`too many levels of symbolic links: ${p}`);
-        const target = this.readlink(candidate);
-        if (target.startsWith('/')) resolved.length = 0;
-        pending.unshift(...components(target));
-        continue;
-      }
-      if (!st && create && (!isFinal || followFinal)) {
-        const dir = this.openDir(resolved);
-        try {
-          fs.mkdirSync(fdPath(dir, comp), { mode: 0o755 });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        } finally {
-          fs.closeSync(dir);
-        }
-        st = this.lstat(candidate);
-      }
-      resolved.push(comp);
+    try {
+      return resolveComponents(this, p, followFinal, create);
+    } catch (err) {
+      if (err instanceof RootPathError) throw new InvalidParameterError(err.message);
+      throw err;
     }
-    return resolved;
+  }
+
+  mkdir(parts: string[]): void {
+    const dir = this.openDir(parts.slice(0, -1));
+    try {
+      fs.mkdirSync(fdPath(dir, parts[parts.length - 1]), { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      fs.closeSync(dir);
+    }
   }
 }
 
@@ -437,7 +417,7 @@ function isKernelFs(p: string): boolean {
 }
 
 function entryParts(name: string): string[] {
-  const parts = components(name.replace(/\\/g, '/'));
+  const parts = pathComponents(name.replace(/\\/g, '/'));
   // Like `tar`, never follow ".." out of the destination: such an archive is refused.
   const out: string[] = [];
   for (const p of parts) {

@@ -11,12 +11,26 @@ const MAX_LINKS = 255;
 
 export class RootPathError extends Error {}
 
+/** The components of a path, without empty and "." ones. */
+export function pathComponents(p: string): string[] {
+  return p.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/** What resolving needs from a tree, addressed by components under its root. */
+export interface RootTree {
+  lstat(parts: string[]): fs.Stats | undefined;
+  readlink(parts: string[]): string;
+  /** Makes a missing directory on the way (only when resolving with `create`). */
+  mkdir?(parts: string[]): void;
+}
+
 /**
- * Returns the host path for `p` inside `root`. When followFinal is false the
- * last component is not followed (for lstat-like use).
+ * Resolves p to components free of links: a link's target is read relative to the root and `..`
+ * stops there. The final component is followed only when asked; with `create`, missing directories
+ * on the way are made through tree.mkdir. Throws RootPathError on a link loop.
  */
-export function resolveInRoot(root: string, p: string, followFinal = true): string {
-  const pending = p.split('/').filter((c) => c !== '' && c !== '.');
+export function resolveComponents(tree: RootTree, p: string, followFinal: boolean, create = false): string[] {
+  const pending = pathComponents(p);
   const resolved: string[] = [];
   let links = 0;
   while (pending.length > 0) {
@@ -25,24 +39,42 @@ export function resolveInRoot(root: string, p: string, followFinal = true): stri
       resolved.pop();
       continue;
     }
-    const candidate = path.join(root, ...resolved, comp);
     const isFinal = pending.length === 0;
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(candidate);
-    } catch {
-      st = undefined;
-    }
+    const candidate = [...resolved, comp];
+    const st = tree.lstat(candidate);
     if (st?.isSymbolicLink() && (!isFinal || followFinal)) {
       if (++links > MAX_LINKS) throw new RootPathError(`too many levels of symbolic links: ${p}`);
-      const target = fs.readlinkSync(candidate);
+      const target = tree.readlink(candidate);
       if (target.startsWith('/')) resolved.length = 0;
-      pending.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
+      pending.unshift(...pathComponents(target));
       continue;
     }
+    if (!st && create && (!isFinal || followFinal)) tree.mkdir?.(candidate);
     resolved.push(comp);
   }
-  return path.join(root, ...resolved);
+  return resolved;
+}
+
+/** A root directory on the host, seen through plain paths. */
+function hostTree(root: string): RootTree {
+  return {
+    lstat(parts) {
+      try {
+        return fs.lstatSync(path.join(root, ...parts));
+      } catch {
+        return undefined;
+      }
+    },
+    readlink: (parts) => fs.readlinkSync(path.join(root, ...parts)),
+  };
+}
+
+/**
+ * Returns the host path for `p` inside `root`. When followFinal is false the
+ * last component is not followed (for lstat-like use).
+ */
+export function resolveInRoot(root: string, p: string, followFinal = true): string {
+  return path.join(root, ...resolveComponents(hostTree(root), p, followFinal));
 }
 
 /** Reads a file inside a container root, or returns undefined if it does not exist. */
@@ -63,7 +95,7 @@ export function readFileInRoot(root: string, p: string): string | undefined {
 
 /** mkdir -p inside a root, owned by uid:gid for the created components. */
 export function mkdirInRoot(root: string, p: string, uid = 0, gid = 0): string {
-  const parts = p.split('/').filter((c) => c !== '' && c !== '.');
+  const parts = pathComponents(p);
   let rel = '';
   for (const part of parts) {
     rel = `${rel}/${part}`;
