@@ -11,6 +11,7 @@ import type { ContainerRow, ImageRow, ModelEvent, NetworkRow, VolumeRow } from '
 import type { Engine } from '../engines/engine.js';
 import { describeConnectError } from '../engines/engine.js';
 import { containerRow, imageRow, networkRow, volumeRow } from './mappers.js';
+import { JsonLineDecoder } from '../streams/json-lines.js';
 
 type Kind = 'containers' | 'images' | 'volumes' | 'networks';
 type Row = ContainerRow | ImageRow | VolumeRow | NetworkRow;
@@ -137,25 +138,13 @@ export class EngineModel {
         return;
       }
       this.stream = stream;
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        rest += chunk;
-        let nl: number;
-        while ((nl = rest.indexOf('\n')) >= 0) {
-          const line = rest.slice(0, nl).trim();
-          rest = rest.slice(nl + 1);
-          if (!line) continue;
-          let ev: DockerEvent;
-          try {
-            ev = JSON.parse(line) as DockerEvent;
-          } catch {
-            continue;
-          }
-          if (live) this.onEvent(ev);
-          else buffered.push(ev);
-        }
+      const decoder = new JsonLineDecoder((v) => {
+        const ev = v as DockerEvent;
+        if (live) this.onEvent(ev);
+        else buffered.push(ev);
       });
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => decoder.push(chunk));
       const broken = (err?: Error) => {
         if (gen !== this.generation) return;
         this.lost(err ? describeConnectError(err, this.engine.host) : `the event stream from ${this.engine.host} ended`);

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import type { PullProgress } from '../../contract/models.js';
 import type { StreamParamsOf } from '../../contract/api.js';
 import type { StreamSink } from '../rpc/session.js';
-import { readJsonLines } from './stats.js';
+import { readJsonLines } from './json-lines.js';
 
 interface ProgressMessage {
   status?: string;

@@ -9,6 +9,7 @@ import type Docker from 'dockerode';
 import type { StatsSample } from '../../contract/models.js';
 import type { StreamParamsOf } from '../../contract/api.js';
 import type { StreamSink } from '../rpc/session.js';
+import { readJsonLines } from './json-lines.js';
 
 interface RawStats {
   read?: string;
@@ -57,49 +58,6 @@ export function sampleFromStats(s: RawStats, now = Date.now()): StatsSample {
     blkWrite,
     pids: s.pids_stats?.current ?? 0,
   };
-}
-
-/** Reads a JSON-lines stream until it ends or the signal aborts. */
-export function readJsonLines(stream: Readable, signal: AbortSignal, onValue: (v: unknown) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl).trim();
-        rest = rest.slice(nl + 1);
-        if (!line) continue;
-        try {
-          onValue(JSON.parse(line));
-        } catch (err) {
-          if (err instanceof SyntaxError) continue;
-          stream.destroy();
-          reject(err);
-          return;
-        }
-      }
-    });
-    stream.once('end', () => {
-      const line = rest.trim();
-      if (line) {
-        try {
-          onValue(JSON.parse(line));
-        } catch (err) {
-          if (!(err instanceof SyntaxError)) {
-            reject(err);
-            return;
-          }
-        }
-      }
-      resolve();
-    });
-    stream.once('close', () => resolve());
-    stream.once('error', (e) => (signal.aborted ? resolve() : reject(e)));
-    if (signal.aborted) stream.destroy();
-    else signal.addEventListener('abort', () => stream.destroy(), { once: true });
-  });
 }
 
 export async function streamStats(docker: Docker, p: StreamParamsOf<'containers.stats'>, sink: StreamSink<'containers.stats'>): Promise<void> {
