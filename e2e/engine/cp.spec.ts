@@ -12,40 +12,24 @@ import path from 'node:path';
 import tar from 'tar-stream';
 import { test, expect, uniq } from '../support/fixtures.js';
 import type { Berthd } from '../support/berthd.js';
+import { rawRequest, tarBuffer, type RawResponse } from './image-archive-kit.js';
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'cp-'));
 }
 
-/** A raw request to berthd (status, headers, body). */
-function request(berthd: Berthd, method: string, p: string, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: berthd.socket, method, path: p, headers: body ? { 'Content-Type': 'application/x-tar', 'Content-Length': body.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** A raw request to berthd; a body is sent as a tar. */
+function request(berthd: Berthd, method: string, p: string, body?: Buffer): Promise<RawResponse> {
+  return rawRequest(berthd.socket, method, p, body, body ? { 'Content-Type': 'application/x-tar', 'Content-Length': String(body.length) } : {});
 }
 
-async function tarOf(entries: Array<{ name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; content?: string; linkname?: string }>): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const done = new Promise<void>((r) => pack.on('end', () => r()));
-  for (const e of entries) {
-    await new Promise<void>((resolve, reject) => {
-      const h = { name: e.name, type: e.type ?? 'file', mode: e.type === 'directory' ? 0o755 : 0o644, ...(e.linkname ? { linkname: e.linkname } : {}) };
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (e.type === 'file' || e.type === undefined) pack.entry(h, e.content ?? '', cb);
-      else pack.entry(h, cb);
-    });
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+function tarOf(entries: Array<{ name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; content?: string; linkname?: string }>): Promise<Buffer> {
+  return tarBuffer(
+    entries.map((e) => {
+      const type = e.type ?? 'file';
+      return { header: { name: e.name, type, ...(e.linkname ? { linkname: e.linkname } : {}) }, ...(type === 'file' ? { body: e.content ?? '' } : {}) };
+    }),
+  );
 }
 
 test('copies files and directories in and out of running and stopped containers', async ({ berthd }) => {
