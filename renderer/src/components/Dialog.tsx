@@ -47,6 +47,47 @@ export function Dialog({ title, onClose, children, footer, wide }: DialogProps) 
   );
 }
 
+export interface FormDialogProps {
+  title: string;
+  /** The primary button's label. */
+  submitLabel: string;
+  /** False disables the primary button (Enter in a field still submits, as the form decides). */
+  canSubmit?: boolean;
+  onSubmit: () => void;
+  onClose: () => void;
+  /** Shown under the form. */
+  error?: string;
+  children: ReactNode;
+}
+
+/** A dialog around a small form: Cancel and a primary button, Enter submits, the error below. */
+export function FormDialog({ title, submitLabel, canSubmit = true, onSubmit, onClose, error, children }: FormDialogProps) {
+  return (
+    <Dialog
+      title={title}
+      onClose={onClose}
+      footer={
+        <>
+          <button onClick={onClose}>Cancel</button>
+          <button className="primary" disabled={!canSubmit} onClick={onSubmit}>
+            {submitLabel}
+          </button>
+        </>
+      }
+    >
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit();
+        }}
+      >
+        {children}
+      </form>
+      {error && <pre className="error-box">{error}</pre>}
+    </Dialog>
+  );
+}
+
 export interface ConfirmProps {
   title: string;
   message: ReactNode;

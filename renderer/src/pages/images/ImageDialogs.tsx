@@ -4,7 +4,7 @@ import type { ImageRow } from '../../../../electron/contract/models.js';
 import { api } from '../../api/client.js';
 import { requireEngineId } from '../../stores/session.js';
 import { errorText, toast } from '../../stores/ui.js';
-import { Dialog } from '../../components/Dialog.js';
+import { Dialog, FormDialog } from '../../components/Dialog.js';
 import { shortId } from '../../lib/format.js';
 import { ProgressList, useProgressStream } from './PullDialog.js';
 import type { ImageLine } from './ImagesPage.js';
@@ -30,31 +30,12 @@ export function TagDialog({ image, onClose }: { image: ImageRow; onClose: () => 
     }
   };
   return (
-    <Dialog
-      title={`Tag ${image.repoTags[0] ?? shortId(image.id)}`}
-      onClose={onClose}
-      footer={
-        <>
-          <button onClick={onClose}>Cancel</button>
-          <button className="primary" disabled={!target.trim()} onClick={() => void submit()}>
-            Tag
-          </button>
-        </>
-      }
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
-      >
-        <label className="field">
-          New name
-          <input value={target} onChange={(e) => setTarget(e.target.value)} placeholder="localhost:5000/app:1.0" aria-label="New image name" />
-        </label>
-      </form>
-      {error && <pre className="error-box">{error}</pre>}
-    </Dialog>
+    <FormDialog title={`Tag ${image.repoTags[0] ?? shortId(image.id)}`} submitLabel="Tag" canSubmit={target.trim() !== ''} onSubmit={() => void submit()} onClose={onClose} error={error}>
+      <label className="field">
+        New name
+        <input value={target} onChange={(e) => setTarget(e.target.value)} placeholder="localhost:5000/app:1.0" aria-label="New image name" />
+      </label>
+    </FormDialog>
   );
 }
 

@@ -5,7 +5,7 @@ import { useModel } from '../../stores/model.js';
 import { requireEngineId } from '../../stores/session.js';
 import { attempt, errorText, navigate, toast } from '../../stores/ui.js';
 import { shortId } from '../../lib/format.js';
-import { ConfirmDialog, Dialog } from '../../components/Dialog.js';
+import { ConfirmDialog, FormDialog } from '../../components/Dialog.js';
 import { Empty } from '../../components/common.js';
 
 const BUILTIN = new Set(['bridge', 'host', 'none']);
@@ -26,46 +26,27 @@ function CreateNetworkDialog({ onClose }: { onClose: () => void }) {
     }
   };
   return (
-    <Dialog
-      title="Create a network"
-      onClose={onClose}
-      footer={
-        <>
-          <button onClick={onClose}>Cancel</button>
-          <button className="primary" disabled={!name.trim()} onClick={() => void submit()}>
-            Create
-          </button>
-        </>
-      }
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
-      >
-        <label className="field">
-          Name
-          <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Network name" />
-        </label>
-        <label className="field">
-          Driver
-          <select value={driver} onChange={(e) => setDriver(e.target.value)} aria-label="Driver">
-            <option value="bridge">bridge</option>
-            <option value="macvlan">macvlan</option>
-            <option value="ipvlan">ipvlan</option>
-          </select>
-        </label>
-        <label className="field">
-          Subnet
-          <input value={subnet} onChange={(e) => setSubnet(e.target.value)} placeholder="chosen by the engine if empty (e.g. 172.30.0.0/16)" aria-label="Subnet" />
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> Internal (no outside access)
-        </label>
-      </form>
-      {error && <pre className="error-box">{error}</pre>}
-    </Dialog>
+    <FormDialog title="Create a network" submitLabel="Create" canSubmit={name.trim() !== ''} onSubmit={() => void submit()} onClose={onClose} error={error}>
+      <label className="field">
+        Name
+        <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Network name" />
+      </label>
+      <label className="field">
+        Driver
+        <select value={driver} onChange={(e) => setDriver(e.target.value)} aria-label="Driver">
+          <option value="bridge">bridge</option>
+          <option value="macvlan">macvlan</option>
+          <option value="ipvlan">ipvlan</option>
+        </select>
+      </label>
+      <label className="field">
+        Subnet
+        <input value={subnet} onChange={(e) => setSubnet(e.target.value)} placeholder="chosen by the engine if empty (e.g. 172.30.0.0/16)" aria-label="Subnet" />
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> Internal (no outside access)
+      </label>
+    </FormDialog>
   );
 }
 

@@ -5,7 +5,7 @@ import { useModel } from '../../stores/model.js';
 import { requireEngineId } from '../../stores/session.js';
 import { attempt, errorText, navigate, toast } from '../../stores/ui.js';
 import { formatBytes } from '../../lib/format.js';
-import { ConfirmDialog, Dialog } from '../../components/Dialog.js';
+import { ConfirmDialog, FormDialog } from '../../components/Dialog.js';
 import { Empty } from '../../components/common.js';
 
 export function CreateVolumeDialog({ onClose }: { onClose: () => void }) {
@@ -21,31 +21,12 @@ export function CreateVolumeDialog({ onClose }: { onClose: () => void }) {
     }
   };
   return (
-    <Dialog
-      title="Create a volume"
-      onClose={onClose}
-      footer={
-        <>
-          <button onClick={onClose}>Cancel</button>
-          <button className="primary" onClick={() => void submit()}>
-            Create
-          </button>
-        </>
-      }
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
-      >
-        <label className="field">
-          Name
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="random if empty" aria-label="Volume name" />
-        </label>
-      </form>
-      {error && <pre className="error-box">{error}</pre>}
-    </Dialog>
+    <FormDialog title="Create a volume" submitLabel="Create" onSubmit={() => void submit()} onClose={onClose} error={error}>
+      <label className="field">
+        Name
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="random if empty" aria-label="Volume name" />
+      </label>
+    </FormDialog>
   );
 }
 
