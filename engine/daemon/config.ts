@@ -89,6 +89,8 @@ export interface DaemonConfig {
   initPath: string;
   shutdownTimeout: number;
   experimental: boolean;
+  /** Feature switches (dockerd's "features" map); Berth reads "cgroup-favordynmods". */
+  features: Record<string, boolean>;
   configFile: string | undefined;
 }
 
@@ -128,6 +130,7 @@ export const defaults: DaemonConfig = {
   initPath: 'tini-static',
   shutdownTimeout: 15,
   experimental: false,
+  features: {},
   configFile: undefined,
 };
 
@@ -231,6 +234,7 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
     initPath: m['init-path'] ?? defaults.initPath,
     shutdownTimeout: m['shutdown-timeout'] ?? defaults.shutdownTimeout,
     experimental: m.experimental ?? false,
+    features: m.features ?? {},
     configFile,
   };
 }

@@ -37,6 +37,7 @@ import { VolumeService } from '../volumes/service.js';
 import { Filters, parseTimestamp } from '../api/query.js';
 import { parseTimeMs } from '../system/time.js';
 import { findExecutable, run } from '../system/command.js';
+import { enableFavorDynmods } from '../system/cgroup-tuning.js';
 import { dirSize } from '../containers/views.js';
 import { ImageViews } from '../images/views.js';
 import { ImageDeleter } from '../images/delete.js';
@@ -142,6 +143,7 @@ export class Daemon {
   async start(): Promise<void> {
     this.checkPaths();
     await this.versions();
+    await this.tuneHost();
     await fsp.mkdir(this.config.dataRoot, { recursive: true, mode: 0o711 });
     await fsp.mkdir(this.config.execRoot, { recursive: true, mode: 0o700 });
     this.engineId = await this.loadEngineId();
@@ -156,6 +158,18 @@ export class Daemon {
     await this.server.listen(this.config.hosts);
     await this.containers.startPolicyContainers();
     this.log.info('berthd is ready', { dataRoot: this.config.dataRoot, images: this.images.all().length, containers: this.containers.store.count() });
+  }
+
+  /** Host settings that make container starts fast (engine/system/cgroup-tuning.ts says why). */
+  private async tuneHost(): Promise<void> {
+    if (this.config.features['cgroup-favordynmods'] === false) return;
+    try {
+      const result = await enableFavorDynmods();
+      if (result === 'enabled') this.log.info('enabled the cgroup2 favordynmods mount option (cgroup moves no longer wait for an RCU grace period at every container start); opt out with features: {"cgroup-favordynmods": false}');
+      else this.log.debug('cgroup favordynmods', { result });
+    } catch (err) {
+      this.log.warn('could not enable cgroup favordynmods; container starts will be slower', { err: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   private async loadEngineId(): Promise<string> {
