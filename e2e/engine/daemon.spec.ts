@@ -11,6 +11,7 @@ import { test, expect, uniq } from '../support/fixtures.js';
 import { Berthd } from '../support/berthd.js';
 import { berthdBin } from '../support/paths.js';
 import { PtySession } from '../support/pty.js';
+import { cgroup2Mount, parseMountinfo } from '../../engine/system/cgroup-tuning.js';
 
 test('live restore: 5 running containers (TTY and not) survive kill -9 of berthd', async ({ freshBerthd: d }) => {
   const names = ['lr-plain', 'lr-tty', 'lr-stdin', 'lr-ttystdin', 'lr-paused'].map((n) => uniq(n));
@@ -23,6 +24,8 @@ test('live restore: 5 running containers (TTY and not) survive kill -9 of berthd
   await d.dockerOk(['pause', paused]);
   const exiting = uniq('lr-exits');
   await d.dockerOk(['run', '-d', '--name', exiting, 'busybox', 'sh', '-c', 'sleep 2; exit 42']);
+  const autoRemoved = uniq('lr-rm');
+  const autoRemovedId = (await d.dockerOk(['run', '-d', '--rm', '--name', autoRemoved, 'busybox', 'sh', '-c', 'sleep 2; exit 3'])).trim();
   const pids = Object.fromEntries(await Promise.all(names.map(async (n) => [n, (await d.dockerOk(['inspect', '-f', '{{.State.Pid}}', n])).trim()])));
 
   await d.kill9();
@@ -37,6 +40,10 @@ test('live restore: 5 running containers (TTY and not) survive kill -9 of berthd
   for (const n of names) expect((await d.dockerOk(['inspect', '-f', '{{.State.Pid}}', n])).trim()).toBe(pids[n]);
   // The container that exited while the daemon was down shows its real exit code.
   expect((await d.dockerOk(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', exiting])).trim()).toBe('exited 42');
+  // A --rm container that exited meanwhile is removed, with its filesystem and exit file.
+  await expect.poll(async () => (await d.docker(['inspect', autoRemoved])).code, { timeout: 5000 }).toBe(1);
+  expect(fs.existsSync(path.join(d.dataRoot, 'overlay', 'containers', autoRemovedId))).toBe(false);
+  expect(fs.existsSync(path.join(d.execRoot, 'exits', autoRemovedId))).toBe(false);
   // Logs continued to be written while the daemon was down.
   const ticks = (await d.dockerOk(['logs', plain])).trim().split('\n').length;
   expect(ticks).toBeGreaterThan(12);
@@ -145,16 +152,25 @@ test('leak check: 50 create/run/rm cycles leave no mounts, monitors, cgroups or 
     fds: fs.readdirSync(`/proc/${d.proc!.pid}/fd`).length,
   });
   const before = snapshot();
+  const ids: string[] = [];
+  const cidfile = path.join(d.dataRoot, '..', 'leak.cid');
+  const recordId = () => {
+    ids.push(fs.readFileSync(cidfile, 'utf8').trim());
+    fs.rmSync(cidfile);
+  };
   for (let i = 0; i < 50; i++) {
     const name = `leak-${i}`;
     if (i % 3 === 0) {
-      await d.dockerOk(['create', '--name', name, 'busybox', 'true']);
+      await d.dockerOk(['create', '--cidfile', cidfile, '--name', name, 'busybox', 'true']);
+      recordId();
       await d.dockerOk(['start', '-a', name]);
       await d.dockerOk(['rm', name]);
     } else if (i % 3 === 1) {
-      await d.dockerOk(['run', '--rm', '--name', name, 'busybox', 'sh', '-c', 'echo x > /tmp/x']);
+      await d.dockerOk(['run', '--rm', '--cidfile', cidfile, '--name', name, 'busybox', 'sh', '-c', 'echo x > /tmp/x']);
+      recordId();
     } else {
-      await d.dockerOk(['run', '-d', '--name', name, 'busybox', 'sleep', '30']);
+      await d.dockerOk(['run', '-d', '--cidfile', cidfile, '--name', name, 'busybox', 'sleep', '30']);
+      recordId();
       await d.dockerOk(['exec', name, 'true']);
       await d.dockerOk(['rm', '-f', name]);
     }
@@ -165,4 +181,15 @@ test('leak check: 50 create/run/rm cycles leave no mounts, monitors, cgroups or 
   expect({ ...after, cgroups: undefined, fds: undefined }).toEqual({ ...before, cgroups: undefined, fds: undefined });
   expect(after.cgroups.filter((c) => !before.cgroups.includes(c)).filter((c) => fs.existsSync(path.join(d.dataRoot, 'containers', c)))).toEqual([]);
   expect(after.fds).toBeLessThanOrEqual(before.fds + 5);
+  // No cgroup of these 50 containers is left in any hierarchy (v1 controllers and the unified one).
+  expect(ids).toHaveLength(50);
+  const hierarchies = fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'berth'));
+  expect(hierarchies.flatMap((h) => ids.map((id) => path.join(h, id))).filter((p) => fs.existsSync(p))).toEqual([]);
+});
+
+test('host tuning: the cgroup2 hierarchy has favordynmods on (cgroup moves at start do not wait for RCU)', async ({ berthd }) => {
+  expect(await berthd.dockerOk(['version', '--format', '{{.Server.Version}}'])).toBeTruthy();
+  const cg = cgroup2Mount(parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
+  expect(cg, 'this host has a cgroup2 hierarchy (unified or hybrid)').toBeDefined();
+  expect(cg!.options).toContain('favordynmods');
 });

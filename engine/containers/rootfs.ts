@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { mount, unmount } from '../system/fsops.js';
+import { sysMount } from '../system/syscalls.js';
 import type { LayerStore } from '../images/layers.js';
 
 export class RootfsManager {
@@ -60,8 +61,14 @@ export class RootfsManager {
     if (this.isMounted(id)) return merged;
     const rel = path.join('containers', id);
     const lowers = [`${rel}/init`, ...this.layers.lowerDirs(topLayer)];
-    const opts = [`lowerdir=${lowers.join(':')}`, `upperdir=${rel}/diff`, `workdir=${rel}/work`, 'index=off'];
-    await mount('overlay', merged, 'overlay', opts, this.layers.root);
+    const options = (base: string) => {
+      const at = (p: string) => (base ? path.join(base, p) : p);
+      return [`lowerdir=${lowers.map(at).join(':')}`, `upperdir=${at(`${rel}/diff`)}`, `workdir=${at(`${rel}/work`)}`, 'index=off'];
+    };
+    // The syscall takes absolute paths; a chain too long for one page goes to mount(8), run in the
+    // layer root so the paths can stay relative (and short), as Docker's overlay2 does.
+    if (await sysMount('overlay', merged, 'overlay', options(path.resolve(this.layers.root)).join(','))) return merged;
+    await mount('overlay', merged, 'overlay', options(''), this.layers.root);
     return merged;
   }
 

@@ -48,3 +48,61 @@ describe('Runc.start through the exec FIFO', () => {
     await expect(new Runc('/bin/false', root).start('c3', process.pid)).rejects.toThrow();
   });
 });
+
+/** runc 1.x state dirs as `runc create` leaves them, with plain directories standing in for cgroups. */
+describe('Runc.deleteStopped', () => {
+  let root: string;
+  let log: string;
+  let fakeRunc: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'runc-del-'));
+    log = path.join(root, 'calls.log');
+    // Records how it was called, so a test sees whether the real `runc delete` would have run.
+    fakeRunc = path.join(root, 'fake-runc');
+    fs.writeFileSync(fakeRunc, `#!/bin/sh\necho "$@" >> ${log}\n`, { mode: 0o755 });
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  function stateFor(id: string, opts: { pidns?: 'own' | 'shared'; initPid?: number } = {}): { dir: string; cgroups: string[] } {
+    const dir = path.join(root, 'state', id);
+    fs.mkdirSync(dir, { recursive: true });
+    const cgroups = ['memory', 'pids', 'unified'].map((h) => path.join(root, 'cgroup', h, 'berth', id));
+    for (const c of cgroups) fs.mkdirSync(c, { recursive: true });
+    const namespaces = [{ type: 'NEWNS', path: '' }, opts.pidns === 'shared' ? { type: 'NEWPID', path: '/proc/1/ns/pid' } : { type: 'NEWPID', path: '' }];
+    const state = { id, init_process_pid: opts.initPid ?? 0, cgroup_paths: { memory: cgroups[0], pids: cgroups[1], '': cgroups[2] }, config: { namespaces } };
+    fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state));
+    fs.writeFileSync(path.join(dir, 'exec.fifo'), '');
+    return { dir, cgroups };
+  }
+  const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
+
+  it('removes the cgroups and the state dir itself when init is gone and had its own PID namespace', async () => {
+    const { dir, cgroups } = stateFor('c1');
+    await new Runc(fakeRunc, path.join(root, 'state')).deleteStopped('c1');
+    expect(cgroups.filter((c) => fs.existsSync(c))).toEqual([]);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(calls()).toBe('');
+  });
+
+  it('leaves the work to `runc delete --force` when processes may outlive init (shared PID namespace)', async () => {
+    stateFor('c2', { pidns: 'shared' });
+    await new Runc(fakeRunc, path.join(root, 'state')).deleteStopped('c2');
+    expect(calls()).toContain('delete --force c2');
+  });
+
+  it('leaves it to runc when init still runs, or a cgroup cannot be removed', async () => {
+    stateFor('c3', { initPid: process.pid });
+    await new Runc(fakeRunc, path.join(root, 'state')).deleteStopped('c3');
+    expect(calls()).toContain('delete --force c3');
+
+    const { cgroups } = stateFor('c4');
+    fs.writeFileSync(path.join(cgroups[0]!, 'busy'), ''); // ENOTEMPTY, as a cgroup with a child would be
+    await new Runc(fakeRunc, path.join(root, 'state')).deleteStopped('c4');
+    expect(calls()).toContain('delete --force c4');
+  });
+
+  it('does nothing for a container runc no longer knows', async () => {
+    await new Runc(fakeRunc, path.join(root, 'state')).deleteStopped('gone');
+    expect(calls()).toBe('');
+  });
+});

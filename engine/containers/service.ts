@@ -512,14 +512,20 @@ export class ContainerService {
       this.exitWatcher.clear(id);
       return;
     }
+    const t0 = performance.now();
+    const lag = exitedAtMs !== undefined ? ` lag=${(Date.now() - exitedAtMs).toFixed(1)}` : '';
+    let released = false;
     await c.lock.run(async () => {
       if (!c.isRunning() && !monitorLost) {
         this.exitWatcher.clear(id);
         return;
       }
       await this.releaseRunning(c, exitCode, exitedAtMs);
+      released = true;
     });
+    const t1 = performance.now();
     await this.afterExit(c, exitCode);
+    if (released) this.d.log.debug('container exited', { container: id.slice(0, 12), timings: `released=${(t1 - t0).toFixed(1)} after=${(performance.now() - t0).toFixed(1)}${lag}` });
   }
 
   /** Tears down what a running container holds and records its exit (caller holds the lock). */
@@ -532,7 +538,7 @@ export class ContainerService {
     const warn = (what: string) => (err: unknown) => this.d.log.warn(`${what} failed`, { container: r.id, err: messageOf(err) });
     // Runtime state, networking, the root filesystem and the bundle are independent: release them at once.
     await Promise.all([
-      this.d.runc.delete(r.id, true).catch(warn('runc delete')),
+      this.d.runc.deleteStopped(r.id).catch(warn('runc delete')),
       (async () => {
         for (const h of this.hooks) await h.exited?.(c).catch(warn('exit hook'));
       })(),
@@ -547,9 +553,13 @@ export class ContainerService {
     r.sandboxKey = '';
     r.ports = {};
     delete r.monitor;
-    await this.d.store.save(c);
-    // Only now that the exit is recorded: a crash before this point replays the exit file on restart.
-    this.exitWatcher.clear(r.id);
+    // With --rm the removal follows at once (afterExit) and is what lasts: no record to write, and
+    // the exit file stays until the removal, so a crash in between replays this exit on restart.
+    if (!r.hostConfig.AutoRemove || this.shuttingDown) {
+      await this.d.store.save(c);
+      // Only now that the exit is recorded: a crash before this point replays the exit file on restart.
+      this.exitWatcher.clear(r.id);
+    }
     const attrs: Record<string, string> = { exitCode: String(exitCode) };
     if (oom) this.event(c, 'oom');
     this.event(c, 'die', attrs);
@@ -788,6 +798,7 @@ export class ContainerService {
     for (const h of this.hooks) await h.removed?.(c, { volumes }).catch((err) => this.d.log.warn('remove hook failed', { container: c.id, err: messageOf(err) }));
     await fsp.rm(this.bundleDir(c.id), { recursive: true, force: true });
     await this.d.store.remove(c);
+    this.exitWatcher.clear(c.id);
     this.event(c, 'destroy');
     c.notifyRemoved({ exitCode: c.record.state.exitCode });
   }

@@ -1,9 +1,10 @@
 /**
  * Filesystem operations Node has no API for (device nodes, extended
- * attributes, mounts), done with the standard util-linux / attr tools.
- * They are rare on hot paths except mount/umount, one each per container start/stop.
+ * attributes, mounts), done with the standard util-linux / attr tools — except unmounting,
+ * which is on every container exit and uses umount2(2) directly (system/syscalls.ts).
  */
 import { run } from './command.js';
+import { MNT_DETACH, sysUnmount } from './syscalls.js';
 
 /** An overlayfs whiteout: a character device 0:0. */
 export async function mknodWhiteout(path: string): Promise<void> {
@@ -46,5 +47,6 @@ export async function mount(source: string, target: string, fstype: string, opti
 }
 
 export async function unmount(target: string, lazy = false): Promise<void> {
+  if (await sysUnmount(target, lazy ? MNT_DETACH : 0)) return;
   await run('umount', lazy ? ['-l', target] : [target]);
 }
