@@ -282,3 +282,19 @@ test('an unknown network or container:<x> fails the start, not the create (no pu
     await berthd.docker(['rm', '-f', a, b]);
   }
 });
+
+test('the network namespace is made by berthd (SandboxKey, as Docker) and goes with the container', async ({ berthd }) => {
+  const name = uniq('nsbox');
+  const id = (await berthd.dockerOk(['run', '-d', '--name', name, 'busybox', 'sleep', '60'])).trim();
+  const key = (await berthd.dockerOk(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', name])).trim();
+  expect(key).toBe(path.join(berthd.execRoot, 'netns', id));
+  const pid = (await berthd.dockerOk(['inspect', '-f', '{{.State.Pid}}', name])).trim();
+  // The container runs in that namespace: same inode as its process's.
+  expect(fs.statSync(key).ino).toBe(fs.statSync(`/proc/${pid}/ns/net`).ino);
+  // Its eth0 was configured before the process ran: the first command already sees the address.
+  expect(await berthd.dockerOk(['run', '--rm', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0 | wc -l; ip route | grep -c default'])).toBe('1\n1\n');
+  await berthd.dockerOk(['stop', '-t', '0', name]);
+  expect(fs.existsSync(key)).toBe(false);
+  expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(key);
+  await berthd.dockerOk(['rm', name]);
+});

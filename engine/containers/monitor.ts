@@ -31,6 +31,8 @@ export interface MonitorOptions {
   monitorPidFile: string;
   /** For exec sessions: the OCI process spec file. */
   execProcessSpec?: string;
+  /** Called once the monitor process exists (runc create is under way). */
+  onSpawned?: () => void;
 }
 
 export interface Launched {
@@ -115,6 +117,7 @@ export async function launchMonitor(o: MonitorOptions): Promise<Launched> {
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  o.onSpawned?.();
   const spawnError = new Promise<never>((_, reject) => child.once('error', (err) => reject(new SystemError(`starting monitor ${o.conmonPath}: ${err.message}`))));
   spawnError.catch(() => undefined);
   const messages = syncMessages(child.stdio[3] as Readable);

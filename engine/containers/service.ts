@@ -58,6 +58,8 @@ export interface ServiceDeps {
 export interface LifecycleHooks {
   /** Extra mounts (volumes, binds) for the spec. */
   mounts?(c: Container, rootfs: string): Promise<OciMount[]>;
+  /** The monitor was just spawned and runc is creating the container: work that can overlap it starts here. */
+  launching?(c: Container): void;
   /** After the runtime created the process (its netns exists), before it starts. */
   created?(c: Container, pid: number): Promise<void>;
   /** After the process exited and was deleted. */
@@ -170,7 +172,6 @@ export class ContainerService {
     for (const c of containers) if (c.record.topLayer === undefined) c.record.topLayer = this.d.images.get(c.record.imageId)?.topLayer ?? null;
     this.d.images.setLayerUsers(() => this.d.store.all().map((c) => c.record.topLayer ?? null));
     await this.d.images.collectOrphanLayers();
-    this.exitWatcher.start();
     // Overlay dirs of containers whose record never got written.
     const known = new Set(containers.map((c) => c.id));
     const ovDir = path.join(this.d.rootfs.dir('x'), '..');
@@ -178,7 +179,6 @@ export class ContainerService {
       if (!known.has(name)) await this.d.rootfs.remove(name).catch(() => undefined);
     }
     for (const c of containers) await this.reconcile(c);
-    this.exitWatcher.scan();
     this.logRotationTimer = setInterval(() => void this.rotateLogs(), 500);
     this.logRotationTimer.unref();
   }
@@ -192,6 +192,15 @@ export class ContainerService {
       if (p === 'always' && c.record.hasBeenManuallyStopped && c.status !== 'restarting') continue;
       this.start(c.id).catch((err) => this.d.log.warn('failed to restart container on daemon start', { container: c.id, err: messageOf(err) }));
     }
+  }
+
+  /**
+   * Starts delivering exits, including those that happened while berthd was down. Called once
+   * networking and volumes took back what running containers hold, so an exit releases it all.
+   */
+  watchExits(): void {
+    this.exitWatcher.start();
+    this.exitWatcher.scan();
   }
 
   private async reconcile(c: Container): Promise<void> {
@@ -358,6 +367,9 @@ export class ContainerService {
         persistDir: bundle,
         pidFile: path.join(bundle, 'pidfile'),
         monitorPidFile: path.join(bundle, 'conmon.pid'),
+        onSpawned: () => {
+          for (const h of this.hooks) h.launching?.(c);
+        },
       });
       mark('create');
       r.monitor = { pid: launched.monitorPid, startTime: launched.monitorStartTime };

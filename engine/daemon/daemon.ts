@@ -84,9 +84,11 @@ export class Daemon {
     const store = new ContainerStore(path.join(root, 'containers'), log);
     this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store });
     this.containers = new ContainerService({ config, log, layers: this.layers, events: this.events, images: this.images, store, rootfs: this.rootfs, runc: this.runc, networks: this.networks });
-    // Networking joins each container's lifecycle: endpoints plugged in once runc created the namespace, released at exit.
+    // Networking joins each container's lifecycle: a namespace of its own made at prepare, endpoints
+    // plumbed into it while runc creates the container, ports live before it starts, released at exit.
     this.containers.addHooks({
       creating: (r) => this.networks.creating(r),
+      launching: (c) => this.networks.plumb(c),
       created: (c, pid) => this.networks.attach(c, pid),
       exited: (c) => this.networks.release(c),
     });
@@ -155,6 +157,7 @@ export class Daemon {
     await this.containers.init();
     await this.networks.restore();
     await this.volumes.restore();
+    this.containers.watchExits();
     await this.server.listen(this.config.hosts);
     await this.containers.startPolicyContainers();
     this.log.info('berthd is ready', { dataRoot: this.config.dataRoot, images: this.images.all().length, containers: this.containers.store.count() });

@@ -506,6 +506,11 @@ export class NetworkManager {
     return this.sandboxes.prepare(c);
   }
 
+  /** Starts plumbing the endpoints of a prepared container (the `launching` hook). */
+  plumb(c: Container): void {
+    this.sandboxes.startPlumbing(c);
+  }
+
   attach(c: Container, pid: number): Promise<void> {
     return this.sandboxes.attach(c, pid);
   }

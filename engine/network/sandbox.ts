@@ -7,13 +7,14 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, SystemError, messageOf } from '../errdefs.js';
 import type { EndpointSettings } from '../api/types.js';
 import type { Container, ContainerRecord } from '../containers/container.js';
 import { etcPaths, hostNameservers, hostsContent, resolvConfContent, rewriteInPlace, type HostsEntry } from './etc-files.js';
 import { formatIp, macFor, parseIp, contains } from './ipnet.js';
-import { deleteLink, plumbEndpoint } from './netlink.js';
+import { createNetns, deleteLink, plumbEndpoint, removeNetns } from './netlink.js';
 import { PortInUseError, portMap, portRequests, validatePortBindings, type HeldPort } from './ports.js';
 import { linkEnv, parseLink } from './links.js';
 import type { DnsBackend, LocalAnswer } from './dns.js';
@@ -39,6 +40,12 @@ interface Endpoint {
 interface Sandbox {
   id: string;
   pid: number;
+  /** The namespace berthd made for the container (bind-mounted file), or '' when runc makes it (--network none). */
+  netns: string;
+  /** Endpoint plumbing into `netns` and the port rules, running while runc creates the container. */
+  plumbing?: Promise<void>;
+  /** Its published ports have firewall rules (from the plumbing on, or restored). */
+  portsLive: boolean;
   endpoints: Endpoint[];
   /** Ports published through the first endpoint with a gateway. */
   ports: HeldPort[];
@@ -173,14 +180,20 @@ export class Sandboxes {
       };
     }
 
-    const sb: Sandbox = { id: r.id, pid: 0, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts };
+    const sb: Sandbox = { id: r.id, pid: 0, netns: '', portsLive: false, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts };
     this.boxes.set(r.id, sb);
     try {
       if (mode !== 'none') await this.allocateEndpoints(c, sb);
       const links = mode === 'bridge' ? this.linkInfo(c) : { hosts: [], env: [] };
       const userNet = sb.endpoints.map((e) => this.m.bridgeNet(e.network)!).find((b) => b.record.Name !== 'bridge');
       const resolvConf = resolvConfContent({ dns, search, options, hostNetwork: false, ...(userNet ? { embeddedDns: formatIp(userNet.gateway) } : {}) });
-      return { netnsPath: '', env: links.env, etc: { hosts: hostsContent(this.ownEntries(c, sb), extraHosts, links.hosts), hostname, resolvConf } };
+      if (sb.endpoints.length > 0) {
+        // As Docker's libnetwork does: the namespace exists before the container, so its veths are
+        // plumbed while runc creates the container (attach() waits for it before the process runs).
+        sb.netns = this.netnsFile(r.id);
+        await createNetns(sb.netns);
+      }
+      return { netnsPath: sb.netns, env: links.env, etc: { hosts: hostsContent(this.ownEntries(c, sb), extraHosts, links.hosts), hostname, resolvConf } };
     } catch (err) {
       await this.release(c).catch(() => undefined);
       throw err;
@@ -276,7 +289,37 @@ export class Sandboxes {
     return { hosts, env };
   }
 
-  /** After `runc create`: plugs the endpoints into the container's namespace and publishes its ports. */
+  /**
+   * Plumbs a prepared sandbox's endpoints, in the background: called once conmon is spawned, so the
+   * forks for `ip` come after the one that starts runc, and the work overlaps `runc create`.
+   */
+  startPlumbing(c: Container): void {
+    const sb = this.boxes.get(c.id);
+    if (!sb?.netns || sb.plumbing) return;
+    sb.plumbing = this.plumb(c, sb);
+    sb.plumbing.catch(() => undefined);
+  }
+
+  /** The container's veth pairs, into the namespace berthd made for it (loopback up, eth0 with the default route). */
+  private async plumb(c: Container, sb: Sandbox): Promise<void> {
+    let gatewaySet = false;
+    for (const [i, e] of sb.endpoints.entries()) {
+      const b = this.m.bridgeNet(e.network)!;
+      const ep = c.record.networks[e.network]!;
+      const withGateway = !gatewaySet && !b.record.Internal;
+      if (withGateway) gatewaySet = true;
+      await plumbEndpoint({ netns: sb.netns, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, ...(withGateway ? { gateway: b.gateway } : {}), setupLoopback: i === 0 });
+      e.plumbed = true;
+    }
+    sb.portsLive = true;
+    if (sb.ports.length > 0) await this.m.syncFirewall();
+  }
+
+  private netnsFile(id: string): string {
+    return path.join(this.m.config.execRoot, 'netns', id);
+  }
+
+  /** After `runc create`, before the process runs: the endpoints are ready and the ports published. */
   async attach(c: Container, pid: number): Promise<void> {
     const sb = this.boxes.get(c.id);
     if (!sb) return;
@@ -284,17 +327,9 @@ export class Sandboxes {
     sb.pid = pid;
     // With --network none, runc made the namespace and brought its loopback up (as it does for
     // every network namespace it creates): nothing to do here.
-    let gatewaySet = false;
-    for (const [i, e] of sb.endpoints.entries()) {
-      const b = this.m.bridgeNet(e.network)!;
-      const ep = c.record.networks[e.network]!;
-      const withGateway = !gatewaySet && !b.record.Internal;
-      if (withGateway) gatewaySet = true;
-      await plumbEndpoint({ pid, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, ...(withGateway ? { gateway: b.gateway } : {}), setupLoopback: i === 0 });
-      e.plumbed = true;
-    }
-    c.record.sandboxKey = `/proc/${pid}/ns/net`;
-    if (sb.ports.length > 0) await this.m.syncFirewall();
+    this.startPlumbing(c);
+    await sb.plumbing;
+    c.record.sandboxKey = sb.netns || `/proc/${pid}/ns/net`;
     for (const e of sb.endpoints) this.event('connect', c, e.network);
     await this.updateLinkingContainers(c);
     this.m.d.log.debug('container network attached', { container: c.id.slice(0, 12), endpoints: sb.endpoints.length, ports: sb.ports.length, ms: (performance.now() - started).toFixed(1) });
@@ -305,12 +340,18 @@ export class Sandboxes {
     const sb = this.boxes.get(c.id);
     this.boxes.delete(c.id);
     const r = c.record;
+    if (sb?.netns) {
+      // A start that failed mid-plumbing: let the ip commands finish before the namespace goes.
+      await sb.plumbing?.catch(() => undefined);
+      await removeNetns(sb.netns).catch((err) => this.m.d.log.warn('could not remove a network namespace', { file: sb.netns, err: messageOf(err) }));
+    }
     if (sb) {
       for (const e of sb.endpoints) {
         if (!e.plumbed) continue;
-        // The kernel removes the veth with the container's namespace; this only catches a namespace
-        // that outlived the container, so the exit path does not wait for it (names are never reused).
-        void deleteLink(e.hostIf).catch((err) => this.m.d.log.warn('could not remove veth', { veth: e.hostIf, err: messageOf(err) }));
+        // The kernel removes the veth with the container's namespace. Without a namespace of ours
+        // (containers started by an older berthd) this catches one that outlived the container;
+        // the exit path does not wait for it (names are never reused).
+        if (!sb.netns) void deleteLink(e.hostIf).catch((err) => this.m.d.log.warn('could not remove veth', { veth: e.hostIf, err: messageOf(err) }));
         this.event('disconnect', c, e.network);
       }
       const leases = () => {
@@ -338,7 +379,8 @@ export class Sandboxes {
       const r = c.record;
       const mode = r.hostConfig.NetworkMode;
       if (mode === 'host' || mode.startsWith('container:')) continue;
-      const sb: Sandbox = { id: c.id, pid: r.state.pid, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts: [] };
+      const netns = this.netnsFile(c.id);
+      const sb: Sandbox = { id: c.id, pid: r.state.pid, netns: fs.existsSync(netns) ? netns : '', portsLive: true, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts: [] };
       for (const [name, ep] of Object.entries(r.networks)) {
         const b = this.m.bridgeNet(name);
         if (!b || !ep.IPAddress) continue;
@@ -369,6 +411,13 @@ export class Sandboxes {
       }
       this.boxes.set(c.id, sb);
     }
+    // Namespaces of containers that are gone (they exited while berthd was down, or a start was cut short).
+    const dir = path.join(this.m.config.execRoot, 'netns');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const name of fs.readdirSync(dir)) {
+      if (this.boxes.get(name)?.netns) continue;
+      await removeNetns(path.join(dir, name)).catch((err) => this.m.d.log.warn('could not remove a stale network namespace', { name, err: messageOf(err) }));
+    }
   }
 
   /** Host-side interface names of live endpoints (everything else on our bridges is stale). */
@@ -381,7 +430,7 @@ export class Sandboxes {
   portRules(): PortRule[] {
     const out: PortRule[] = [];
     for (const sb of this.boxes.values()) {
-      if (!sb.portIp || sb.pid === 0) continue;
+      if (!sb.portIp || !sb.portsLive) continue;
       for (const p of sb.ports) out.push({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: sb.portIp, containerPort: p.containerPort });
     }
     return out;
@@ -437,7 +486,7 @@ export class Sandboxes {
         if (!sb || !b || sb.pid === 0) throw new ConflictError(`container ${c.id} has no network namespace to connect`);
         const e = this.addEndpoint(c, sb, b, ep);
         try {
-          await plumbEndpoint({ pid: sb.pid, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, setupLoopback: false, ...(sb.endpoints.length === 1 && !b.record.Internal ? { gateway: b.gateway } : {}) });
+          await plumbEndpoint({ netns: sb.netns || `/proc/${sb.pid}/ns/net`, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, setupLoopback: false, ...(sb.endpoints.length === 1 && !b.record.Internal ? { gateway: b.gateway } : {}) });
           e.plumbed = true;
         } catch (err) {
           sb.endpoints = sb.endpoints.filter((x) => x !== e);
