@@ -11,6 +11,7 @@ import path from 'node:path';
 import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot } from '../../e2e/support/network.js';
 import { busyboxTar } from '../../e2e/support/paths.js';
 import { buildBusyboxRootfs } from '../../e2e/support/rootfs.js';
+import { DAEMON_NODE_FLAGS } from '../../engine/daemon/node-flags.js';
 
 /** The busybox image tar the e2e suite uses (from busybox-static), built when missing. */
 export function ensureBusyboxTar(): string {
@@ -75,7 +76,7 @@ export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Prom
   fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify(slot.config));
   const proc: ChildProcess = spawn(
     process.execPath,
-    [path.join(repoRoot, dist, 'engine/daemon/main.js'), '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'), '--log-level', 'warn'],
+    [...DAEMON_NODE_FLAGS, path.join(repoRoot, dist, 'engine/daemon/main.js'), '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'), '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitForSocket(socket);

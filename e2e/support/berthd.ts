@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { DAEMON_NODE_FLAGS } from '../../engine/daemon/node-flags.js';
 import { berthdBin, busyboxTar } from './paths.js';
 import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot, type NetSlot } from './network.js';
 
@@ -75,7 +76,7 @@ export class Berthd {
 
   async launch(): Promise<void> {
     const logLevel = this.opts.config && 'log-level' in this.opts.config ? [] : ['--log-level', 'debug'];
-    const args = [berthdBin, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--config-file', this.configFile, ...logLevel, ...(this.opts.args ?? [])];
+    const args = [...DAEMON_NODE_FLAGS, berthdBin, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--config-file', this.configFile, ...logLevel, ...(this.opts.args ?? [])];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     const collect = (d: Buffer) => {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * berthd: the Berth container engine daemon. Parses flags, loads the config
  * file, starts the daemon, and handles SIGTERM (clean exit, containers keep

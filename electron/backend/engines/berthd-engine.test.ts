@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BerthdEngine, tailFile } from './berthd-engine.js';
 import { readEngineConfig, writeEngineConfig } from './daemon-config.js';
+import { DAEMON_NODE_FLAGS } from '../../../engine/daemon/node-flags.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -29,10 +30,10 @@ describe('BerthdEngine', () => {
   it('passes the flags daemon.json does not set (berthd refuses a key given both ways) and creates an empty config', () => {
     const dir = tmp();
     const e = engine(dir, { execRoot: '/run/bx' });
-    expect(e.daemonArgs()).toEqual(['/opt/berth/engine/daemon/main.js', '--config-file', path.join(dir, 'daemon.json'), '--data-root', path.join(dir, 'data'), '--exec-root', '/run/bx', '-H', `unix://${path.join(dir, 'docker.sock')}`]);
+    expect(e.daemonArgs()).toEqual([...DAEMON_NODE_FLAGS, '/opt/berth/engine/daemon/main.js', '--config-file', path.join(dir, 'daemon.json'), '--data-root', path.join(dir, 'data'), '--exec-root', '/run/bx', '-H', `unix://${path.join(dir, 'docker.sock')}`]);
     expect(fs.readFileSync(path.join(dir, 'daemon.json'), 'utf8').trim()).toBe('{}');
     fs.writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify({ 'data-root': '/srv/berth', hosts: [`unix://${path.join(dir, 'docker.sock')}`, 'tcp://127.0.0.1:2375'] }));
-    expect(e.daemonArgs()).toEqual(['/opt/berth/engine/daemon/main.js', '--config-file', path.join(dir, 'daemon.json'), '--exec-root', '/run/bx']);
+    expect(e.daemonArgs()).toEqual([...DAEMON_NODE_FLAGS, '/opt/berth/engine/daemon/main.js', '--config-file', path.join(dir, 'daemon.json'), '--exec-root', '/run/bx']);
   });
 
   it('refuses a daemon.json whose hosts leave out the socket Berth talks to', () => {

@@ -12,6 +12,7 @@ import type Docker from 'dockerode';
 import type { EngineInfo, EngineKind } from '../../contract/models.js';
 import { BaseEngine, EngineError, describeConnectError, withTimeout } from './engine.js';
 import { readDaemonJson } from './daemon-config.js';
+import { DAEMON_NODE_FLAGS } from '../../../engine/daemon/node-flags.js';
 
 export interface BerthdEngineOptions {
   id?: string;
@@ -151,7 +152,7 @@ export class BerthdEngine extends BaseEngine {
     if (Array.isArray(file.hosts) && !file.hosts.includes(this.host)) {
       throw new EngineError(`${this.opts.configFile} sets "hosts" to ${JSON.stringify(file.hosts)}, which does not include ${this.host}`, 500);
     }
-    const args = [this.opts.daemonScript, '--config-file', this.opts.configFile];
+    const args = [...DAEMON_NODE_FLAGS, this.opts.daemonScript, '--config-file', this.opts.configFile];
     if (file['data-root'] === undefined) args.push('--data-root', this.opts.dataRoot);
     if (file['exec-root'] === undefined && this.opts.execRoot) args.push('--exec-root', this.opts.execRoot);
     if (file.hosts === undefined) args.push('-H', this.host);
