@@ -79,6 +79,25 @@ test('--rm removes the container after it exits', async ({ berthd }) => {
   await expect.poll(async () => (await berthd.docker(['inspect', name])).code, { timeout: 10_000 }).toBe(1);
 });
 
+test('--rm containers get a volatile overlay (no sync at exit), others a durable one; both survive a restart', async ({ berthd }) => {
+  // Kernels show the option as "volatile" or (6.x) "fsync=volatile".
+  const isVolatile = async (n: string) => (await berthd.dockerOk(['exec', n, 'sh', '-c', "awk '$2 == \"/\" { print $4 }' /proc/mounts"])).trim().split(',').some((o) => o === 'volatile' || o === 'fsync=volatile');
+  const [eph, kept] = [uniq('volatile'), uniq('durable')];
+  await berthd.dockerOk(['run', '-d', '--rm', '--name', eph, 'busybox', 'sleep', '60']);
+  await berthd.dockerOk(['run', '-d', '--name', kept, 'busybox', 'sleep', '60']);
+  expect(await isVolatile(eph)).toBe(true);
+  expect(await isVolatile(kept)).toBe(false);
+  // A restart mounts the volatile overlay again (its marker from the first mount is cleared).
+  await berthd.dockerOk(['exec', eph, 'sh', '-c', 'echo kept > /data.txt']);
+  await berthd.dockerOk(['restart', '-t', '0', eph]);
+  expect(await berthd.dockerOk(['exec', eph, 'cat', '/data.txt'])).toBe('kept\n');
+  expect(await isVolatile(eph)).toBe(true);
+  // As with dockerd, --rm applies again once it stops for good.
+  await berthd.dockerOk(['stop', '-t', '0', eph]);
+  await expect.poll(async () => (await berthd.docker(['inspect', eph])).code, { timeout: 10_000 }).toBe(1);
+  await berthd.dockerOk(['rm', '-f', kept]);
+});
+
 test('--memory, --cpus, --pids-limit are applied as cgroup limits', async ({ berthd }) => {
   const name = uniq('limits');
   await berthd.dockerOk(['run', '-d', '--name', name, '--memory', '64m', '--cpus', '0.5', '--pids-limit', '20', 'busybox', 'sleep', '60']);

@@ -55,20 +55,36 @@ export class RootfsManager {
     return false;
   }
 
-  /** Mounts the overlay (idempotent) and returns the merged path. */
-  async mount(id: string, topLayer: string | null): Promise<string> {
+  /**
+   * Mounts the overlay (idempotent) and returns the merged path. `volatile` (for --rm containers,
+   * as Podman does): the overlay never syncs its upper filesystem — its unmount takes 0.05 ms
+   * instead of a journal commit (2–3 ms here, far more while other writes are pending) — and
+   * what it wrote may not survive a host crash, which does not matter for a container removed at exit.
+   */
+  async mount(id: string, topLayer: string | null, opts: { volatile?: boolean } = {}): Promise<string> {
     const merged = this.mergedDir(id);
     if (this.isMounted(id)) return merged;
     const rel = path.join('containers', id);
     const lowers = [`${rel}/init`, ...this.layers.lowerDirs(topLayer)];
-    const options = (base: string) => {
+    const options = (base: string, volatile: boolean) => {
       const at = (p: string) => (base ? path.join(base, p) : p);
-      return [`lowerdir=${lowers.map(at).join(':')}`, `upperdir=${at(`${rel}/diff`)}`, `workdir=${at(`${rel}/work`)}`, 'index=off'];
+      const o = [`lowerdir=${lowers.map(at).join(':')}`, `upperdir=${at(`${rel}/diff`)}`, `workdir=${at(`${rel}/work`)}`, 'index=off'];
+      return volatile ? [...o, 'volatile'] : o;
     };
-    // The syscall takes absolute paths; a chain too long for one page goes to mount(8), run in the
-    // layer root so the paths can stay relative (and short), as Docker's overlay2 does.
-    if (await sysMount('overlay', merged, 'overlay', options(path.resolve(this.layers.root)).join(','))) return merged;
-    await mount('overlay', merged, 'overlay', options(''), this.layers.root);
+    // A volatile overlay leaves a marker that refuses the next mount until removed.
+    if (opts.volatile) await fsp.rm(path.join(this.dir(id), 'work', 'work', 'incompat'), { recursive: true, force: true });
+    for (const volatile of opts.volatile ? [true, false] : [false]) {
+      try {
+        // The syscall takes absolute paths; a chain too long for one page goes to mount(8), run in the
+        // layer root so the paths can stay relative (and short), as Docker's overlay2 does.
+        if (await sysMount('overlay', merged, 'overlay', options(path.resolve(this.layers.root), volatile).join(','))) return merged;
+        await mount('overlay', merged, 'overlay', options('', volatile), this.layers.root);
+        return merged;
+      } catch (err) {
+        // Kernels before 5.10 do not know volatile (EINVAL): mount as usual.
+        if (!volatile) throw err;
+      }
+    }
     return merged;
   }
 

@@ -119,6 +119,8 @@ export class ContainerService {
   private readonly hardLimits = ownHardLimits();
   private logRotationTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
+  /** Containers inside `docker restart`: their --rm waits (as dockerd's does) until they are stopped for good. */
+  private readonly restartingByUser = new Set<string>();
 
   constructor(private readonly d: ServiceDeps) {
     this.exitWatcher = new ExitWatcher(path.join(d.config.execRoot, 'exits'), (id, code, at) => void this.handleExit(id, code, false, at));
@@ -339,7 +341,7 @@ export class ContainerService {
     const marks: string[] = [];
     const mark = (label: string) => marks.push(`${label}=${(performance.now() - t0).toFixed(1)}`);
     try {
-      const rootfs = await this.d.rootfs.mount(r.id, topLayer);
+      const rootfs = await this.d.rootfs.mount(r.id, topLayer, { volatile: r.hostConfig.AutoRemove });
       mark('mount');
       const spec = await this.prepareSpec(c, rootfs);
       mark('spec');
@@ -567,7 +569,7 @@ export class ContainerService {
     delete r.monitor;
     // With --rm the removal follows at once (afterExit) and is what lasts: no record to write, and
     // the exit file stays until the removal, so a crash in between replays this exit on restart.
-    if (!r.hostConfig.AutoRemove || this.shuttingDown) {
+    if (!this.removesAtExit(c)) {
       await this.d.store.save(c);
       // Only now that the exit is recorded: a crash before this point replays the exit file on restart.
       this.exitWatcher.clear(r.id);
@@ -594,9 +596,14 @@ export class ContainerService {
       return;
     }
     this.backoff.delete(c.id);
-    if (r.hostConfig.AutoRemove) {
+    if (this.removesAtExit(c)) {
       await this.remove(c.id, { force: true, volumes: true }).catch((err) => this.d.log.warn('auto-remove failed', { container: c.id, err: messageOf(err) }));
     }
+  }
+
+  /** --rm takes effect at this exit (not during a daemon shutdown, nor inside `docker restart`). */
+  private removesAtExit(c: Container): boolean {
+    return c.record.hostConfig.AutoRemove && !this.shuttingDown && !this.restartingByUser.has(c.id);
   }
 
   private shouldRestart(c: Container, exitCode: number): boolean {
@@ -733,15 +740,20 @@ export class ContainerService {
 
   async restart(idOrName: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.d.store.get(idOrName);
+    this.restartingByUser.add(c.id);
     try {
-      if (c.isRunning() || c.status === 'restarting') await this.stop(c.id, opts);
-    } catch (err) {
-      if (!(err instanceof NotModifiedError)) throw err;
+      try {
+        if (c.isRunning() || c.status === 'restarting') await this.stop(c.id, opts);
+      } catch (err) {
+        if (!(err instanceof NotModifiedError)) throw err;
+      }
+      await this.start(c.id).catch((err) => {
+        if (err instanceof NotModifiedError) return;
+        throw err;
+      });
+    } finally {
+      this.restartingByUser.delete(c.id);
     }
-    await this.start(c.id).catch((err) => {
-      if (err instanceof NotModifiedError) return;
-      throw err;
-    });
     this.event(c, 'restart');
   }
 
