@@ -24,12 +24,16 @@ export class RootfsManager {
     return path.join(this.dir(id), 'merged');
   }
 
+  /**
+   * Synchronous on purpose: about twenty tiny metadata operations on the create path of every
+   * `docker run` take ~0.3 ms in a row, but ~2 ms as thread-pool round trips.
+   */
   async create(id: string): Promise<void> {
     const d = this.dir(id);
-    await fsp.mkdir(path.join(d, 'diff'), { recursive: true, mode: 0o755 });
-    await fsp.mkdir(path.join(d, 'work'), { recursive: true, mode: 0o700 });
-    await fsp.mkdir(path.join(d, 'merged'), { recursive: true, mode: 0o755 });
-    await this.createInitLayer(path.join(d, 'init'));
+    fs.mkdirSync(path.join(d, 'diff'), { recursive: true, mode: 0o755 });
+    fs.mkdirSync(path.join(d, 'work'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(path.join(d, 'merged'), { recursive: true, mode: 0o755 });
+    this.createInitLayer(path.join(d, 'init'));
   }
 
   /**
@@ -37,12 +41,16 @@ export class RootfsManager {
    * runtime needs exist here, below the writable layer, so they never show up
    * in `docker diff` or in committed images.
    */
-  private async createInitLayer(dir: string): Promise<void> {
-    for (const d of ['dev/pts', 'dev/shm', 'proc', 'sys', 'etc']) await fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o755 });
+  private createInitLayer(dir: string): void {
+    for (const d of ['dev/pts', 'dev/shm', 'proc', 'sys', 'etc']) fs.mkdirSync(path.join(dir, d), { recursive: true, mode: 0o755 });
     for (const f of ['.dockerenv', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname', 'dev/console']) {
-      await fsp.writeFile(path.join(dir, f), '', { mode: f === '.dockerenv' ? 0o755 : 0o644 });
+      fs.writeFileSync(path.join(dir, f), '', { mode: f === '.dockerenv' ? 0o755 : 0o644 });
     }
-    await fsp.symlink('/proc/mounts', path.join(dir, 'etc/mtab')).catch(() => undefined);
+    try {
+      fs.symlinkSync('/proc/mounts', path.join(dir, 'etc/mtab'));
+    } catch {
+      /* already there */
+    }
   }
 
   isMounted(id: string): boolean {
