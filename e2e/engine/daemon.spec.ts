@@ -11,7 +11,8 @@ import { test, expect, uniq } from '../support/fixtures.js';
 import { Berthd } from '../support/berthd.js';
 import { berthdBin } from '../support/paths.js';
 import { PtySession } from '../support/pty.js';
-import { cgroup2Mount, parseMountinfo } from '../../engine/system/cgroup-tuning.js';
+import { cgroup2Mount } from '../../engine/system/cgroup-tuning.js';
+import { readMounts } from '../../engine/system/mountinfo.js';
 
 test('live restore: 5 running containers (TTY and not) survive kill -9 of berthd', async ({ freshBerthd: d }) => {
   const names = ['lr-plain', 'lr-tty', 'lr-stdin', 'lr-ttystdin', 'lr-paused'].map((n) => uniq(n));
@@ -189,7 +190,7 @@ test('leak check: 50 create/run/rm cycles leave no mounts, monitors, cgroups or 
 
 test('host tuning: the cgroup2 hierarchy has favordynmods on (cgroup moves at start do not wait for RCU)', async ({ berthd }) => {
   expect(await berthd.dockerOk(['version', '--format', '{{.Server.Version}}'])).toBeTruthy();
-  const cg = cgroup2Mount(parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
+  const cg = cgroup2Mount(readMounts());
   expect(cg, 'this host has a cgroup2 hierarchy (unified or hybrid)').toBeDefined();
   expect(cg!.options).toContain('favordynmods');
 });

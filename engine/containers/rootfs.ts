@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { mount, unmount } from '../system/fsops.js';
 import { sysMount } from '../system/syscalls.js';
+import { isMountPoint } from '../system/mountinfo.js';
 import type { LayerStore } from '../images/layers.js';
 
 export class RootfsManager {
@@ -54,13 +55,7 @@ export class RootfsManager {
   }
 
   isMounted(id: string): boolean {
-    const target = this.mergedDir(id);
-    const info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    for (const line of info.split('\n')) {
-      const fields = line.split(' ');
-      if (fields[4] === target) return true;
-    }
-    return false;
+    return isMountPoint(this.mergedDir(id));
   }
 
   /**

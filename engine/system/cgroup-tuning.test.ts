@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cgroup2Mount, parseMountinfo } from './cgroup-tuning.js';
+import { cgroup2Mount } from './cgroup-tuning.js';
+import { parseMountinfo } from './mountinfo.js';
 
 const hybrid = `22 28 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
 30 22 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755

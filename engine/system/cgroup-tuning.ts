@@ -9,33 +9,8 @@
  * cgroup2 remount covers cgroup v1 hierarchies too) and, on recent kernels, stays on until reboot;
  * `features: {"cgroup-favordynmods": false}` in the config file opts out.
  */
-import fs from 'node:fs';
 import { run } from './command.js';
-
-export interface MountEntry {
-  mountPoint: string;
-  fsType: string;
-  /** Per-mount and superblock options together. */
-  options: string[];
-}
-
-/** Parses /proc/self/mountinfo lines (octal escapes in paths decoded). */
-export function parseMountinfo(text: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(' ');
-    const right = line.slice(sep + 3).split(' ');
-    if (left.length < 6 || right.length < 3) continue;
-    out.push({
-      mountPoint: left[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
-      fsType: right[0]!,
-      options: [...left[5]!.split(','), ...right[2]!.split(',')],
-    });
-  }
-  return out;
-}
+import { readMounts, type MountEntry } from './mountinfo.js';
 
 /** The cgroup2 mount to remount: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid). */
 export function cgroup2Mount(entries: readonly MountEntry[]): MountEntry | undefined {
@@ -48,9 +23,9 @@ export type FavorDynmodsResult = 'enabled' | 'already-on' | 'no-cgroup2' | 'not-
  * Turns favordynmods on. `mount -o remount,favordynmods` keeps the mount's other options
  * (nsdelegate, memory_recursiveprot, ...): util-linux merges them from mountinfo.
  */
-export async function enableFavorDynmods(mountinfo = '/proc/self/mountinfo'): Promise<FavorDynmodsResult> {
+export async function enableFavorDynmods(): Promise<FavorDynmodsResult> {
   if (process.getuid?.() !== 0) return 'not-root';
-  const cg = cgroup2Mount(parseMountinfo(fs.readFileSync(mountinfo, 'utf8')));
+  const cg = cgroup2Mount(readMounts());
   if (!cg) return 'no-cgroup2';
   if (cg.options.includes('favordynmods')) return 'already-on';
   await run('mount', ['-o', 'remount,favordynmods', cg.mountPoint]);

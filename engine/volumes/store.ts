@@ -13,6 +13,7 @@ import { ConflictError, InvalidParameterError, NotFoundError, SystemError, messa
 import { readJsonIfExists, writeJsonAtomic } from '../storage/atomic.js';
 import { KeyedMutex } from '../concurrency/mutex.js';
 import { mount, unmount } from '../system/fsops.js';
+import { isMountPoint } from '../system/mountinfo.js';
 
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 const VALID_OPTS = ['type', 'o', 'device', 'size'];
@@ -134,7 +135,7 @@ export class VolumeStore {
       const v = this.volumes.get(name);
       if (!v) throw new NotFoundError(`get ${name}: no such volume`);
       if ((this.mountRefs.get(name)?.size ?? 0) > 0) throw new ConflictError(`remove ${name}: volume is in use`);
-      if (this.needsMount(v) && isMounted(this.dataDir(name))) await unmount(this.dataDir(name)).catch(() => unmount(this.dataDir(name), true));
+      if (this.needsMount(v) && isMountPoint(this.dataDir(name))) await unmount(this.dataDir(name)).catch(() => unmount(this.dataDir(name), true));
       this.volumes.delete(name);
       // Remove the record first: a crash halfway leaves a directory init() cleans up, never a record without data.
       await fsp.rm(path.join(this.root, name, 'volume.json'), { force: true });
@@ -153,7 +154,7 @@ export class VolumeStore {
       const dir = this.dataDir(name);
       if (!this.needsMount(v)) return dir;
       const refs = this.mountRefs.get(name) ?? new Set<string>();
-      if (refs.size === 0 && !isMounted(dir)) {
+      if (refs.size === 0 && !isMountPoint(dir)) {
         const o = v.Options!;
         await fsp.mkdir(dir, { recursive: true });
         try {
@@ -178,7 +179,7 @@ export class VolumeStore {
       if (refs.size > 0) return;
       this.mountRefs.delete(name);
       const dir = this.dataDir(name);
-      if (this.needsMount(v) && isMounted(dir)) await unmount(dir).catch(() => unmount(dir, true));
+      if (this.needsMount(v) && isMountPoint(dir)) await unmount(dir).catch(() => unmount(dir, true));
     });
   }
 
@@ -188,18 +189,7 @@ export class VolumeStore {
       if (!this.needsMount(v)) continue;
       const refs = holders.get(v.Name);
       if (refs && refs.size > 0) this.mountRefs.set(v.Name, new Set(refs));
-      else if (isMounted(this.dataDir(v.Name))) await unmount(this.dataDir(v.Name)).catch(() => unmount(this.dataDir(v.Name), true).catch(() => undefined));
+      else if (isMountPoint(this.dataDir(v.Name))) await unmount(this.dataDir(v.Name)).catch(() => unmount(this.dataDir(v.Name), true).catch(() => undefined));
     }
-  }
-}
-
-export function isMounted(target: string): boolean {
-  try {
-    return fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((l) => l.split(' ')[4] === target);
-  } catch {
-    return false;
   }
 }
