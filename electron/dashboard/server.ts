@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES, type ServerMessage } from '../contract/protocol.js';
 import { RpcSession, type Handlers } from '../backend/rpc/session.js';
+import { contentTypeOf, rendererCsp } from '../renderer-assets.js';
 
 export interface DashboardOptions {
   handlers: Handlers;
@@ -23,33 +24,10 @@ export interface DashboardOptions {
   log?: (msg: string) => void;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
-
 export const RPC_PATH = '/rpc';
 
 export function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    // xterm.js and React set inline styles.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return rendererCsp([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]);
 }
 
 export class DashboardServer {
@@ -145,7 +123,7 @@ export class DashboardServer {
     }
     const isIndex = path.basename(file) === 'index.html';
     res.writeHead(200, {
-      'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'Content-Type': contentTypeOf(file),
       'Content-Security-Policy': contentSecurityPolicy(this.boundPort),
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
