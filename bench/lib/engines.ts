@@ -9,17 +9,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { claimNetSlot, cleanupDaemonNetwork, releaseNetSlot } from '../../e2e/support/network.js';
-import { busyboxTar } from '../../e2e/support/paths.js';
-import { buildBusyboxRootfs } from '../../e2e/support/rootfs.js';
+import { ensureBusyboxRootfs } from '../../e2e/support/rootfs.js';
 import { DAEMON_NODE_FLAGS } from '../../engine/daemon/node-flags.js';
 
-/** The busybox image tar the e2e suite uses (from busybox-static), built when missing. */
+/** The busybox image tar the e2e suite uses (from busybox-static), built and validated by its cache. */
 export function ensureBusyboxTar(): string {
-  if (!fs.existsSync(busyboxTar)) {
-    fs.mkdirSync(path.dirname(busyboxTar), { recursive: true });
-    buildBusyboxRootfs(busyboxTar);
-  }
-  return busyboxTar;
+  return ensureBusyboxRootfs();
 }
 
 export interface Engine {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { test, expect, uniq } from '../support/fixtures.js';
 
 test.describe.configure({ mode: 'parallel' });
@@ -63,6 +64,19 @@ test('-e, --env-file, -w, -u, -h, --entrypoint, --label', async ({ berthd }) => 
 test('-i pipes stdin; -t allocates a terminal; stderr is kept separate without -t', async ({ berthd }) => {
   expect(await berthd.dockerOk(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], { input: 'piped data\n' })).toBe('piped data\ndone\n');
   expect(await berthd.dockerOk(['run', '--rm', '-i', 'busybox', 'wc', '-c'], { input: 'x'.repeat(200_000) })).toBe('200000\n');
+  // Much more output than a socket buffers while stdin stays attached and open: the monitor never
+  // waits on berthd's input connection (it is write-only), so the container is not stalled. The
+  // input is sent only after all the output arrived.
+  const child = spawn('docker', ['run', '--rm', '-i', 'busybox', 'sh', '-c', 'head -c 2000000 /dev/zero | tr "\\0" y; echo; read x; echo "got $x"'], { env: berthd.env });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (out.length === 2_000_001) child.stdin.end('tail\n');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(out.length).toBe(2_000_001 + 'got tail\n'.length);
+  expect(out.endsWith('\ngot tail\n')).toBe(true);
+  expect(code).toBe(0);
   const r = await berthd.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
   expect(r.stdout).toBe('out\n');
   expect(r.stderr).toBe('err\n');

@@ -18,7 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { cacheDir } from './paths.js';
+import { cachedTar, fixtureKey } from './fixture-cache.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -677,17 +677,19 @@ export async function getJson(url: string, accept = 'application/vnd.docker.dist
 }
 
 /**
- * A Debian root filesystem from mmdebstrap (minbase), built once and cached
- * next to the busybox rootfs. Needs the Debian mirror.
+ * A Debian root filesystem from mmdebstrap (minbase), built once and cached (keyed by the
+ * command line and mmdebstrap's version, validated on reuse: support/fixture-cache.ts). Needs
+ * the Debian mirror.
  */
 export function debianRootfsTar(): string {
-  const out = path.join(cacheDir, 'debian-minbase.tar');
-  if (fs.existsSync(out)) return out;
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  execFileSync('mmdebstrap', ['--variant=minbase', '--mode=root', '--quiet', 'bookworm', tmp], { stdio: 'pipe', timeout: 600_000 });
-  fs.renameSync(tmp, out);
-  return out;
+  const args = ['--variant=minbase', '--mode=root', '--format=tar', '--quiet', 'bookworm'];
+  const version = execFileSync('mmdebstrap', ['--version'], { encoding: 'utf8' });
+  return cachedTar({
+    name: 'debian-minbase',
+    key: fixtureKey(version, ...args),
+    // --format=tar and a .tar name both say "a tar", whatever the name's other dots.
+    build: (tmp) => execFileSync('mmdebstrap', [...args, tmp], { stdio: 'pipe', timeout: 600_000 }),
+  });
 }
 
 // ---- raw API helpers ------------------------------------------------------------

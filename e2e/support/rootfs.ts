@@ -5,10 +5,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { cachedTar, fixtureKey } from './fixture-cache.js';
 
 export function findBusybox(): string {
   for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (fs.existsSync(p)) return p;
   throw new Error('busybox not found: apt-get install busybox-static');
+}
+
+/** The cache key of the busybox rootfs: the busybox binary and this file (the recipe), read as source so every runner agrees. */
+export function busyboxRootfsKey(): string {
+  let binary: Buffer | string = 'busybox-missing';
+  try {
+    binary = fs.readFileSync(findBusybox());
+  } catch {
+    /* ensureBusyboxRootfs says what to install */
+  }
+  return fixtureKey(binary, fs.readFileSync(import.meta.filename));
+}
+
+/** The busybox rootfs tar, built (and validated) when the cache has no good copy. */
+export function ensureBusyboxRootfs(): string {
+  findBusybox();
+  return cachedTar({ name: 'busybox-rootfs', key: busyboxRootfsKey(), build: buildBusyboxRootfs });
 }
 
 /** Writes a tar of a minimal busybox rootfs (applets as symlinks, passwd/group, /tmp). */

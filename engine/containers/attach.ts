@@ -3,10 +3,10 @@
  * session's log file (so a slow client never blocks the container and the
  * daemon's memory stays bounded); input goes to the monitor's attach socket.
  */
-import { SeqpacketSocket } from 'node-unix-socket';
 import { InvalidParameterError } from '../errdefs.js';
 import type { Hijacked } from '../api/streams/hijack.js';
 import { StreamWriter } from '../api/streams/writer.js';
+import { SeqpacketClient } from '../system/seqpacket.js';
 import { liveLogSize, readLogs } from './logs.js';
 
 /** The monitor reads at most 32 KiB per packet; stay well under. */
@@ -20,7 +20,7 @@ const MAX_PACKET = 16 * 1024;
  * is queued until the session is activated.
  */
 export class StdinChannel {
-  private socket: SeqpacketSocket | undefined;
+  private socket: SeqpacketClient | undefined;
   private state: 'waiting' | 'connecting' | 'open' | 'closed' = 'waiting';
   private queue: Buffer[] = [];
   private queued = 0;
@@ -34,17 +34,7 @@ export class StdinChannel {
     if (this.state === 'open') return true;
     if (this.state !== 'waiting') return false;
     this.state = 'connecting';
-    const s = await new Promise<SeqpacketSocket | undefined>((resolve) => {
-      const sock = new SeqpacketSocket();
-      sock.on('error', () => resolve(undefined));
-      // Output arrives here too; it is read from the log instead.
-      sock.on('data', () => undefined);
-      try {
-        sock.connect(this.socketPath, () => resolve(sock));
-      } catch {
-        resolve(undefined);
-      }
-    });
+    const s = await SeqpacketClient.connect(this.socketPath).catch(() => undefined);
     if (!s) {
       this.state = 'closed';
       this.queue = [];
@@ -66,13 +56,8 @@ export class StdinChannel {
     this.sending = this.sending.then(async () => {
       for (let off = 0; off < data.length; off += MAX_PACKET) {
         const part = data.subarray(off, Math.min(off + MAX_PACKET, data.length));
-        await new Promise<void>((resolve) => {
-          try {
-            s.write(part, 0, part.length, () => resolve());
-          } catch {
-            resolve();
-          }
-        });
+        // A monitor that went away ends this channel's input; nothing more can be delivered.
+        if (!(await s.send(part).then(() => true, () => false))) return;
       }
     });
   }
@@ -96,13 +81,7 @@ export class StdinChannel {
     const s = this.socket;
     this.socket = undefined;
     if (s) {
-      void this.sending.then(() => {
-        try {
-          s.end(() => s.destroy());
-        } catch {
-          s.destroy();
-        }
-      });
+      void this.sending.then(() => s.close());
     }
   }
 }

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { SystemError } from '../errdefs.js';
 
-interface Libc {
+export interface Libc {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number;
   umount2(target: string, flags: number): number;
   /** umount2 on a koffi worker thread: unmounting a filesystem that syncs can take milliseconds. */
@@ -18,11 +18,18 @@ interface Libc {
   setns(fd: number, nstype: number): number;
   strerror(errnum: number): string;
   errno(): number;
+  // Sockets Node's net module cannot make (SOCK_SEQPACKET): system/seqpacket.ts.
+  socket(domain: number, type: number, protocol: number): number;
+  connect(fd: number, addr: Buffer, len: number): number;
+  send(fd: number, buf: Buffer, len: number, flags: number): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
 }
 
 let libc: Libc | null | undefined;
 
-async function load(): Promise<Libc | null> {
+/** libc through koffi, loaded on first use; null where koffi cannot load (callers fall back). */
+export async function loadLibc(): Promise<Libc | null> {
   if (libc !== undefined) return libc;
   try {
     const koffi = (await import('koffi')).default;
@@ -37,6 +44,11 @@ async function load(): Promise<Libc | null> {
       setns: lib.func('int setns(int fd, int nstype)'),
       strerror: lib.func('const char *strerror(int errnum)'),
       errno: () => koffi.errno(),
+      socket: lib.func('int socket(int domain, int type, int protocol)'),
+      connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
+      send: lib.func('intptr_t send(int fd, const void *buf, size_t len, int flags)'),
+      shutdown: lib.func('int shutdown(int fd, int how)'),
+      close: lib.func('int close(int fd)'),
     };
   } catch {
     libc = null;
@@ -66,7 +78,7 @@ export class SyscallError extends SystemError {
  * mount(8)). Resolves false when the syscall path is unavailable, so the caller can use mount(8).
  */
 export async function sysMount(source: string, target: string, fstype: string, data: string): Promise<boolean> {
-  const c = await load();
+  const c = await loadLibc();
   if (!c || data.length > MOUNT_DATA_MAX) return false;
   // Synchronous on purpose: a mount of an existing filesystem type returns in well under a millisecond.
   if (c.mount(source, target, fstype, 0, data) !== 0) {
@@ -82,7 +94,7 @@ export async function sysMount(source: string, target: string, fstype: string, d
  * as with umount(8).
  */
 export async function sysUnmount(target: string, flags = 0): Promise<boolean> {
-  const c = await load();
+  const c = await loadLibc();
   if (!c) return false;
   // errno of a worker-thread call is not ours to read: a failure is repeated here, where it is.
   if ((await c.umount2Async(target, flags)) !== 0 && c.umount2(target, flags) !== 0) {
@@ -99,7 +111,7 @@ export async function sysUnmount(target: string, flags = 0): Promise<boolean> {
  * Resolves false when the syscall path is unavailable.
  */
 export async function sysCreateNetns(file: string): Promise<boolean> {
-  const c = await load();
+  const c = await loadLibc();
   if (!c) return false;
   const own = fs.openSync('/proc/thread-self/ns/net', 'r');
   try {
