@@ -230,3 +230,19 @@ test('malformed and mistyped requests get 4xx with a message, and the daemon kee
   });
   expect((await request(berthd, 'GET', '/_ping')).status).toBe(200);
 });
+
+test('system prune, builder prune and system df on a fresh engine (nothing cached to prune yet)', async ({ berthd }) => {
+  const prune = await berthd.docker(['system', 'prune', '-f']);
+  expect(prune.code).toBe(0);
+  expect(prune.stdout).toContain('Total reclaimed space:');
+  const builder = await berthd.docker(['builder', 'prune', '-f']);
+  expect(builder.code).toBe(0);
+  expect(builder.stdout).toContain('Total reclaimed space: 0B');
+  const raw = await request(berthd, 'POST', '/v1.51/build/prune?all=1&keep-storage=0');
+  expect(raw.status).toBe(200);
+  expect(JSON.parse(raw.body)).toEqual({ CachesDeleted: null, SpaceReclaimed: 0 });
+  const bad = await request(berthd, 'POST', '/build/prune?filters=%7Bnot-json');
+  expect(bad.status).toBe(400);
+  const df = await berthd.dockerOk(['system', 'df']);
+  expect(df).toMatch(/^Build Cache\s+0\s+0\s+0B\s+0B$/m);
+});

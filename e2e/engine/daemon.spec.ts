@@ -194,3 +194,56 @@ test('host tuning: the cgroup2 hierarchy has favordynmods on (cgroup moves at st
   expect(cg, 'this host has a cgroup2 hierarchy (unified or hybrid)').toBeDefined();
   expect(cg!.options).toContain('favordynmods');
 });
+
+test('runtimes: daemon.json adds a runtime by name (its args and state root used), unknown names are refused as dockerd does', async () => {
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-runtime-'));
+  const runtimeLog = path.join(logDir, 'alt.log');
+  // The same runc under another name, with an argument that shows it was the one used.
+  const d = await Berthd.start({ config: { runtimes: { 'runc-alt': { path: 'runc', runtimeArgs: ['--debug', '--log', runtimeLog, '--log-format', 'json'] } } } });
+  try {
+    const info = JSON.parse(await d.dockerOk(['info', '-f', '{{json .}}'])) as { Runtimes: Record<string, { path: string; runtimeArgs?: string[] }>; DefaultRuntime: string };
+    expect(Object.keys(info.Runtimes).sort()).toEqual(['runc', 'runc-alt']);
+    expect(info.Runtimes['runc-alt']!.path).toMatch(/\/runc$/);
+    expect(info.Runtimes['runc-alt']!.runtimeArgs).toEqual(['--debug', '--log', runtimeLog, '--log-format', 'json']);
+    expect(info.DefaultRuntime).toBe('runc');
+
+    const unknown = await d.docker(['run', '--runtime=nvidia', '--rm', 'busybox', 'true']);
+    expect(unknown.code).toBe(125);
+    expect(unknown.stderr).toContain('Error response from daemon: unknown or invalid runtime name: nvidia');
+    expect(await d.dockerOk(['ps', '-aq'])).toBe('');
+
+    expect(await d.dockerOk(['run', '--rm', '--runtime=runc-alt', 'busybox', 'echo', 'hi'])).toBe('hi\n');
+    expect(fs.statSync(runtimeLog).size).toBeGreaterThan(0);
+    const name = uniq('alt');
+    const id = (await d.dockerOk(['run', '-d', '--runtime', 'runc-alt', '--name', name, 'busybox', 'sleep', '60'])).trim();
+    expect((await d.dockerOk(['inspect', '-f', '{{.HostConfig.Runtime}}', name])).trim()).toBe('runc-alt');
+    expect(fs.existsSync(path.join(d.execRoot, 'runtimes', 'runc-alt', id))).toBe(true);
+    expect(fs.existsSync(path.join(d.execRoot, 'runc', id))).toBe(false);
+    // exec, pause, stop and rm go through the same runtime.
+    expect(await d.dockerOk(['exec', name, 'echo', 'in'])).toBe('in\n');
+    await d.dockerOk(['pause', name]);
+    expect((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', name])).trim()).toBe('paused');
+    await d.dockerOk(['unpause', name]);
+    await d.dockerOk(['stop', '-t', '1', name]);
+    expect(fs.existsSync(path.join(d.execRoot, 'runtimes', 'runc-alt', id))).toBe(false);
+    await d.dockerOk(['rm', name]);
+    // Without --runtime: the default.
+    const plain = uniq('plain');
+    await d.dockerOk(['create', '--name', plain, 'busybox']);
+    expect((await d.dockerOk(['inspect', '-f', '{{.HostConfig.Runtime}}', plain])).trim()).toBe('runc');
+    await d.dockerOk(['rm', plain]);
+  } finally {
+    await d.destroy();
+    fs.rmSync(logDir, { recursive: true, force: true });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-config-'));
+  try {
+    const file = path.join(dir, 'daemon.json');
+    fs.writeFileSync(file, JSON.stringify({ runtimes: { runc: { path: '/usr/bin/true' } } }));
+    const r = spawnSync(process.execPath, [berthdBin, '--config-file', file], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("runtime name 'runc' is reserved");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

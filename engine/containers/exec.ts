@@ -20,7 +20,7 @@ import { parseSecurityOpts } from './create-request.js';
 import { resolveUser } from './user.js';
 import type { Container } from './container.js';
 import type { RootfsManager } from './rootfs.js';
-import type { Runc } from './runc.js';
+import type { Runtimes } from './runtimes.js';
 
 export interface ExecConfig {
   User: string;
@@ -60,7 +60,7 @@ export class ExecManager {
     private readonly log: Logger,
     private readonly containers: ContainerService,
     private readonly rootfs: RootfsManager,
-    private readonly runc: Runc,
+    private readonly runtimes: Runtimes,
   ) {}
 
   private get(id: string): ExecSession {
@@ -189,7 +189,7 @@ export class ExecManager {
       await fsp.writeFile(specPath, JSON.stringify(process));
       const launched = await launchMonitor({
         conmonPath: this.config.monitorPath,
-        runtime: this.runc,
+        runtime: this.runtimes.for(c),
         containerId: c.id,
         sessionId: id,
         bundle: s.dir,

@@ -16,7 +16,7 @@ import { findOpaqueDirs } from '../system/fsops.js';
 import type { LayerStore } from '../images/layers.js';
 import type { Container } from './container.js';
 import type { RootfsManager } from './rootfs.js';
-import type { Runc } from './runc.js';
+import type { Runtimes } from './runtimes.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const cgroupV2 = fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'));
@@ -85,7 +85,7 @@ export interface StatsJson {
 
 export class ContainerIntrospection {
   constructor(
-    private readonly runc: Runc,
+    private readonly runtimes: Runtimes,
     private readonly rootfs: RootfsManager,
     private readonly layers: LayerStore,
   ) {}
@@ -96,7 +96,7 @@ export class ContainerIntrospection {
 
   async top(c: Container, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
     if (!c.isRunning()) throw new ConflictError(`container ${c.id} is not running`);
-    const pids = new Set((await this.runc.pids(c.id)).map(String));
+    const pids = new Set((await this.runtimes.for(c).pids(c.id)).map(String));
     const args = psArgs.trim().split(/\s+/).filter(Boolean);
     let stdout: string;
     try {

@@ -28,7 +28,7 @@ import type { NetworkManager } from '../network/manager.js';
 import { Container, initialState, type ContainerRecord, type WaitCondition } from './container.js';
 import type { ContainerStore } from './store.js';
 import type { RootfsManager } from './rootfs.js';
-import type { Runc } from './runc.js';
+import type { Runtimes } from './runtimes.js';
 import { ExitWatcher, launchMonitor, reopenLog, RuntimeStartError } from './monitor.js';
 import { buildSpec, INIT_PATH, type OciMount } from './spec.js';
 import { resolveUser } from './user.js';
@@ -50,7 +50,7 @@ export interface ServiceDeps {
   images: ImageStore;
   store: ContainerStore;
   rootfs: RootfsManager;
-  runc: Runc;
+  runtimes: Runtimes;
   networks: NetworkManager;
 }
 
@@ -245,6 +245,8 @@ export class ContainerService {
       throw err;
     }
     const { config, hostConfig, networkingConfig } = n;
+    // Settings are checked before the image, as dockerd does (an unknown runtime never pulls).
+    hostConfig.Runtime = this.d.runtimes.resolveName(parsed.HostConfig?.Runtime);
     if (!config.Image) throw new InvalidParameterError('No image specified');
     const image = this.d.images.lookup(config.Image);
     const ic = image.config.config ?? {};
@@ -350,12 +352,12 @@ export class ContainerService {
       await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
       this.exitWatcher.clear(r.id);
       // Leftover runtime state only exists after a crash mid-start.
-      if (fs.existsSync(path.join(this.d.runc.root, r.id))) await this.d.runc.delete(r.id, true);
+      if (fs.existsSync(path.join(this.d.runtimes.for(c).root, r.id))) await this.d.runtimes.for(c).delete(r.id, true);
       mark('bundle');
       const { maxSize, maxFile } = this.logLimits(c);
       const launched = await launchMonitor({
         conmonPath: this.d.config.monitorPath,
-        runtime: this.d.runc,
+        runtime: this.d.runtimes.for(c),
         containerId: r.id,
         sessionId: r.id,
         bundle,
@@ -379,7 +381,7 @@ export class ContainerService {
       for (const h of this.hooks) await h.created?.(c, launched.pid);
       // Clients attached before start: connect their input before the process runs.
       await this.stdinChannels.get(r.id)?.activate();
-      await this.d.runc.start(r.id, launched.pid);
+      await this.d.runtimes.for(c).start(r.id, launched.pid);
       mark('start');
     } catch (err) {
       await this.cleanupFailedStart(c);
@@ -415,7 +417,7 @@ export class ContainerService {
 
   private async cleanupFailedStart(c: Container): Promise<void> {
     const id = c.id;
-    await this.d.runc.delete(id, true).catch(() => undefined);
+    await this.d.runtimes.for(c).delete(id, true).catch(() => undefined);
     for (const h of this.hooks) await h.exited?.(c).catch(() => undefined);
     await this.d.rootfs.unmount(id).catch(() => undefined);
     await fsp.rm(this.bundleDir(id), { recursive: true, force: true }).catch(() => undefined);
@@ -552,7 +554,7 @@ export class ContainerService {
     const warn = (what: string) => (err: unknown) => this.d.log.warn(`${what} failed`, { container: r.id, err: messageOf(err) });
     // Runtime state, networking, the root filesystem and the bundle are independent: release them at once.
     await Promise.all([
-      this.d.runc.deleteStopped(r.id).catch(warn('runc delete')),
+      this.d.runtimes.for(c).deleteStopped(r.id).catch(warn('runc delete')),
       (async () => {
         for (const h of this.hooks) await h.exited?.(c).catch(warn('exit hook'));
       })(),
@@ -660,13 +662,13 @@ export class ContainerService {
     const pid = c.record.state.pid;
     try {
       if (pid > 0) process.kill(pid, sig);
-      else await this.d.runc.kill(c.id, sig);
+      else await this.d.runtimes.for(c).kill(c.id, sig);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
-      await this.d.runc.kill(c.id, sig);
+      await this.d.runtimes.for(c).kill(c.id, sig);
     }
     if (c.isPaused() && sig !== 0) {
-      await this.d.runc.resume(c.id).catch(() => undefined);
+      await this.d.runtimes.for(c).resume(c.id).catch(() => undefined);
       c.record.state.status = 'running';
     }
   }
@@ -762,7 +764,7 @@ export class ContainerService {
     await c.lock.run(async () => {
       if (!c.isRunning()) throw new ConflictError(`container ${c.id} is not running`);
       if (c.isPaused()) throw new ConflictError(`container ${c.id} is already paused`);
-      await this.d.runc.pause(c.id).catch((err) => {
+      await this.d.runtimes.for(c).pause(c.id).catch((err) => {
         throw new SystemError(`cannot pause container ${c.id}: ${messageOf(err)}`);
       });
       c.record.state.status = 'paused';
@@ -775,7 +777,7 @@ export class ContainerService {
     const c = this.d.store.get(idOrName);
     await c.lock.run(async () => {
       if (!c.isPaused()) throw new ConflictError(`Container ${c.id} is not paused`);
-      await this.d.runc.resume(c.id).catch((err) => {
+      await this.d.runtimes.for(c).resume(c.id).catch((err) => {
         throw new SystemError(`Cannot unpause container ${c.id}: ${messageOf(err)}`);
       });
       c.record.state.status = 'running';
@@ -817,7 +819,7 @@ export class ContainerService {
   private async finishRemove(c: Container, volumes: boolean): Promise<void> {
     this.cancelRestartTimer(c.id);
     this.backoff.delete(c.id);
-    if (fs.existsSync(path.join(this.d.runc.root, c.id))) await this.d.runc.delete(c.id, true).catch(() => undefined);
+    if (fs.existsSync(path.join(this.d.runtimes.for(c).root, c.id))) await this.d.runtimes.for(c).delete(c.id, true).catch(() => undefined);
     await this.d.rootfs.remove(c.id);
     for (const h of this.hooks) await h.removed?.(c, { volumes }).catch((err) => this.d.log.warn('remove hook failed', { container: c.id, err: messageOf(err) }));
     await fsp.rm(this.bundleDir(c.id), { recursive: true, force: true });
@@ -889,7 +891,7 @@ export class ContainerService {
         if (Object.keys(cpu).length > 0) res.cpu = cpu;
         if (next.PidsLimit !== hc.PidsLimit) res.pids = { limit: next.PidsLimit && next.PidsLimit > 0 ? next.PidsLimit : -1 };
         if (next.BlkioWeight !== hc.BlkioWeight) res.blockIO = { weight: next.BlkioWeight };
-        if (Object.keys(res).length > 0) await this.d.runc.update(c.id, res);
+        if (Object.keys(res).length > 0) await this.d.runtimes.for(c).update(c.id, res);
       }
       c.record.hostConfig = next;
       await this.d.store.save(c);

@@ -34,4 +34,14 @@ describe('daemon config', () => {
     expect(() => validateLogOpts({ 'max-file': '3' })).toThrow('max-file can only be set if max-size is set');
     expect(() => validateLogOpts({ 'max-size': '1m', bogus: '1' })).toThrow("unknown log opt 'bogus' for json-file log driver");
   });
+
+  it('runtimes: runc is built in and reserved, others are added by name, the default must exist', () => {
+    const c = mergeConfig({}, { runtimes: { alt: { path: '/usr/sbin/runc', runtimeArgs: ['--debug'] } }, 'default-runtime': 'alt' }, 'f');
+    expect(c.runtimes).toEqual({ runc: { path: 'runc', runtimeArgs: [] }, alt: { path: '/usr/sbin/runc', runtimeArgs: ['--debug'] } });
+    expect(c.defaultRuntime).toBe('alt');
+    expect(mergeConfig({}, {}, undefined).defaultRuntime).toBe('runc');
+    expect(() => mergeConfig({}, { runtimes: { runc: { path: '/x' } } }, 'f')).toThrow("runtime name 'runc' is reserved");
+    expect(() => mergeConfig({}, { 'default-runtime': 'crun' }, 'f')).toThrow('default runtime crun does not exist');
+    expect(() => mergeConfig({}, { runtimes: { 'bad name': { path: '/x' } } }, 'f')).toThrow('invalid runtime name: bad name');
+  });
 });

@@ -83,8 +83,9 @@ export interface DaemonConfig {
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   maxDownloadAttempts: number;
-  runtimePath: string;
-  runtimeArgs: string[];
+  /** OCI runtimes by name; runc is always there (containers/runtimes.ts). */
+  runtimes: Record<string, { path: string; runtimeArgs: string[] }>;
+  defaultRuntime: string;
   monitorPath: string;
   initPath: string;
   shutdownTimeout: number;
@@ -124,8 +125,8 @@ export const defaults: DaemonConfig = {
   maxConcurrentDownloads: 3,
   maxConcurrentUploads: 5,
   maxDownloadAttempts: 5,
-  runtimePath: 'runc',
-  runtimeArgs: [],
+  runtimes: { runc: { path: 'runc', runtimeArgs: [] } },
+  defaultRuntime: 'runc',
   monitorPath: 'conmon',
   initPath: 'tini-static',
   shutdownTimeout: 15,
@@ -199,9 +200,16 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
   if (!(supportedLogDrivers as readonly string[]).includes(driver)) {
     throw new ConfigError(`failed to initialize logging driver: logger: no log driver named '${driver}' is registered`);
   }
+  // dockerd's rules: runc is built in and cannot be redefined; the default must be one of them.
+  const runtimes: DaemonConfig['runtimes'] = { ...defaults.runtimes };
+  for (const [name, rt] of Object.entries(m.runtimes ?? {})) {
+    if (name === 'runc') throw new ConfigError(`runtime name 'runc' is reserved`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new ConfigError(`invalid runtime name: ${name}`);
+    if (rt.path === '') throw new ConfigError(`runtime ${name}: path is required`);
+    runtimes[name] = { path: rt.path, runtimeArgs: rt.runtimeArgs ?? [] };
+  }
   const runtimeName = m['default-runtime'] ?? 'runc';
-  const runtime = m.runtimes?.[runtimeName];
-  if (runtimeName !== 'runc' && !runtime) throw new ConfigError(`default runtime ${runtimeName} does not exist`);
+  if (!runtimes[runtimeName]) throw new ConfigError(`default runtime ${runtimeName} does not exist`);
   for (const [name, u] of Object.entries(m['default-ulimits'] ?? {})) {
     if (u.Soft > u.Hard) throw new ConfigError(`ulimit soft limit must be less than or equal to hard limit: ${name}: ${u.Soft} > ${u.Hard}`);
   }
@@ -228,8 +236,8 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
     maxConcurrentDownloads: m['max-concurrent-downloads'] ?? defaults.maxConcurrentDownloads,
     maxConcurrentUploads: m['max-concurrent-uploads'] ?? defaults.maxConcurrentUploads,
     maxDownloadAttempts: m['max-download-attempts'] ?? defaults.maxDownloadAttempts,
-    runtimePath: runtime?.path ?? defaults.runtimePath,
-    runtimeArgs: runtime?.runtimeArgs ?? [],
+    runtimes,
+    defaultRuntime: runtimeName,
     monitorPath: m['monitor-path'] ?? defaults.monitorPath,
     initPath: m['init-path'] ?? defaults.initPath,
     shutdownTimeout: m['shutdown-timeout'] ?? defaults.shutdownTimeout,

@@ -15,7 +15,7 @@ import { LayerStore } from '../images/layers.js';
 import { ImageStore } from '../images/store.js';
 import { ContainerStore } from '../containers/store.js';
 import { RootfsManager } from '../containers/rootfs.js';
-import { Runc } from '../containers/runc.js';
+import { Runtimes } from '../containers/runtimes.js';
 import { ContainerService } from '../containers/service.js';
 import { ContainerViews } from '../containers/views.js';
 import { ExecManager } from '../containers/exec.js';
@@ -53,7 +53,7 @@ export class Daemon {
   readonly blobs: BlobStore;
   readonly layers: LayerStore;
   readonly images: ImageStore;
-  readonly runc: Runc;
+  readonly runtimes: Runtimes;
   readonly rootfs: RootfsManager;
   readonly networks: NetworkManager;
   readonly volumes: VolumeService;
@@ -79,11 +79,11 @@ export class Daemon {
     this.blobs = new BlobStore(path.join(root, 'image', 'blobs'));
     this.layers = new LayerStore(path.join(root, 'overlay'), log);
     this.images = new ImageStore(path.join(root, 'image'), this.blobs, this.layers, log);
-    this.runc = new Runc(config.runtimePath, path.join(config.execRoot, 'runc'), config.runtimeArgs);
+    this.runtimes = new Runtimes(config.runtimes, config.defaultRuntime, config.execRoot);
     this.rootfs = new RootfsManager(this.layers);
     const store = new ContainerStore(path.join(root, 'containers'), log);
     this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store });
-    this.containers = new ContainerService({ config, log, layers: this.layers, events: this.events, images: this.images, store, rootfs: this.rootfs, runc: this.runc, networks: this.networks });
+    this.containers = new ContainerService({ config, log, layers: this.layers, events: this.events, images: this.images, store, rootfs: this.rootfs, runtimes: this.runtimes, networks: this.networks });
     // Networking joins each container's lifecycle: a namespace of its own made at prepare, endpoints
     // plumbed into it while runc creates the container, ports live before it starts, released at exit.
     this.containers.addHooks({
@@ -102,8 +102,8 @@ export class Daemon {
     });
     this.archive = new ArchiveService({ store, rootfs: this.rootfs, images: this.images, events: this.events });
     this.views = new ContainerViews(store, this.images, this.networks, this.rootfs);
-    this.execs = new ExecManager(config, log, this.containers, this.rootfs, this.runc);
-    this.inspector = new ContainerIntrospection(this.runc, this.rootfs, this.layers);
+    this.execs = new ExecManager(config, log, this.containers, this.rootfs, this.runtimes);
+    this.inspector = new ContainerIntrospection(this.runtimes, this.rootfs, this.layers);
     this.imageViews = new ImageViews(this.images, (id) => store.all().filter((c) => c.record.imageId === id).length);
     this.imageDeleter = new ImageDeleter(this.images, this.events, () => store.all().map((c) => ({ id: c.id, imageId: c.record.imageId, running: c.isRunning() })));
     this.networkViews = new NetworkViews(this.networks, store);
@@ -128,17 +128,14 @@ export class Daemon {
 
   private async versions(): Promise<void> {
     // The monitor needs absolute paths; resolve once at startup.
-    const runtime = findExecutable(this.config.runtimePath);
-    if (!runtime) throw new Error(`OCI runtime ${this.config.runtimePath} not found: install runc (apt-get install runc)`);
+    this.runtimes.resolveBinaries((msg) => this.log.warn(msg));
     const monitor = findExecutable(this.config.monitorPath);
     if (!monitor) throw new Error(`container monitor ${this.config.monitorPath} not found: install conmon (apt-get install conmon)`);
-    this.config.runtimePath = runtime;
     this.config.monitorPath = monitor;
-    this.runc.binary = runtime;
     const first = (s: string) => s.split('\n')[0]?.trim() ?? '';
-    this.runtimeVersion = await run(this.config.runtimePath, ['--version']).then((r) => first(r.stdout).replace(/^runc version /, ''), () => 'unknown');
+    this.runtimeVersion = await run(this.runtimes.default.binary, ['--version']).then((r) => first(r.stdout).replace(/^runc version /, ''), () => 'unknown');
     this.monitorVersion = await run(this.config.monitorPath, ['--version']).then((r) => first(r.stdout).replace(/^conmon version /, ''), () => 'unknown');
-    if (this.runtimeVersion === 'unknown') throw new Error(`OCI runtime ${this.config.runtimePath} not found: install runc (apt-get install runc)`);
+    if (this.runtimeVersion === 'unknown') throw new Error(`OCI runtime ${this.runtimes.default.binary} not found: install runc (apt-get install runc)`);
     if (this.monitorVersion === 'unknown') throw new Error(`container monitor ${this.config.monitorPath} not found: install conmon (apt-get install conmon)`);
   }
 
@@ -189,6 +186,8 @@ export class Daemon {
   /** Applies the settings that can change without a restart (SIGHUP). */
   reload(next: DaemonConfig): void {
     const c = this.config;
+    // First: it is the one step that can still refuse the new config, before anything changed.
+    this.runtimes.reload(next.runtimes, next.defaultRuntime, (msg) => this.log.warn(msg));
     c.logLevel = next.logLevel;
     c.registryMirrors = next.registryMirrors;
     c.insecureRegistries = next.insecureRegistries;
@@ -199,6 +198,8 @@ export class Daemon {
     c.maxDownloadAttempts = next.maxDownloadAttempts;
     c.logOpts = next.logOpts;
     c.logDriver = next.logDriver;
+    c.runtimes = next.runtimes;
+    c.defaultRuntime = next.defaultRuntime;
     this.log.setLevel(next.logLevel);
     this.events.publish('daemon', 'reload', this.engineId, { name: 'berthd' });
   }

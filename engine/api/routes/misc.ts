@@ -4,7 +4,8 @@
  */
 import type { Router } from '../router.js';
 import { sendJson } from '../context.js';
-import { NotImplementedError, UnavailableError } from '../../errdefs.js';
+import { InvalidParameterError, NotImplementedError, UnavailableError } from '../../errdefs.js';
+import { Filters } from '../query.js';
 import type { Daemon } from '../../daemon/daemon.js';
 
 export function registerMiscRoutes(r: Router, d: Daemon): void {
@@ -13,6 +14,17 @@ export function registerMiscRoutes(r: Router, d: Daemon): void {
   });
 
   r.get('/plugins', (ctx) => sendJson(ctx, 200, []));
+
+  // Nothing is cached until the builder lands: dockerd's answer with nothing to prune. The query
+  // is still checked (all, filters, keep-storage and the 1.48 space limits), so bad input says so.
+  r.post('/build/prune', (ctx) => {
+    Filters.parse(ctx.query.get('filters'));
+    for (const k of ['keep-storage', 'reserved-space', 'max-used-space', 'min-free-space']) {
+      const v = ctx.query.get(k);
+      if (v !== null && v !== '' && !/^\d+$/.test(v)) throw new InvalidParameterError(`invalid value for ${k}: ${v}`);
+    }
+    sendJson(ctx, 200, { CachesDeleted: null, SpaceReclaimed: 0 });
+  });
 
   r.post('/build', () => {
     throw new NotImplementedError('building images is not supported by this version of berthd');
