@@ -23,19 +23,19 @@ work="$(mktemp -d /tmp/berth-fresh.XXXXXX)"
 exec_root="/run/bfresh$$"
 up_pid=""
 cleanup() {
+  local rc=$?
+  set +e
   [ -n "$up_pid" ] && kill -INT "$up_pid" 2>/dev/null && wait "$up_pid" 2>/dev/null || true
-  # The engine's bridge and chains stay after it stops (live restore); this one was ours.
-  ip link del bfresh0 2>/dev/null || true
-  for t in filter nat raw; do
-    iptables-save -t "$t" 2>/dev/null | grep -o '^:BERTH-bfresh0[^ ]*' | tr -d : | while read -r chain; do
-      iptables -t "$t" -S 2>/dev/null | grep -- "-j $chain\b" | sed 's/^-A/-D/' | while read -r rule; do eval "iptables -t $t $rule" 2>/dev/null || true; done
-      iptables -t "$t" -F "$chain" 2>/dev/null || true
-      iptables -t "$t" -X "$chain" 2>/dev/null || true
-    done
-  done
+  # The engine's bridge and chains stay after it stops (live restore); these were ours. The
+  # e2e support code knows every chain and jump a berthd makes.
+  if [ -x "$work/berth/node_modules/.bin/tsx" ]; then
+    (cd "$work/berth" && FRESH_DATA="$work/engine-data" node_modules/.bin/tsx -e \
+      "import('./e2e/support/network.ts').then((m) => m.cleanupDaemonNetwork('bfresh0', process.env.FRESH_DATA))")
+  fi
   umount -R "$work/engine-data" 2>/dev/null || true
   rm -rf "$exec_root"
   if $keep; then echo "fresh-check: left $work"; else rm -rf "$work"; fi
+  exit "$rc"
 }
 trap cleanup EXIT
 
