@@ -1,7 +1,7 @@
 /**
  * The backend: everything the app does, as plain Node (no Electron), so the
  * Electron main process, the `berth dashboard` web bridge and the tests all
- * run the same code. It owns the settings, the engine registry and one live
+ * run the same code. It owns the settings, the engine directory and one live
  * model per watched engine, and implements every method and stream of the
  * contract. Host-specific things (folder picker, login items, opening URLs)
  * come from a HostAdapter.
@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { HostCapabilities, Settings } from '../contract/models.js';
 import type { HostCommand } from '../contract/api.js';
-import { EngineError, type Engine } from './engines/engine.js';
-import { EngineRegistry } from './engines/registry.js';
+import type { Engine } from './engines/engine.js';
+import { BackendError } from './errors.js';
+import { EngineDirectory } from './engines/directory.js';
 import { BerthdEngine } from './engines/berthd-engine.js';
 import { discoverEndpoints, type DiscoveredEndpoint } from './engines/discovery.js';
 import { readEngineConfig, writeEngineConfig } from './engines/daemon-config.js';
@@ -66,7 +67,7 @@ export function defaultBerthdEngine(paths: BerthPaths, env: NodeJS.ProcessEnv = 
 export class Backend {
   readonly paths: BerthPaths;
   readonly settings: SettingsStore;
-  readonly engines: EngineRegistry;
+  readonly engines: EngineDirectory;
   readonly handlers: Handlers;
   private readonly models = new Map<string, EngineModel>();
   private readonly log: (msg: string) => void;
@@ -77,7 +78,7 @@ export class Backend {
     this.settings = new SettingsStore(this.paths.configDir);
     if (this.settings.loadProblem) this.log(this.settings.loadProblem);
     const own = opts.ownEngine === undefined ? (process.platform === 'linux' ? defaultBerthdEngine(this.paths) : undefined) : (opts.ownEngine ?? undefined);
-    this.engines = new EngineRegistry(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
+    this.engines = new EngineDirectory(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
     this.handlers = { methods: this.methodHandlers(), streams: this.streamHandlers() };
   }
 
@@ -119,17 +120,17 @@ export class Backend {
     const docker = (id: string) => this.docker(id);
     const configFileOf = (id: string) => {
       const e = this.engine(id);
-      if (!e.configFile) throw new EngineError(`Berth does not manage the configuration of ${e.name}`, 409);
+      if (!e.configFile) throw new BackendError(`Berth does not manage the configuration of ${e.name}`, 409);
       return e.configFile;
     };
     return {
       'host.capabilities': () => ({ ...host.capabilities(), version: BERTH_APP_VERSION }),
       'host.pickFolder': async ({ title }) => {
-        if (!host.pickFolder) throw new EngineError('folder picking is only available in the desktop app; type the path instead', 501);
+        if (!host.pickFolder) throw new BackendError('folder picking is only available in the desktop app; type the path instead', 501);
         return { path: await host.pickFolder(title) };
       },
       'host.openExternal': async ({ url }) => {
-        if (!host.openExternal) throw new EngineError('open the link from the page instead', 501);
+        if (!host.openExternal) throw new BackendError('open the link from the page instead', 501);
         await host.openExternal(url);
         return { ok: true as const };
       },

@@ -10,7 +10,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { EngineInfo, EngineKind } from '../../contract/models.js';
-import { BaseEngine, EngineError, describeConnectError, withTimeout } from './engine.js';
+import { BaseEngine, describeConnectError, withTimeout } from './engine.js';
+import { BackendError } from '../errors.js';
 import { readDaemonJson } from './daemon-config.js';
 import { DAEMON_NODE_FLAGS } from '../../../engine/daemon/node-flags.js';
 
@@ -129,11 +130,11 @@ export class BerthdEngine extends BaseEngine {
       let attempt = 0;
       for (;;) {
         const early = await Promise.race([exited.then((c) => ({ exit: c })), spawnError.then((e) => ({ error: e })), sleep(Math.min(50 * 2 ** attempt++, 500)).then(() => undefined)]);
-        if (early && 'error' in early) throw new EngineError(`could not run berthd: ${early.error.message}`, 500);
-        if (early && 'exit' in early) throw new EngineError(`berthd exited with code ${early.exit} while starting: ${this.logSince(logStart).trim().split('\n').slice(-5).join(' | ')}`, 500);
+        if (early && 'error' in early) throw new BackendError(`could not run berthd: ${early.error.message}`, 500);
+        if (early && 'exit' in early) throw new BackendError(`berthd exited with code ${early.exit} while starting: ${this.logSince(logStart).trim().split('\n').slice(-5).join(' | ')}`, 500);
         this.setState('starting', undefined, { step: 'Waiting for the engine API', detail: this.host });
         if (await this.ping()) break;
-        if (Date.now() > deadline) throw new EngineError(`berthd did not answer on ${this.host} within ${Math.round((this.opts.startTimeoutMs ?? 30_000) / 1000)} s`, 500);
+        if (Date.now() > deadline) throw new BackendError(`berthd did not answer on ${this.host} within ${Math.round((this.opts.startTimeoutMs ?? 30_000) / 1000)} s`, 500);
       }
       this.setState('running');
     } catch (err) {
@@ -150,7 +151,7 @@ export class BerthdEngine extends BaseEngine {
     }
     const file = readDaemonJson(this.opts.configFile);
     if (Array.isArray(file.hosts) && !file.hosts.includes(this.host)) {
-      throw new EngineError(`${this.opts.configFile} sets "hosts" to ${JSON.stringify(file.hosts)}, which does not include ${this.host}`, 500);
+      throw new BackendError(`${this.opts.configFile} sets "hosts" to ${JSON.stringify(file.hosts)}, which does not include ${this.host}`, 500);
     }
     const args = [...DAEMON_NODE_FLAGS, this.opts.daemonScript, '--config-file', this.opts.configFile];
     if (file['data-root'] === undefined) args.push('--data-root', this.opts.dataRoot);
@@ -199,7 +200,7 @@ export class BerthdEngine extends BaseEngine {
     if (!pid) {
       if (await this.ping()) {
         const msg = `the berthd on ${this.host} was not started by Berth (no pid file in ${path.dirname(this.opts.pidFile)}); stop it where it was started`;
-        throw new EngineError(msg, 409);
+        throw new BackendError(msg, 409);
       }
       this.setState('stopped');
       return;
@@ -260,7 +261,7 @@ export class BerthdEngine extends BaseEngine {
       await this.doStop();
       const file = readDaemonJson(this.opts.configFile);
       const dataRoot = typeof file['data-root'] === 'string' ? file['data-root'] : this.opts.dataRoot;
-      if (path.resolve(dataRoot) === '/') throw new EngineError('refusing to delete "/" as the data root', 500);
+      if (path.resolve(dataRoot) === '/') throw new BackendError('refusing to delete "/" as the data root', 500);
       await fsp.rm(dataRoot, { recursive: true, force: true });
       await this.doStart();
     });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../../engine/storage/atomic.js';
 import type { EngineConfig } from '../../contract/models.js';
-import { EngineError } from './engine.js';
+import { BackendError } from '../errors.js';
 
 export function readDaemonJson(file: string): Record<string, unknown> {
   let text: string;
@@ -15,16 +15,16 @@ export function readDaemonJson(file: string): Record<string, unknown> {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new EngineError(`cannot read ${file}: ${(err as Error).message}`, 500);
+    throw new BackendError(`cannot read ${file}: ${(err as Error).message}`, 500);
   }
   if (text.trim() === '') return {};
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new EngineError(`cannot parse ${file}: ${(err as Error).message} (fix or remove the file)`, 500);
+    throw new BackendError(`cannot parse ${file}: ${(err as Error).message} (fix or remove the file)`, 500);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new EngineError(`${file} must contain a JSON object`, 500);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new BackendError(`${file} must contain a JSON object`, 500);
   return value as Record<string, unknown>;
 }
 

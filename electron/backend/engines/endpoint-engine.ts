@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import type Docker from 'dockerode';
 import type { EngineInfo, EngineKind } from '../../contract/models.js';
-import { BaseEngine, dockerOptionsFor, EngineError, type DockerTls } from './engine.js';
+import { BaseEngine, dockerOptionsFor, type DockerTls } from './engine.js';
+import { BackendError } from '../errors.js';
 import type { TlsFiles } from './discovery.js';
 
 export interface EndpointSpec {
@@ -42,7 +43,7 @@ export class EndpointEngine extends BaseEngine {
         try {
           return fs.readFileSync(f);
         } catch (err) {
-          throw new EngineError(`cannot read TLS file ${f} for ${this.name}: ${(err as Error).message}`);
+          throw new BackendError(`cannot read TLS file ${f} for ${this.name}: ${(err as Error).message}`);
         }
       };
       tls = { verify: this.spec.tls.verify };
@@ -57,10 +58,10 @@ export class EndpointEngine extends BaseEngine {
   }
 
   async start(): Promise<void> {
-    throw new EngineError(`${this.name} (${this.host}) is not run by Berth: start it where it runs`);
+    throw new BackendError(`${this.name} (${this.host}) is not run by Berth: start it where it runs`);
   }
 
   async stop(): Promise<void> {
-    throw new EngineError(`${this.name} (${this.host}) is not run by Berth: stop it where it runs`);
+    throw new BackendError(`${this.name} (${this.host}) is not run by Berth: stop it where it runs`);
   }
 }

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import Docker from 'dockerode';
 import type { EngineInfo, EngineKind, EngineProgress, EngineState } from '../../contract/models.js';
+import { BackendError } from '../errors.js';
 
 export interface Engine {
   readonly id: string;
@@ -38,15 +39,6 @@ export interface Engine {
   info(): EngineInfo;
   onChange(listener: () => void): () => void;
   dispose(): void;
-}
-
-export class EngineError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }
 
 /** Connection options for dockerode from a Docker host string (DOCKER_HOST syntax). */
@@ -86,7 +78,7 @@ export function dockerOptionsFor(host: string, tls?: DockerTls): Docker.DockerOp
       return opts;
     }
     default:
-      throw new EngineError(`unsupported Docker host "${host}": use unix://, tcp://, ssh:// or npipe://`);
+      throw new BackendError(`unsupported Docker host "${host}": use unix://, tcp://, ssh:// or npipe://`);
   }
 }
 
@@ -158,11 +150,11 @@ export abstract class BaseEngine implements Engine {
   }
 
   async reloadConfig(): Promise<'reloaded' | 'restart-required'> {
-    throw new EngineError(`Berth does not manage the configuration of ${this.name}`);
+    throw new BackendError(`Berth does not manage the configuration of ${this.name}`);
   }
 
   async resetData(): Promise<void> {
-    throw new EngineError(`Berth does not manage the data of ${this.name}`);
+    throw new BackendError(`Berth does not manage the data of ${this.name}`);
   }
 
   info(): EngineInfo {

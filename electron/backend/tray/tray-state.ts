@@ -1,6 +1,6 @@
 /**
  * Keeps the tray's state current from the backend: the engines (and which is
- * active) from the registry, the running containers from the active engine's
+ * active) from the engine directory, the running containers from the active engine's
  * live model. Plain Node, so the tray's data flow is tested without Electron.
  */
 import { EventEmitter } from 'node:events';
@@ -14,10 +14,10 @@ export class TrayStateSource {
   private modelStatus: TrayState['modelStatus'] = 'idle';
   private watchedId: string | null = null;
   private unwatch: (() => void) | undefined;
-  private readonly offRegistry: () => void;
+  private readonly offEngines: () => void;
 
   constructor(private readonly backend: Backend) {
-    this.offRegistry = backend.engines.onChange(() => this.sync());
+    this.offEngines = backend.engines.onChange(() => this.sync());
     this.sync();
   }
 
@@ -33,7 +33,7 @@ export class TrayStateSource {
   }
 
   dispose(): void {
-    this.offRegistry();
+    this.offEngines();
     this.unwatch?.();
     this.events.removeAllListeners();
   }

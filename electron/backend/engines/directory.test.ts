@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EngineRegistry } from './registry.js';
+import { EngineDirectory } from './directory.js';
 import { EndpointEngine } from './endpoint-engine.js';
 import { SettingsStore } from '../settings/settings-store.js';
 import type { DiscoveredEndpoint } from './discovery.js';
@@ -16,7 +16,7 @@ const settings = () => {
 };
 const own = () => Object.assign(new EndpointEngine({ id: 'berth', name: 'Berth (local)', host: 'unix:///var/run/berth/docker.sock', source: 'berth' }), {});
 
-describe('EngineRegistry', () => {
+describe('EngineDirectory', () => {
   it('lists Berth, DOCKER_HOST and contexts once per host; DOCKER_HOST is active until the user chooses', async () => {
     const found: DiscoveredEndpoint[] = [
       { id: 'env-docker-host', name: 'DOCKER_HOST', host: 'unix:///tmp/x.sock', source: 'env', current: true },
@@ -24,7 +24,7 @@ describe('EngineRegistry', () => {
       { id: 'context-berth', name: 'context berth', host: 'unix:///var/run/berth/docker.sock', source: 'context', current: false },
     ];
     const s = settings();
-    const r = new EngineRegistry(s, { own: own(), discover: () => found });
+    const r = new EngineDirectory(s, { own: own(), discover: () => found });
     expect(r.list().map((e) => e.id)).toEqual(['berth', 'env-docker-host', 'context-prod']);
     expect(r.activeId()).toBe('env-docker-host');
     await r.setActive('context-prod');
@@ -36,7 +36,7 @@ describe('EngineRegistry', () => {
 
   it('defaults to Berth when nothing else is current; added endpoints persist and can be removed, discovered ones cannot', async () => {
     const s = settings();
-    const r = new EngineRegistry(s, { own: own(), discover: () => [] });
+    const r = new EngineDirectory(s, { own: own(), discover: () => [] });
     expect(r.activeId()).toBe('berth');
     const added = await r.add({ name: 'build box', host: 'tcp://10.1.1.1:2375' });
     expect(added.source).toBe('settings');

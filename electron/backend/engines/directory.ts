@@ -8,17 +8,18 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { CustomEndpoint, EnginesSnapshot } from '../../contract/models.js';
 import type { SettingsStore } from '../settings/settings-store.js';
-import { EngineError, type Engine } from './engine.js';
+import type { Engine } from './engine.js';
+import { BackendError } from '../errors.js';
 import { EndpointEngine } from './endpoint-engine.js';
 import type { DiscoveredEndpoint } from './discovery.js';
 
-export interface RegistrySources {
+export interface EngineSources {
   /** Berth's own engine (berthd here, the VM on macOS/Windows), if this platform has one. */
   own?: Engine;
   discover(): DiscoveredEndpoint[];
 }
 
-export class EngineRegistry {
+export class EngineDirectory {
   private readonly engines = new Map<string, Engine>();
   private readonly unsubscribers = new Map<string, () => void>();
   private readonly events = new EventEmitter();
@@ -26,7 +27,7 @@ export class EngineRegistry {
 
   constructor(
     private readonly settings: SettingsStore,
-    private readonly sources: RegistrySources,
+    private readonly sources: EngineSources,
   ) {
     this.events.setMaxListeners(0);
     this.reload();
@@ -91,7 +92,7 @@ export class EngineRegistry {
 
   get(id: string): Engine {
     const e = this.engines.get(id);
-    if (!e) throw new EngineError(`no engine with id "${id}"`, 404);
+    if (!e) throw new BackendError(`no engine with id "${id}"`, 404);
     return e;
   }
 
@@ -116,7 +117,7 @@ export class EngineRegistry {
 
   async add(endpoint: Omit<CustomEndpoint, 'id'>): Promise<Engine> {
     const current = this.settings.get().endpoints;
-    if (this.list().some((e) => e.host === endpoint.host)) throw new EngineError(`an engine at ${endpoint.host} is already listed`, 409);
+    if (this.list().some((e) => e.host === endpoint.host)) throw new BackendError(`an engine at ${endpoint.host} is already listed`, 409);
     const id = `endpoint-${randomBytes(4).toString('hex')}`;
     await this.settings.update({ endpoints: [...current, { ...endpoint, id }] });
     this.reload();
@@ -127,7 +128,7 @@ export class EngineRegistry {
 
   async remove(id: string): Promise<void> {
     const engine = this.get(id);
-    if (engine.source !== 'settings') throw new EngineError(`${engine.name} comes from ${engine.source === 'berth' ? 'Berth itself' : engine.source === 'env' ? 'DOCKER_HOST' : 'your docker contexts'} and cannot be removed here`, 409);
+    if (engine.source !== 'settings') throw new BackendError(`${engine.name} comes from ${engine.source === 'berth' ? 'Berth itself' : engine.source === 'env' ? 'DOCKER_HOST' : 'your docker contexts'} and cannot be removed here`, 409);
     const s = this.settings.get();
     await this.settings.update({ endpoints: s.endpoints.filter((e) => e.id !== id), ...(s.activeEngineId === id ? { activeEngineId: null } : {}) });
     this.reload();
