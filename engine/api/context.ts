@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { InvalidParameterError } from '../errdefs.js';
+import { API_VERSION, ENGINE_VERSION } from '../version.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -22,10 +23,10 @@ export interface RequestContext {
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
 
 export const commonHeaders: Record<string, string> = {
-  'Api-Version': '1.51',
+  'Api-Version': API_VERSION,
   'Docker-Experimental': 'false',
   Ostype: 'linux',
-  Server: 'Docker/28.5.0 (linux)',
+  Server: `Docker/${ENGINE_VERSION} (linux)`,
 };
 
 /** Compares "1.41" style versions. */

@@ -11,9 +11,7 @@ import { messageOf, statusOf } from '../errdefs.js';
 import type { Logger } from '../daemon/log.js';
 import { commonHeaders, versionLess, type RequestContext } from './context.js';
 import type { Router } from './router.js';
-
-export const API_VERSION = '1.51';
-export const MIN_API_VERSION = '1.24';
+import { API_VERSION, MIN_API_VERSION } from '../version.js';
 
 const versionPrefix = /^\/v(\d+\.\d+)(\/.*)?$/;
 

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, mergeConfig, readConfigFile, type FlagConfig } from './config.js';
 import { log } from './log.js';
 import { Daemon } from './daemon.js';
-import { BERTH_VERSION, ENGINE_VERSION } from '../api/routes/system.js';
+import { BERTH_VERSION, ENGINE_VERSION } from '../version.js';
 
 const usage = `Usage: berthd [OPTIONS]
 

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { describeNetworkError, TransportError } from './errors.js';
 import type { TlsSettings } from './endpoints.js';
+import { ENGINE_VERSION } from '../version.js';
 
 export type Headers = Record<string, string>;
 
@@ -31,7 +32,7 @@ export interface HttpResponse {
   url: string;
 }
 
-export const USER_AGENT = 'docker/28.5.0 go/go1.24 git-commit/berth os/linux arch/amd64 UpstreamClient(berthd)';
+export const USER_AGENT = `docker/${ENGINE_VERSION} go/go1.24 git-commit/berth os/linux arch/amd64 UpstreamClient(berthd)`;
 
 const MAX_REDIRECTS = 10;
 

@@ -6,13 +6,10 @@ import fs from 'node:fs';
 import type { Router } from '../router.js';
 import { beginStream, sendJson, sendText, writeJsonLine } from '../context.js';
 import { Filters, parseTimestamp } from '../query.js';
-import { API_VERSION, MIN_API_VERSION } from '../server.js';
 import { eventFilterKeys, matchEvent, type EngineEvent } from '../../events/bus.js';
 import type { Daemon } from '../../daemon/daemon.js';
 import { hostPlatform } from '../../images/oci.js';
-
-export const ENGINE_VERSION = '28.5.0';
-export const BERTH_VERSION = '0.1.0';
+import { API_VERSION, BERTH_VERSION, ENGINE_VERSION, MIN_API_VERSION } from '../../version.js';
 
 function kernelVersion(): string {
   return os.release();
