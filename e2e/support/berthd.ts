@@ -141,6 +141,8 @@ export class Berthd {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
         resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
       });
+      // The CLI may exit before reading all of its input (the daemon refused the request early).
+      child.stdin!.on('error', () => undefined);
       if (opts.input !== undefined) child.stdin!.end(opts.input);
       else child.stdin!.end();
     });

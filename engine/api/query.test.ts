@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boolParam, Filters, labelMatches, parseTimestamp, parseTimestampNanos } from './query.js';
+import { boolParam } from './query.js';
+import { Filters, labelMatches, parseTimestamp, parseTimestampNanos } from './filters.js';
 
 describe('query parsing', () => {
   it('reads booleans the way the Docker API does', () => {

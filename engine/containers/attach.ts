@@ -4,10 +4,9 @@
  * daemon's memory stays bounded); input goes to the monitor's attach socket.
  */
 import { InvalidParameterError } from '../errdefs.js';
-import type { Hijacked } from '../api/streams/hijack.js';
-import { StreamWriter } from '../api/streams/writer.js';
 import { SeqpacketClient } from '../system/seqpacket.js';
 import { liveLogSize, readLogs } from './logs.js';
+import type { ClientStreams } from './streams.js';
 
 /** The monitor reads at most 32 KiB per packet; stay well under. */
 const MAX_PACKET = 16 * 1024;
@@ -108,6 +107,7 @@ export function parseDetachKeys(spec: string | undefined): Buffer {
 export interface AttachTarget {
   logPath: string;
   maxLogFiles: number;
+  /** Detach keys only apply on a terminal. */
   tty: boolean;
   /** Present when the process has an open stdin. */
   stdin: StdinChannel | undefined;
@@ -132,9 +132,9 @@ export interface AttachOptions {
  * Runs an attach session until the process stops, the client detaches, or
  * the client goes away. Ends the client's connection when done.
  */
-export async function runAttach(target: AttachTarget, client: Hijacked, opts: AttachOptions): Promise<'stopped' | 'detached' | 'gone'> {
+export async function runAttach(target: AttachTarget, client: ClientStreams, opts: AttachOptions): Promise<'stopped' | 'detached' | 'gone'> {
   const abort = new AbortController();
-  const writer = new StreamWriter(client.output, target.tty);
+  const writer = client.output;
   const st: { outcome: 'stopped' | 'detached' | 'gone' } = { outcome: 'stopped' };
   let detachResolve!: () => void;
   const detached = new Promise<void>((r) => (detachResolve = r));

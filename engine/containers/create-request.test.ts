@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeCreate, parseCreateBody, parseSecurityOpts, validateRestartPolicy } from './create-request.js';
-import { mergeEnv } from './service.js';
+import { mergeEnv } from './env.js';
 
 const defaults = { logDriver: 'json-file', logOpts: { 'max-size': '5m' } };
 

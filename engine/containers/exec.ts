@@ -3,24 +3,19 @@
  * own monitor (conmon --exec) so that TTY handling, output capture and the
  * exit code work the same way as for the container's main process.
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConflictError, InvalidParameterError, NotFoundError, messageOf } from '../errdefs.js';
 import type { ExecInspect } from '../api/types.js';
-import type { Hijacked } from '../api/streams/hijack.js';
-import type { DaemonConfig } from '../daemon/config.js';
 import type { Logger } from '../daemon/log.js';
 import { resolveCapabilities } from '../security/capabilities.js';
-import { launchMonitor, resizeTerminal, RuntimeStartError } from './monitor.js';
-import { parseDetachKeys, runAttach, StdinChannel } from './attach.js';
-import { StreamWriter } from '../api/streams/writer.js';
-import { mergeEnv, type ContainerService } from './service.js';
+import { RuntimeStartError } from './monitor.js';
+import { parseDetachKeys, runAttach, type StdinChannel } from './attach.js';
+import { DEFAULT_PATH, mergeEnv } from './env.js';
 import { parseSecurityOpts } from './create-request.js';
 import { resolveUser } from './user.js';
 import type { Container } from './container.js';
-import type { RootfsManager } from './rootfs.js';
-import type { Runtimes } from './runtimes.js';
+import type { ContainerRuntime, ExecProcess } from './runtime.js';
+import type { ClientStreams } from './streams.js';
 
 export interface ExecConfig {
   User: string;
@@ -44,7 +39,7 @@ interface ExecSession {
   running: boolean;
   exitCode: number | null;
   pid: number;
-  dir: string;
+  process: ExecProcess | undefined;
   stdin: StdinChannel | undefined;
   stopped: Promise<void>;
   finishedAt: number;
@@ -52,16 +47,50 @@ interface ExecSession {
 
 const KEEP_EXITED_MS = 5 * 60 * 1000;
 
+export interface ExecDeps {
+  log: Logger;
+  containers: { store: { get(ref: string): Container }; event(c: Container, action: string, extra?: Record<string, string>): void };
+  /** Where a container's root filesystem is mounted while it runs. */
+  rootfsOf(id: string): string;
+  runtime: ContainerRuntime;
+}
+
+/** Decodes an exec create request (`POST /containers/{id}/exec`) with dockerd's messages. */
+export function parseExecConfig(body: unknown): ExecConfig {
+  if (!body || typeof body !== 'object') throw new InvalidParameterError('exec config cannot be empty');
+  const b = body as Record<string, unknown>;
+  const cmd = b.Cmd;
+  if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((x) => typeof x === 'string')) throw new InvalidParameterError('No exec command specified');
+  const strOr = (v: unknown, d = '') => (typeof v === 'string' ? v : d);
+  const env = Array.isArray(b.Env) ? (b.Env as unknown[]).map(String) : [];
+  for (const e of env) if (e.split('=', 1)[0] === '') throw new InvalidParameterError(`invalid environment variable: ${e}`);
+  const wd = strOr(b.WorkingDir);
+  if (wd && !wd.startsWith('/')) throw new InvalidParameterError(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
+  const cs = Array.isArray(b.ConsoleSize) && b.ConsoleSize.length === 2 ? ([Number(b.ConsoleSize[0]), Number(b.ConsoleSize[1])] as [number, number]) : null;
+  const config: ExecConfig = {
+    User: strOr(b.User),
+    Privileged: b.Privileged === true,
+    Tty: b.Tty === true,
+    AttachStdin: b.AttachStdin === true,
+    AttachStdout: b.AttachStdout === true,
+    AttachStderr: b.AttachStderr === true,
+    DetachKeys: strOr(b.DetachKeys),
+    Env: env,
+    WorkingDir: wd,
+    Cmd: cmd as string[],
+    ConsoleSize: cs,
+  };
+  if (config.DetachKeys) parseDetachKeys(config.DetachKeys);
+  return config;
+}
+
 export class ExecManager {
   private readonly sessions = new Map<string, ExecSession>();
+  private readonly log: Logger;
 
-  constructor(
-    private readonly config: DaemonConfig,
-    private readonly log: Logger,
-    private readonly containers: ContainerService,
-    private readonly rootfs: RootfsManager,
-    private readonly runtimes: Runtimes,
-  ) {}
+  constructor(private readonly d: ExecDeps) {
+    this.log = d.log;
+  }
 
   private get(id: string): ExecSession {
     const s = this.sessions.get(id);
@@ -75,32 +104,8 @@ export class ExecManager {
     if (!c.isRunning()) throw new ConflictError(`container ${c.id} is not running`);
   }
 
-  create(containerRef: string, body: unknown): string {
-    const c = this.containers.store.get(containerRef);
-    if (!body || typeof body !== 'object') throw new InvalidParameterError('exec config cannot be empty');
-    const b = body as Record<string, unknown>;
-    const cmd = b.Cmd;
-    if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((x) => typeof x === 'string')) throw new InvalidParameterError('No exec command specified');
-    const strOr = (v: unknown, d = '') => (typeof v === 'string' ? v : d);
-    const env = Array.isArray(b.Env) ? (b.Env as unknown[]).map(String) : [];
-    for (const e of env) if (e.split('=', 1)[0] === '') throw new InvalidParameterError(`invalid environment variable: ${e}`);
-    const wd = strOr(b.WorkingDir);
-    if (wd && !wd.startsWith('/')) throw new InvalidParameterError(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
-    const cs = Array.isArray(b.ConsoleSize) && b.ConsoleSize.length === 2 ? ([Number(b.ConsoleSize[0]), Number(b.ConsoleSize[1])] as [number, number]) : null;
-    const config: ExecConfig = {
-      User: strOr(b.User),
-      Privileged: b.Privileged === true,
-      Tty: b.Tty === true,
-      AttachStdin: b.AttachStdin === true,
-      AttachStdout: b.AttachStdout === true,
-      AttachStderr: b.AttachStderr === true,
-      DetachKeys: strOr(b.DetachKeys),
-      Env: env,
-      WorkingDir: wd,
-      Cmd: cmd as string[],
-      ConsoleSize: cs,
-    };
-    if (config.DetachKeys) parseDetachKeys(config.DetachKeys);
+  create(containerRef: string, config: ExecConfig): string {
+    const c = this.d.containers.store.get(containerRef);
     this.checkRunning(c);
     this.gc();
     const id = randomBytes(32).toString('hex');
@@ -112,14 +117,16 @@ export class ExecManager {
       running: false,
       exitCode: null,
       pid: 0,
-      dir: path.join(this.config.execRoot, 'e', id),
+      process: undefined,
       stdin: undefined,
       stopped: Promise.resolve(),
       finishedAt: 0,
     };
     this.sessions.set(id, session);
     c.execIds.add(id);
-    this.containers.event(c, `exec_create: ${config.Cmd.join(' ')}`, { execID: id });
+    // A container's removal ends its sessions: nothing of them may stay in the exec root.
+    if (c.execIds.size === 1) void c.onRemoved().then(() => this.forgetContainer(c));
+    this.d.containers.event(c, `exec_create: ${config.Cmd.join(' ')}`, { execID: id });
     return id;
   }
 
@@ -145,7 +152,7 @@ export class ExecManager {
     if (!s.running) throw new ConflictError(`exec ${id} is not running`);
     if (!s.config.Tty) return;
     try {
-      resizeTerminal(s.dir, height, width);
+      s.process?.resize(height, width);
     } catch (err) {
       throw new ConflictError(`cannot resize exec ${id}: ${messageOf(err)}`);
     }
@@ -155,7 +162,7 @@ export class ExecManager {
    * Starts the process. With a client, streams its I/O until it exits and
    * returns once the exit code is stored (the CLI reads it right after).
    */
-  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null }, client?: Hijacked): Promise<void> {
+  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null }, client?: ClientStreams): Promise<void> {
     const s = this.get(id);
     if (s.started) throw new ConflictError(`Error: Exec command ${id} is already running`);
     const c = s.container;
@@ -164,18 +171,16 @@ export class ExecManager {
     if (opts.tty !== undefined) s.config.Tty = opts.tty || s.config.Tty;
     if (opts.consoleSize) s.config.ConsoleSize = opts.consoleSize;
     const cfg = s.config;
-    await fsp.mkdir(s.dir, { recursive: true, mode: 0o700 });
     const r = c.record;
-    const rootfs = this.rootfs.mergedDir(c.id);
-    let exited: Promise<number>;
+    let proc: ExecProcess;
     try {
-      const user = resolveUser(rootfs, cfg.User || r.config.User, r.hostConfig.GroupAdd ?? []);
-      let env = mergeEnv(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${r.config.Hostname}`], r.config.Env);
+      const user = resolveUser(this.d.rootfsOf(c.id), cfg.User || r.config.User, r.hostConfig.GroupAdd ?? []);
+      let env = mergeEnv([DEFAULT_PATH, `HOSTNAME=${r.config.Hostname}`], r.config.Env);
       if (cfg.Tty) env = mergeEnv(env, ['TERM=xterm']);
       env = mergeEnv(env, cfg.Env);
       if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
       const caps = cfg.Privileged ? resolveCapabilities(null, null, true) : resolveCapabilities(r.hostConfig.CapAdd, r.hostConfig.CapDrop, r.hostConfig.Privileged);
-      const process: Record<string, unknown> = {
+      const spec: Record<string, unknown> = {
         terminal: cfg.Tty,
         user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
         args: cfg.Cmd,
@@ -184,48 +189,29 @@ export class ExecManager {
         capabilities: { bounding: caps, effective: caps, permitted: caps },
         noNewPrivileges: parseSecurityOpts(r.hostConfig.SecurityOpt).noNewPrivileges,
       };
-      if (cfg.Tty && cfg.ConsoleSize && cfg.ConsoleSize[0] > 0) process.consoleSize = { height: cfg.ConsoleSize[0], width: cfg.ConsoleSize[1] };
-      const specPath = path.join(s.dir, 'process.json');
-      await fsp.writeFile(specPath, JSON.stringify(process));
-      const launched = await launchMonitor({
-        conmonPath: this.config.monitorPath,
-        runtime: this.runtimes.for(c),
-        containerId: c.id,
-        sessionId: id,
-        bundle: s.dir,
-        terminal: cfg.Tty,
-        stdin: cfg.AttachStdin,
-        leaveStdinOpen: false,
-        logPath: path.join(s.dir, 'exec.log'),
-        exitDir: s.dir,
-        persistDir: s.dir,
-        pidFile: path.join(s.dir, 'pid'),
-        monitorPidFile: path.join(s.dir, 'conmon.pid'),
-        execProcessSpec: specPath,
-      });
-      s.pid = launched.pid;
+      if (cfg.Tty && cfg.ConsoleSize && cfg.ConsoleSize[0] > 0) spec.consoleSize = { height: cfg.ConsoleSize[0], width: cfg.ConsoleSize[1] };
+      proc = await this.d.runtime.exec(c, { sessionId: id, process: spec, terminal: cfg.Tty, stdin: cfg.AttachStdin });
+      s.process = proc;
+      s.pid = proc.pid;
       s.running = true;
-      exited = launched.exitCode!;
     } catch (err) {
       s.exitCode = err instanceof RuntimeStartError ? err.exitCode : 126;
       s.running = false;
       s.finishedAt = Date.now();
-      await fsp.rm(s.dir, { recursive: true, force: true });
       const msg = err instanceof RuntimeStartError ? `OCI runtime exec failed: exec failed: ${err.message}: unknown` : messageOf(err);
       if (client) {
         // The client is already attached: report on its stdout like dockerd does, then close.
-        const w = new StreamWriter(client.output, cfg.Tty);
-        await w.write(1, msg, '\r\n');
-        await w.flush();
+        await client.output.write(1, msg, '\r\n');
+        await client.output.flush();
         client.end();
         return;
       }
       throw new ConflictError(msg);
     }
-    this.containers.event(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: id });
-    s.stdin = cfg.AttachStdin ? new StdinChannel(path.join(s.dir, 'attach')) : undefined;
+    this.d.containers.event(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: id });
+    s.stdin = proc.stdin;
     if (s.stdin) await s.stdin.activate();
-    s.stopped = exited.then(
+    s.stopped = proc.exitCode.then(
       (code) => {
         s.exitCode = code;
       },
@@ -238,18 +224,29 @@ export class ExecManager {
       s.running = false;
       s.finishedAt = Date.now();
       s.stdin?.close();
-      this.containers.event(c, 'exec_die', { execID: id, exitCode: String(s.exitCode) });
+      this.d.containers.event(c, 'exec_die', { execID: id, exitCode: String(s.exitCode) });
     });
     if (!client) {
-      void finish.then(() => fsp.rm(s.dir, { recursive: true, force: true }));
+      void finish.then(() => proc.cleanup());
       return;
     }
     await runAttach(
-      { logPath: path.join(s.dir, 'exec.log'), maxLogFiles: 1, tty: cfg.Tty, stdin: s.stdin, closeStdinOnEof: true, stopped: s.stopped },
+      { logPath: proc.logPath, maxLogFiles: 1, tty: cfg.Tty, stdin: s.stdin, closeStdinOnEof: true, stopped: s.stopped },
       client,
       { stdin: cfg.AttachStdin, stdout: cfg.AttachStdout, stderr: cfg.AttachStderr, logs: true, stream: true, detachKeys: parseDetachKeys(cfg.DetachKeys || undefined) },
     );
-    void finish.then(() => fsp.rm(s.dir, { recursive: true, force: true }));
+    void finish.then(() => proc.cleanup());
+  }
+
+  /** The container is gone: its sessions end and their state goes with them. */
+  private forgetContainer(c: Container): void {
+    for (const [id, s] of this.sessions) {
+      if (s.container !== c) continue;
+      s.stdin?.close();
+      void s.process?.cleanup().catch(() => undefined);
+      this.sessions.delete(id);
+      c.execIds.delete(id);
+    }
   }
 
   /** Forgets exec sessions of removed containers and long-finished ones. */
@@ -261,10 +258,5 @@ export class ExecManager {
         s.container.execIds.delete(id);
       }
     }
-  }
-
-  /** Sessions of a container that are still running (for cleanup on exit). */
-  runningFor(containerId: string): string[] {
-    return [...this.sessions.values()].filter((s) => s.container.id === containerId && s.running).map((s) => s.id);
   }
 }

@@ -9,14 +9,14 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { ConflictError, SystemError } from '../errdefs.js';
-import type { RequestContext } from '../api/context.js';
 import { run } from '../system/command.js';
 import { findOpaqueDirs } from '../system/fsops.js';
 import type { LayerStore } from '../images/layers.js';
 import type { Container } from './container.js';
 import type { RootfsManager } from './rootfs.js';
-import type { Runtimes } from './runtimes.js';
+import type { ContainerRuntime } from './runtime.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const cgroupV2 = fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'));
@@ -85,7 +85,7 @@ export interface StatsJson {
 
 export class ContainerIntrospection {
   constructor(
-    private readonly runtimes: Runtimes,
+    private readonly runtime: ContainerRuntime,
     private readonly rootfs: RootfsManager,
     private readonly layers: LayerStore,
   ) {}
@@ -96,7 +96,7 @@ export class ContainerIntrospection {
 
   async top(c: Container, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
     if (!c.isRunning()) throw new ConflictError(`container ${c.id} is not running`);
-    const pids = new Set((await this.runtimes.for(c).pids(c.id)).map(String));
+    const pids = new Set((await this.runtime.pids(c)).map(String));
     const args = psArgs.trim().split(/\s+/).filter(Boolean);
     let stdout: string;
     try {
@@ -247,6 +247,32 @@ export class ContainerIntrospection {
     return base;
   }
 
+  /**
+   * `docker stats`: one sample (stream off: two a second apart unless one-shot, so the CLI can
+   * compute CPU %), or one a second until `signal` aborts or the container is gone.
+   */
+  async streamStats(c: Container, o: { stream: boolean; oneShot: boolean; exists: () => boolean }, emit: (s: StatsJson) => void, signal: AbortSignal): Promise<void> {
+    const pause = () => new Promise((r) => setTimeout(r, 1000));
+    let prev = await this.stats(c);
+    if (!o.stream) {
+      if (!o.oneShot && c.isRunning()) {
+        await pause();
+        prev = await this.stats(c, prev);
+      }
+      emit(prev);
+      return;
+    }
+    emit(prev);
+    while (!signal.aborted) {
+      await pause();
+      if (signal.aborted) break;
+      const next = await this.stats(c, prev);
+      emit(next);
+      prev = next;
+      if (!c.isRunning() && !o.exists()) break;
+    }
+  }
+
   /** Kinds: 0 modified, 1 added, 2 deleted (moby's archive.ChangeType). */
   async changes(c: Container): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }> | null> {
     const upper = this.rootfs.upperDir(c.id);
@@ -286,13 +312,15 @@ export class ContainerIntrospection {
     return out.length > 0 ? out : null;
   }
 
-  /** Streams a tar of the container's filesystem (mounting it for the duration if stopped). */
-  async export(c: Container, ctx: RequestContext): Promise<void> {
+  /**
+   * Streams a tar of the container's filesystem (mounting it for the duration if stopped) to
+   * the output `open` returns once the tar can begin; a failure after that tears the output.
+   */
+  async export(c: Container, open: () => Writable): Promise<void> {
     const wasMounted = this.rootfs.isMounted(c.id);
     const root = await this.rootfs.mount(c.id, c.record.topLayer ?? null);
     try {
-      const res = ctx.res!;
-      res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+      const res = open();
       const tar = spawn('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=security.capability', '-C', root, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -9,8 +9,9 @@ import { mount, unmount } from '../system/fsops.js';
 import { sysMount } from '../system/syscalls.js';
 import { isMountPoint } from '../system/mountinfo.js';
 import type { LayerStore } from '../images/layers.js';
+import type { ContainerFilesystems } from './lifecycle.js';
 
-export class RootfsManager {
+export class RootfsManager implements ContainerFilesystems {
   constructor(private readonly layers: LayerStore) {}
 
   dir(id: string): string {
@@ -98,6 +99,13 @@ export class RootfsManager {
     } catch {
       // Something still holds it (a racing exec, a shell in the dir): detach lazily.
       await unmount(this.mergedDir(id), true);
+    }
+  }
+
+  /** Filesystems of containers not in `known` (a create cut short before its record was written). */
+  async removeUnknown(known: Set<string>): Promise<void> {
+    for (const name of await fsp.readdir(path.join(this.layers.root, 'containers')).catch(() => [] as string[])) {
+      if (!known.has(name)) await this.remove(name).catch(() => undefined);
     }
   }
 

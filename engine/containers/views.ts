@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidParameterError } from '../errdefs.js';
-import { Filters } from '../api/query.js';
+import { Filters } from '../api/filters.js';
 import type { ContainerInspect, ContainerSummary, PortSummary } from '../api/types.js';
 import type { ImageStore } from '../images/store.js';
 import type { NetworkManager } from '../network/manager.js';
@@ -15,7 +15,7 @@ import { etcPaths } from '../network/etc-files.js';
 import type { Container } from './container.js';
 import type { ContainerStore } from './store.js';
 import type { RootfsManager } from './rootfs.js';
-import { commandString } from './service.js';
+import { commandString } from './env.js';
 
 export const containerFilterKeys = ['ancestor', 'before', 'exited', 'id', 'isolation', 'label', 'name', 'status', 'health', 'since', 'volume', 'network', 'is-task', 'publish', 'expose'];
 const validStates = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
@@ -61,6 +61,13 @@ export function dirSize(dir: string): number {
   };
   walk(dir);
   return total;
+}
+
+export interface ListOptions {
+  all: boolean;
+  limit?: number | undefined;
+  size: boolean;
+  filters: Filters;
 }
 
 export class ContainerViews {
@@ -160,7 +167,7 @@ export class ContainerViews {
     return out;
   }
 
-  list(opts: { all: boolean; limit?: number; size: boolean; filters: Filters }): ContainerSummary[] {
+  list(opts: ListOptions): ContainerSummary[] {
     const f = opts.filters.validate(containerFilterKeys);
     let all = opts.all;
     for (const s of f.get('status')) {

@@ -1,9 +1,8 @@
 /**
- * The composition root of berthd: builds every subsystem from the config,
- * wires them together, serves the API and shuts down without stopping
- * containers (they keep running under their monitors).
+ * The composition root of berthd: builds every subsystem from the config, wires them
+ * together, hands each API router the narrow backend it needs (daemon/backends.ts), serves
+ * the API and shuts down without stopping containers (they keep running under their monitors).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +15,7 @@ import { ImageStore } from '../images/store.js';
 import { ContainerStore } from '../containers/store.js';
 import { RootfsManager } from '../containers/rootfs.js';
 import { Runtimes } from '../containers/runtimes.js';
+import { ConmonRuntime } from '../containers/conmon-runtime.js';
 import { ContainerService } from '../containers/service.js';
 import { ContainerViews } from '../containers/views.js';
 import { ExecManager } from '../containers/exec.js';
@@ -23,28 +23,16 @@ import { ContainerIntrospection } from '../containers/introspection.js';
 import { NetworkManager } from '../network/manager.js';
 import { Router } from '../api/router.js';
 import { ApiServer } from '../api/server.js';
-import { registerSystemRoutes } from '../api/routes/system.js';
-import { registerContainerRoutes } from '../api/routes/containers.js';
-import { registerImageRoutes } from '../api/routes/images.js';
-import { registerMiscRoutes } from '../api/routes/misc.js';
-import { registerNetworkRoutes } from '../api/routes/networks.js';
-import { registerRegistryRoutes } from '../api/routes/registry.js';
 import type { RegistryService } from '../registry/service.js';
-import { registerVolumeRoutes } from '../api/routes/volumes.js';
-import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { ArchiveService } from '../containers/archive.js';
 import { VolumeService } from '../volumes/service.js';
-import { Filters, parseTimestamp } from '../api/query.js';
-import { parseTimeMs } from '../system/time.js';
 import { findExecutable, run } from '../system/command.js';
 import { enableFavorDynmods } from '../system/cgroup-tuning.js';
-import { dirSize } from '../containers/views.js';
 import { ImageViews } from '../images/views.js';
 import { ImageDeleter } from '../images/delete.js';
-import { serveLoad, serveSave } from '../images/archive-endpoints.js';
-import { pruneImages } from '../images/prune.js';
 import { NetworkViews } from '../network/views.js';
-import { sendJson, type RequestContext } from '../api/context.js';
+import { SystemInfo } from './system-info.js';
+import { registerRoutes } from './backends.js';
 
 const MAX_SOCKET_PATH = 107;
 
@@ -54,6 +42,7 @@ export class Daemon {
   readonly layers: LayerStore;
   readonly images: ImageStore;
   readonly runtimes: Runtimes;
+  readonly runtime: ConmonRuntime;
   readonly rootfs: RootfsManager;
   readonly networks: NetworkManager;
   readonly volumes: VolumeService;
@@ -66,8 +55,8 @@ export class Daemon {
   readonly imageViews: ImageViews;
   readonly imageDeleter: ImageDeleter;
   readonly networkViews: NetworkViews;
+  readonly system: SystemInfo;
   engineId = '';
-  eventListeners = 0;
   runtimeVersion = '';
   monitorVersion = '';
 
@@ -80,42 +69,43 @@ export class Daemon {
     this.layers = new LayerStore(path.join(root, 'overlay'), log);
     this.images = new ImageStore(path.join(root, 'image'), this.blobs, this.layers, log);
     this.runtimes = new Runtimes(config.runtimes, config.defaultRuntime, config.execRoot);
+    this.runtime = new ConmonRuntime({ execRoot: config.execRoot, monitorPath: () => this.config.monitorPath, runtimes: this.runtimes, log });
     this.rootfs = new RootfsManager(this.layers);
     const store = new ContainerStore(path.join(root, 'containers'), log);
     this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store });
-    this.containers = new ContainerService({ config, log, layers: this.layers, events: this.events, images: this.images, store, rootfs: this.rootfs, runtimes: this.runtimes, networks: this.networks });
-    // Networking joins each container's lifecycle: a namespace of its own made at prepare, endpoints
-    // plumbed into it while runc creates the container, ports live before it starts, released at exit.
-    this.containers.addHooks({
-      creating: (r) => this.networks.creating(r),
-      launching: (c) => this.networks.plumb(c),
-      created: (c, pid) => this.networks.attach(c, pid),
-      exited: (c) => this.networks.release(c),
-    });
-    // Volumes and mounts: created with the container, mounted at start, released at exit, anonymous ones removed by rm -v.
     this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log });
-    this.containers.addHooks({
-      creating: (r) => this.volumes.creating(r),
-      mounts: (c, rootfs) => this.volumes.mounts(c, rootfs),
-      exited: (c) => this.volumes.exited(c),
-      removed: (c, o) => this.volumes.removed(c, o),
+    // Networking and volumes join each container's lifecycle through their ports (containers/lifecycle.ts).
+    this.containers = new ContainerService({
+      config,
+      log,
+      events: this.events,
+      images: this.images,
+      layers: this.layers,
+      store,
+      filesystems: this.rootfs,
+      runtime: this.runtime,
+      runtimeNames: this.runtimes,
+      networking: this.networks,
+      volumes: this.volumes,
     });
     this.archive = new ArchiveService({ store, rootfs: this.rootfs, images: this.images, events: this.events });
     this.views = new ContainerViews(store, this.images, this.networks, this.rootfs);
-    this.execs = new ExecManager(config, log, this.containers, this.rootfs, this.runtimes);
-    this.inspector = new ContainerIntrospection(this.runtimes, this.rootfs, this.layers);
+    this.execs = new ExecManager({ log, containers: this.containers, rootfsOf: (id) => this.rootfs.mergedDir(id), runtime: this.runtime });
+    this.inspector = new ContainerIntrospection(this.runtime, this.rootfs, this.layers);
     this.imageViews = new ImageViews(this.images, (id) => store.all().filter((c) => c.record.imageId === id).length);
     this.imageDeleter = new ImageDeleter(this.images, this.events, () => store.all().map((c) => ({ id: c.id, imageId: c.record.imageId, running: c.isRunning() })));
     this.networkViews = new NetworkViews(this.networks, store);
+    this.system = new SystemInfo({
+      config: () => this.config,
+      engineId: () => this.engineId,
+      versions: () => ({ runtime: this.runtimeVersion, monitor: this.monitorVersion }),
+      events: this.events,
+      images: this.images,
+      containers: store,
+      runtimes: this.runtimes,
+    });
     const router = new Router();
-    registerSystemRoutes(router, this);
-    registerContainerRoutes(router, this);
-    registerImageRoutes(router, this);
-    registerMiscRoutes(router, this);
-    registerNetworkRoutes(router, this);
-    registerRegistryRoutes(router, this);
-    registerVolumeRoutes(router, this);
-    registerArchiveRoutes(router, this);
+    registerRoutes(router, this);
     this.server = new ApiServer(router, log);
   }
 
@@ -156,7 +146,7 @@ export class Daemon {
     await this.volumes.restore();
     this.containers.watchExits();
     await this.server.listen(this.config.hosts);
-    await this.containers.startPolicyContainers();
+    this.containers.startPolicyContainers();
     this.log.info('berthd is ready', { dataRoot: this.config.dataRoot, images: this.images.all().length, containers: this.containers.store.count() });
   }
 
@@ -210,7 +200,6 @@ export class Daemon {
     await this.server.close();
   }
 
-  // ---- registry (issue: registries) ----
   private registryService: Promise<RegistryService> | undefined;
 
   /**
@@ -222,58 +211,5 @@ export class Daemon {
       ({ RegistryService }) => new RegistryService({ config: this.config, log: this.log, events: this.events, images: this.images, layers: this.layers, blobs: this.blobs }),
     );
     return this.registryService;
-  }
-
-  async pull(ctx: RequestContext, image: string, tag: string | null, platform: string | null): Promise<void> {
-    await (await this.registry()).pull(ctx, image, tag, platform);
-  }
-
-  async push(ctx: RequestContext, name: string): Promise<void> {
-    await (await this.registry()).push(ctx, name);
-  }
-
-  async search(ctx: RequestContext): Promise<void> {
-    sendJson(ctx, 200, await (await this.registry()).search(ctx));
-  }
-
-  // ---- image archives and pruning ----
-  async saveImages(ctx: RequestContext, names: string[]): Promise<void> {
-    await serveSave(this, ctx, names);
-  }
-
-  async loadImages(ctx: RequestContext, quiet: boolean): Promise<void> {
-    await serveLoad(this, ctx, quiet);
-  }
-
-  async pruneImages(f: Filters): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
-    return pruneImages(this, f);
-  }
-
-  diskUsage(): unknown {
-    const images = this.images.all().map((i) => this.imageViews.summary(i));
-    const containers = this.views.list({ all: true, size: true, filters: new Filters() });
-    return { LayersSize: this.layers.all().reduce((n, l) => n + l.size, 0), Images: images, Containers: containers, Volumes: this.volumes.usage(), BuildCache: [] };
-  }
-
-  async pruneContainers(f: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
-    const until = f.get('until').map((u) => parseTimestamp(u));
-    const deleted: string[] = [];
-    let space = 0;
-    for (const c of this.containers.store.all()) {
-      if (c.isRunning() || c.status === 'restarting' || c.status === 'removing') continue;
-      if (!f.matchLabels('label', c.record.config.Labels)) continue;
-      if (!f.noneOfLabels('label!', c.record.config.Labels)) continue;
-      if (until.length > 0 && !until.every((t) => parseTimeMs(c.record.created) < t)) continue;
-      const size = fs.existsSync(this.rootfs.upperDir(c.id)) ? dirSize(this.rootfs.upperDir(c.id)) : 0;
-      try {
-        await this.containers.remove(c.id, { force: false, volumes: false });
-        deleted.push(c.id);
-        space += size;
-      } catch (err) {
-        this.log.warn('prune: could not remove container', { container: c.id, err: (err as Error).message });
-      }
-    }
-    this.events.publish('container', 'prune', '', { reclaimed: String(space) });
-    return { ContainersDeleted: deleted, SpaceReclaimed: space };
   }
 }

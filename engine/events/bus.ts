@@ -3,7 +3,7 @@
  * bounded ring for `since` replays, and fanned out to `/events` subscribers
  * (and to internal listeners such as the restart manager).
  */
-import type { Filters } from '../api/query.js';
+import type { Filters } from '../api/filters.js';
 
 export type EventType = 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin';
 
@@ -57,6 +57,11 @@ export class EventBus {
       }
     }
     return ev;
+  }
+
+  /** Listeners following the log (`docker events` clients: NEventsListener in /info). */
+  get subscriberCount(): number {
+    return this.listeners.size;
   }
 
   subscribe(listener: Listener): () => void {

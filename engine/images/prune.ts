@@ -6,8 +6,8 @@
  * size of the layers that went away.
  */
 import { ConflictError, InvalidParameterError } from '../errdefs.js';
-import type { Filters } from '../api/query.js';
-import { parseTimestamp } from '../api/query.js';
+import type { Filters } from '../api/filters.js';
+import { parseTimestamp } from '../api/filters.js';
 import type { ImageDeleteItem } from '../api/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../daemon/log.js';

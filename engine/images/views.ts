@@ -3,8 +3,8 @@
  * inspect and history.
  */
 import { InvalidParameterError } from '../errdefs.js';
-import type { Filters } from '../api/query.js';
-import { parseTimestamp } from '../api/query.js';
+import type { Filters } from '../api/filters.js';
+import { parseTimestamp } from '../api/filters.js';
 import type { ImageHistoryItem, ImageInspect, ImageSummary } from '../api/types.js';
 import type { ImageStore, Image } from './store.js';
 import { parseReference } from './reference.js';

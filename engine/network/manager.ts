@@ -17,8 +17,8 @@ import type { ContainerStore } from '../containers/store.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { EventBus } from '../events/bus.js';
-import type { Filters } from '../api/query.js';
-import { parseTimestamp } from '../api/query.js';
+import type { Filters } from '../api/filters.js';
+import { parseTimestamp } from '../api/filters.js';
 import { Mutex } from '../concurrency/mutex.js';
 import { AddressPool, pickSubnet } from './ipam.js';
 import { formatIp, formatSubnet, overlaps, parseCidr, parseIp, contains, type Subnet } from './ipnet.js';
@@ -26,41 +26,9 @@ import { deleteLink, ensureBridge, ensureIpForward, hostRoutes, listLinks } from
 import { Firewall, type FirewallState } from './firewall.js';
 import { PortReserver } from './ports.js';
 import { DnsServer } from './dns.js';
-import { Sandboxes, type PreparedNetwork } from './sandbox.js';
-
-export interface NetworkRecord {
-  Name: string;
-  Id: string;
-  Created: string;
-  Scope: 'local';
-  Driver: 'bridge' | 'host' | 'null';
-  EnableIPv4: boolean;
-  EnableIPv6: boolean;
-  IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }> };
-  Internal: boolean;
-  Attachable: boolean;
-  Ingress: boolean;
-  ConfigFrom: { Network: string };
-  ConfigOnly: boolean;
-  Options: Record<string, string>;
-  Labels: Record<string, string>;
-  /** berthd's own bookkeeping, never shown by the API. */
-  Berth?: { userSubnet: boolean };
-}
-
-export type NamespaceChoice = { kind: 'new' } | { kind: 'host' } | { kind: 'container'; id: string };
-
-/** Live state of a bridge network on this host. */
-export interface BridgeNet {
-  record: NetworkRecord;
-  bridge: string;
-  subnet: Subnet;
-  gateway: number;
-  pool: AddressPool;
-  /** True when the user chose the subnet (only then may containers pick their --ip). */
-  userSubnet: boolean;
-  dns?: DnsServer;
-}
+import { Sandboxes, type PreparedNetwork, type SandboxHost } from './sandbox.js';
+import type { ContainerNetworking } from '../containers/lifecycle.js';
+import { emptyEndpoint, type BridgeNet, type NetworkRecord } from './records.js';
 
 export interface NetworkCreateRequest {
   Name?: string;
@@ -81,26 +49,6 @@ export interface NetworkCreateRequest {
 const PREDEFINED = ['bridge', 'host', 'none'];
 const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 
-export function emptyEndpoint(networkId = ''): EndpointSettings {
-  return {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    MacAddress: '',
-    DriverOpts: null,
-    GwPriority: 0,
-    NetworkID: networkId,
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
-  };
-}
-
 export interface NetworkManagerDeps {
   dataRoot: string;
   config: DaemonConfig;
@@ -109,7 +57,7 @@ export interface NetworkManagerDeps {
   store: ContainerStore;
 }
 
-export class NetworkManager {
+export class NetworkManager implements ContainerNetworking, SandboxHost {
   private readonly networks = new Map<string, NetworkRecord>();
   private readonly bridges = new Map<string, BridgeNet>();
   private readonly file: string;
@@ -130,6 +78,14 @@ export class NetworkManager {
 
   get store(): ContainerStore {
     return this.d.store;
+  }
+
+  get log(): Logger {
+    return this.d.log;
+  }
+
+  get events(): EventBus {
+    return this.d.events;
   }
 
   // ---- startup ------------------------------------------------------------
@@ -474,12 +430,6 @@ export class NetworkManager {
     return [this.find(mode)?.Name ?? mode];
   }
 
-  namespaceFor(mode: string): NamespaceChoice {
-    if (mode === 'host') return { kind: 'host' };
-    if (mode.startsWith('container:')) return { kind: 'container', id: mode.slice('container:'.length) };
-    return { kind: 'new' };
-  }
-
   /** The endpoints a new container starts with (shown before it runs). */
   initialEndpoints(mode: string, requested: Record<string, Partial<EndpointSettings>> | undefined): Record<string, EndpointSettings> {
     const out: Record<string, EndpointSettings> = {};
@@ -497,7 +447,7 @@ export class NetworkManager {
     return out;
   }
 
-  /** Create-time checks (the `creating` hook): endpoint settings, links, extra hosts. */
+  /** Create-time checks: endpoint settings, links, extra hosts. */
   async creating(r: ContainerRecord): Promise<void> {
     this.sandboxes.validateCreate(r);
   }
@@ -506,16 +456,16 @@ export class NetworkManager {
     return this.sandboxes.prepare(c);
   }
 
-  /** Starts plumbing the endpoints of a prepared container (the `launching` hook). */
-  plumb(c: Container): void {
+  /** Starts plumbing the endpoints of a prepared container while the runtime creates it. */
+  launching(c: Container): void {
     this.sandboxes.startPlumbing(c);
   }
 
-  attach(c: Container, pid: number): Promise<void> {
+  created(c: Container, pid: number): Promise<void> {
     return this.sandboxes.attach(c, pid);
   }
 
-  release(c: Container): Promise<void> {
+  released(c: Container): Promise<void> {
     return this.sandboxes.release(c);
   }
 

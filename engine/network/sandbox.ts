@@ -19,7 +19,25 @@ import { PortInUseError, portMap, portRequests, validatePortBindings, type HeldP
 import { linkEnv, parseLink } from './links.js';
 import type { DnsBackend, LocalAnswer } from './dns.js';
 import type { PortRule } from './firewall.js';
-import { emptyEndpoint, type BridgeNet, type NetworkManager, type NetworkRecord } from './manager.js';
+import { emptyEndpoint, type BridgeNet, type NetworkRecord } from './records.js';
+import type { PortReserver } from './ports.js';
+import type { ContainerStore } from '../containers/store.js';
+import type { DaemonConfig } from '../daemon/config.js';
+import type { Logger } from '../daemon/log.js';
+import type { EventBus } from '../events/bus.js';
+
+/** What the sandboxes need of the network manager (which owns them). */
+export interface SandboxHost {
+  readonly store: ContainerStore;
+  readonly config: DaemonConfig;
+  readonly ports: PortReserver;
+  readonly log: Logger;
+  readonly events: EventBus;
+  find(idOrName: string): NetworkRecord | undefined;
+  bridgeNet(name: string): BridgeNet | undefined;
+  allBridges(): BridgeNet[];
+  syncFirewall(): Promise<void>;
+}
 
 export interface PreparedNetwork {
   /** Network namespace to join; '' = a new one; undefined = the host's. */
@@ -63,7 +81,7 @@ function hostIfFor(endpointId: string): string {
 export class Sandboxes {
   private readonly boxes = new Map<string, Sandbox>();
 
-  constructor(private readonly m: NetworkManager) {}
+  constructor(private readonly m: SandboxHost) {}
 
   // ---- create-time validation ---------------------------------------------------------
 
@@ -332,7 +350,7 @@ export class Sandboxes {
     c.record.sandboxKey = sb.netns || `/proc/${pid}/ns/net`;
     for (const e of sb.endpoints) this.event('connect', c, e.network);
     await this.updateLinkingContainers(c);
-    this.m.d.log.debug('container network attached', { container: c.id.slice(0, 12), endpoints: sb.endpoints.length, ports: sb.ports.length, ms: (performance.now() - started).toFixed(1) });
+    this.m.log.debug('container network attached', { container: c.id.slice(0, 12), endpoints: sb.endpoints.length, ports: sb.ports.length, ms: (performance.now() - started).toFixed(1) });
   }
 
   /** When the container exited (or its start failed): gives back addresses, ports and interfaces. */
@@ -343,7 +361,7 @@ export class Sandboxes {
     if (sb?.netns) {
       // A start that failed mid-plumbing: let the ip commands finish before the namespace goes.
       await sb.plumbing?.catch(() => undefined);
-      await removeNetns(sb.netns).catch((err) => this.m.d.log.warn('could not remove a network namespace', { file: sb.netns, err: messageOf(err) }));
+      await removeNetns(sb.netns).catch((err) => this.m.log.warn('could not remove a network namespace', { file: sb.netns, err: messageOf(err) }));
     }
     if (sb) {
       for (const e of sb.endpoints) {
@@ -351,7 +369,7 @@ export class Sandboxes {
         // The kernel removes the veth with the container's namespace. Without a namespace of ours
         // (containers started by an older berthd) this catches one that outlived the container;
         // the exit path does not wait for it (names are never reused).
-        if (!sb.netns) void deleteLink(e.hostIf).catch((err) => this.m.d.log.warn('could not remove veth', { veth: e.hostIf, err: messageOf(err) }));
+        if (!sb.netns) void deleteLink(e.hostIf).catch((err) => this.m.log.warn('could not remove veth', { veth: e.hostIf, err: messageOf(err) }));
         this.event('disconnect', c, e.network);
       }
       const leases = () => {
@@ -363,7 +381,7 @@ export class Sandboxes {
         // are leased again only once no rule can send a published port's traffic to them.
         void this.m
           .syncFirewall()
-          .catch((err) => this.m.d.log.warn('firewall update failed', { err: messageOf(err) }))
+          .catch((err) => this.m.log.warn('firewall update failed', { err: messageOf(err) }))
           .finally(leases);
       } else leases();
     }
@@ -388,7 +406,7 @@ export class Sandboxes {
         try {
           b.pool.claim(ip);
         } catch (err) {
-          this.m.d.log.warn('restored container address is taken', { container: c.id.slice(0, 12), ip: ep.IPAddress, err: messageOf(err) });
+          this.m.log.warn('restored container address is taken', { container: c.id.slice(0, 12), ip: ep.IPAddress, err: messageOf(err) });
         }
         sb.endpoints.push({ network: name, ip, hostIf: hostIfFor(ep.EndpointID), ifName: '', plumbed: true });
       }
@@ -404,7 +422,7 @@ export class Sandboxes {
           try {
             await this.m.ports.restore(h);
           } catch (err) {
-            this.m.d.log.warn('could not re-reserve a published port', { container: c.id.slice(0, 12), port: `${h.hostIp}:${h.hostPort}/${h.proto}`, err: messageOf(err) });
+            this.m.log.warn('could not re-reserve a published port', { container: c.id.slice(0, 12), port: `${h.hostIp}:${h.hostPort}/${h.proto}`, err: messageOf(err) });
           }
           sb.ports.push(h);
         }
@@ -416,7 +434,7 @@ export class Sandboxes {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const name of fs.readdirSync(dir)) {
       if (this.boxes.get(name)?.netns) continue;
-      await removeNetns(path.join(dir, name)).catch((err) => this.m.d.log.warn('could not remove a stale network namespace', { name, err: messageOf(err) }));
+      await removeNetns(path.join(dir, name)).catch((err) => this.m.log.warn('could not remove a stale network namespace', { name, err: messageOf(err) }));
     }
   }
 
@@ -442,7 +460,7 @@ export class Sandboxes {
       if (p.id === child.id || !p.isRunning() || !(p.record.hostConfig.Links ?? []).some((l) => parseLink(l).target === child.name)) continue;
       const sb = this.boxes.get(p.id);
       if (!sb) continue;
-      await this.rewriteHosts(p, sb).catch((err) => this.m.d.log.warn('could not update /etc/hosts of a linking container', { container: p.id.slice(0, 12), err: messageOf(err) }));
+      await this.rewriteHosts(p, sb).catch((err) => this.m.log.warn('could not update /etc/hosts of a linking container', { container: p.id.slice(0, 12), err: messageOf(err) }));
     }
   }
 
@@ -621,7 +639,7 @@ export class Sandboxes {
   private event(action: 'connect' | 'disconnect', c: Container, network: string): void {
     const n = this.m.find(network);
     if (!n) return;
-    this.m.d.events.publish('network', action, n.Id, { container: c.id, name: n.Name, type: n.Driver });
+    this.m.events.publish('network', action, n.Id, { container: c.id, name: n.Name, type: n.Driver });
   }
 }
 

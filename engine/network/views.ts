@@ -1,8 +1,9 @@
 /** Networks in the API's shapes (list and inspect, with attached containers). */
 import { InvalidParameterError } from '../errdefs.js';
-import type { Filters } from '../api/query.js';
+import type { Filters } from '../api/filters.js';
 import type { ContainerStore } from '../containers/store.js';
-import type { NetworkManager, NetworkRecord } from './manager.js';
+import type { NetworkManager } from './manager.js';
+import type { NetworkRecord } from './records.js';
 
 type PublicRecord = Omit<NetworkRecord, 'Berth'>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { humanSize, progressBar, progressLine, statusLine, errorLine, auxLine, BarThrottle } from './progress.js';
+import { BarThrottle } from './progress.js';
 import { parseChallenges } from './challenge.js';
 import { decodeAuthHeader, authConfigFromJson } from './authconfig.js';
 import { parsePlatform, selectManifests, platformMatches, parseManifest, formatPlatform } from './manifest.js';
@@ -11,38 +11,7 @@ import { splitSearchTerm } from './search.js';
 import { RegistryService } from './service.js';
 import type { Descriptor } from '../images/oci.js';
 
-describe('progress formatting (moby JSONProgress / go-units)', () => {
-  it('renders sizes like HumanSize', () => {
-    expect(humanSize(0)).toBe('0B');
-    expect(humanSize(512)).toBe('512B');
-    expect(humanSize(1000)).toBe('1kB');
-    expect(humanSize(2153000)).toBe('2.153MB');
-    expect(humanSize(1234567)).toBe('1.235MB');
-    expect(humanSize(999_999)).toBe('1000kB');
-    expect(humanSize(32_654)).toBe('32.65kB');
-    expect(humanSize(1.5e9)).toBe('1.5GB');
-  });
-
-  it('renders the progress bar at the daemon width', () => {
-    expect(progressBar(0, 0)).toBe('');
-    expect(progressBar(2153000, 2153000)).toBe('[==================================================>]  2.153MB/2.153MB');
-    expect(progressBar(0, 5_000_000)).toBe('[>                                                  ]       0B/5MB');
-    expect(progressBar(1_000_000, 4_000_000)).toBe('[============>                                      ]      1MB/4MB');
-    expect(progressBar(5, 4)).toBe('[==================================================>]       5B');
-    expect(progressBar(1234, 0)).toBe(' 1.234kB');
-  });
-
-  it('writes JSON lines in moby field order, CRLF-terminated, HTML-escaped like Go', () => {
-    expect(statusLine('latest', 'Pulling from library/busybox')).toBe('{"status":"Pulling from library/busybox","id":"latest"}\r\n');
-    expect(statusLine(undefined, 'Digest: sha256:ab')).toBe('{"status":"Digest: sha256:ab"}\r\n');
-    expect(progressLine('a1b2c3d4e5f6', 'Pulling fs layer')).toBe('{"status":"Pulling fs layer","progressDetail":{},"id":"a1b2c3d4e5f6"}\r\n');
-    expect(progressLine('a1b2c3d4e5f6', 'Downloading', { current: 1000, total: 4000 })).toBe(
-      '{"status":"Downloading","progressDetail":{"current":1000,"total":4000},"progress":"[============\\u003e                                      ]      1kB/4kB","id":"a1b2c3d4e5f6"}\r\n',
-    );
-    expect(errorLine('boom <x>')).toBe('{"errorDetail":{"message":"boom \\u003cx\\u003e"},"error":"boom \\u003cx\\u003e"}\r\n');
-    expect(auxLine({ Tag: 'v1', Digest: 'sha256:x', Size: 1 })).toBe('{"progressDetail":{},"aux":{"Tag":"v1","Digest":"sha256:x","Size":1}}\r\n');
-  });
-
+describe('progress throttling (moby progress reader)', () => {
   it('throttles bar updates to 1% / 512 KB steps and 100 ms, always showing the end', () => {
     vi.useFakeTimers();
     try {

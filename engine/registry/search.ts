@@ -5,7 +5,7 @@
  * false) and its validation messages.
  */
 import { InvalidParameterError } from '../errdefs.js';
-import type { Filters } from '../api/query.js';
+import type { Filters } from '../api/filters.js';
 import type { AuthConfig } from './authconfig.js';
 import { DOCKER_HUB_DOMAIN, INDEX_SERVER, type EndpointResolver } from './endpoints.js';
 import { readBody, type HttpTransport } from './transport.js';

@@ -16,9 +16,9 @@ import type { ImageStore, Image } from '../images/store.js';
 import { MediaTypes, type Platform } from '../images/oci.js';
 import { parseReference, validateDigest, validateTag, type Reference } from '../images/reference.js';
 import { ForbiddenError, InvalidParameterError, NotFoundError, UnauthorizedError } from '../errdefs.js';
-import type { RequestContext } from '../api/context.js';
-import { Filters } from '../api/query.js';
-import { authConfigFromJson, decodeAuthHeader, type AuthConfig } from './authconfig.js';
+import type { Filters } from '../api/filters.js';
+import type { JsonLineOutput } from '../progress/jsonmessage.js';
+import { authConfigFromJson, type AuthConfig } from './authconfig.js';
 import { Repository } from './client.js';
 import { EndpointResolver, DOCKER_HUB_INDEX, type Endpoint } from './endpoints.js';
 import { RegistryApiError, translateLoginError, translatePullError, TransportError, UnexpectedResponseError, UnexpectedStatusError } from './errors.js';
@@ -42,8 +42,28 @@ export interface RegistryServiceDeps {
   blobs: BlobStore;
 }
 
-function isAbort(signal: AbortSignal): boolean {
-  return signal.aborted;
+/** A pull as `POST /images/create?fromImage=` asks for it. */
+export interface PullOptions {
+  fromImage: string;
+  tag: string | null;
+  platform: string | null;
+  auth: AuthConfig;
+  /** Aborted when the client goes away (moby cancels on a write error). */
+  signal: AbortSignal;
+}
+
+export interface PushOptions {
+  name: string;
+  tag: string | null;
+  auth: AuthConfig;
+  signal: AbortSignal;
+}
+
+export interface SearchOptions {
+  term: string;
+  limit: number;
+  filters: Filters;
+  auth: AuthConfig;
 }
 
 /** Errors after which a pull may try the next endpoint (moby's continueOnError). */
@@ -105,13 +125,13 @@ export class RegistryService {
     return ref;
   }
 
-  async pull(ctx: RequestContext, fromImage: string, tag: string | null, platformSpec: string | null): Promise<void> {
-    const ref = RegistryService.pullReference(fromImage, tag);
-    const platform = platformSpec ? parsePlatform(platformSpec) : undefined;
-    const auth = decodeAuthHeader(ctx.req.headers['x-registry-auth']);
-    const stream = new ProgressStream(ctx);
+  /** Pulls an image, reporting Docker's progress lines to `out`; errors before any output are thrown. */
+  async pull(opts: PullOptions, out: JsonLineOutput): Promise<void> {
+    const ref = RegistryService.pullReference(opts.fromImage, opts.tag);
+    const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
+    const stream = new ProgressStream(out);
     try {
-      const { updated, images } = await this.pullRef(ref, auth, platform, stream);
+      const { updated, images } = await this.pullRef(ref, opts.auth, platform, stream, opts.signal);
       stream.message(undefined, `Status: ${updated ? 'Downloaded newer image for' : 'Image is up to date for'} ${ref.familiarString()}`);
       if (platform && images[0]) {
         const warning = platformWarning(ref.toString(), images[0].config, platform);
@@ -121,7 +141,7 @@ export class RegistryService {
       this.deps.events.publish('image', 'pull', ref.familiarString(), { ...labels, name: ref.familiarName });
     } catch (err) {
       const e = translatePullError(err, ref.familiarName, ref.familiarString());
-      if (!isAbort(stream.signal)) this.log.info('pull failed', { ref: ref.familiarString(), err: e.message });
+      if (!opts.signal.aborted) this.log.info('pull failed', { ref: ref.familiarString(), err: e.message });
       if (!stream.started) throw e;
       stream.error(e.message);
     }
@@ -129,7 +149,7 @@ export class RegistryService {
   }
 
   /** Tries each endpoint in turn; mirrors and transport failures fall through to the next. */
-  private async pullRef(ref: Reference, auth: AuthConfig, platform: Platform | undefined, stream: ProgressStream): Promise<{ updated: boolean; images: Image[] }> {
+  private async pullRef(ref: Reference, auth: AuthConfig, platform: Platform | undefined, stream: ProgressStream, signal: AbortSignal): Promise<{ updated: boolean; images: Image[] }> {
     const endpoints = await this.resolver.lookup(ref.domain, true);
     const confirmedTls = new Set<string>();
     let lastErr: unknown;
@@ -137,19 +157,19 @@ export class RegistryService {
       if (ep.url.protocol === 'http:' && confirmedTls.has(ep.url.host)) continue;
       const session = this.session(ep, auth, [repositoryScope(ref.path, ['pull'])]);
       try {
-        await session.ping(stream.signal);
+        await session.ping(signal);
       } catch (err) {
-        if (stream.signal.aborted) throw stream.signal.reason;
+        if (signal.aborted) throw signal.reason;
         this.log.debug('registry endpoint unreachable', { endpoint: ep.url.toString(), err: (err as Error).message });
         lastErr = err;
         continue;
       }
       if (ep.url.protocol === 'https:') confirmedTls.add(ep.url.host);
-      const puller = new Puller(this.rc, new Repository(session, ref.path), ref.name, { platform, sink: stream, signal: stream.signal });
+      const puller = new Puller(this.rc, new Repository(session, ref.path), ref.name, { platform, sink: stream, signal });
       try {
         return await puller.pull(ref);
       } catch (err) {
-        if (stream.signal.aborted) throw stream.signal.reason;
+        if (signal.aborted) throw signal.reason;
         if (ep.mirror && fallbackAllowed(err, true)) {
           this.log.info('attempting next endpoint for pull after error', { endpoint: ep.url.toString(), err: (err as Error).message });
           lastErr = err;
@@ -163,24 +183,23 @@ export class RegistryService {
 
   // ---- push -----------------------------------------------------------
 
-  async push(ctx: RequestContext, name: string): Promise<void> {
-    const tag = ctx.query.get('tag');
-    let ref = parseReference(name);
-    if (tag) {
-      validateTag(tag);
-      ref = ref.withTag(tag);
+  /** Pushes a repository's tags (or one tag), reporting to `out`; failures are reported in-band. */
+  async push(opts: PushOptions, out: JsonLineOutput): Promise<void> {
+    let ref = parseReference(opts.name);
+    if (opts.tag) {
+      validateTag(opts.tag);
+      ref = ref.withTag(opts.tag);
     }
-    const auth = decodeAuthHeader(ctx.req.headers['x-registry-auth']);
     const endpoints = await this.resolver.lookup(ref.domain, false);
-    const stream = new ProgressStream(ctx);
+    const stream = new ProgressStream(out);
     stream.message(undefined, `The push refers to repository [${ref.name}]`);
     try {
-      await this.pushRef(ref, auth, endpoints, stream);
+      await this.pushRef(ref, opts.auth, endpoints, stream, opts.signal);
       this.deps.events.publish('image', 'push', ref.familiarString(), { name: ref.familiarName });
     } catch (err) {
       const u = unwrapAuth(err);
       const e = u instanceof Error ? u : new Error(String(u));
-      if (!isAbort(stream.signal)) this.log.info('push failed', { ref: ref.familiarString(), err: e.message });
+      if (!opts.signal.aborted) this.log.info('push failed', { ref: ref.familiarString(), err: e.message });
       stream.error(e.message);
     }
     stream.end();
@@ -195,7 +214,7 @@ export class RegistryService {
     return out.sort((a, b) => (a.ref.tag ?? '').localeCompare(b.ref.tag ?? ''));
   }
 
-  private async pushRef(ref: Reference, auth: AuthConfig, endpoints: Endpoint[], stream: ProgressStream): Promise<void> {
+  private async pushRef(ref: Reference, auth: AuthConfig, endpoints: Endpoint[], stream: ProgressStream, signal: AbortSignal): Promise<void> {
     const associations = this.tagsOf(ref);
     if (associations.length === 0) throw new Error(`An image does not exist locally with the tag: ${ref.familiarName}`);
     let lastErr: unknown;
@@ -204,14 +223,14 @@ export class RegistryService {
       if (ep.url.protocol === 'http:' && confirmedTls.has(ep.url.host)) continue;
       const session = this.session(ep, auth, [repositoryScope(ref.path, ['push', 'pull'])]);
       try {
-        await session.ping(stream.signal);
+        await session.ping(signal);
       } catch (err) {
-        if (stream.signal.aborted) throw stream.signal.reason;
+        if (signal.aborted) throw signal.reason;
         lastErr = err;
         continue;
       }
       if (ep.url.protocol === 'https:') confirmedTls.add(ep.url.host);
-      const pusher = new Pusher(this.rc, new Repository(session, ref.path), ref.name, { sink: stream, signal: stream.signal });
+      const pusher = new Pusher(this.rc, new Repository(session, ref.path), ref.name, { sink: stream, signal });
       if (ref.tag !== undefined) {
         const id = this.deps.images.resolveReference(ref);
         const image = id ? this.deps.images.get(id) : undefined;
@@ -269,27 +288,17 @@ export class RegistryService {
 
   // ---- search -------------------------------------------------------------
 
-  async search(ctx: RequestContext): Promise<SearchResult[]> {
-    const q = ctx.query;
-    let limit = 0;
-    const rawLimit = q.get('limit');
-    if (rawLimit !== null && rawLimit !== '') {
-      limit = Number(rawLimit);
-      if (!/^\d+$/.test(rawLimit)) throw new InvalidParameterError(`invalid limit specified: strconv.Atoi: parsing ${JSON.stringify(rawLimit)}: invalid syntax`);
-    }
-    const filters = Filters.parse(q.get('filters')).validate(['is-automated', 'is-official', 'stars']);
-    const auth = decodeAuthHeader(ctx.req.headers['x-registry-auth']);
-    return searchRegistry({ transport: this.transport, resolver: this.resolver }, q.get('term') ?? '', limit, filters, auth, undefined);
+  async search(opts: SearchOptions): Promise<SearchResult[]> {
+    return searchRegistry({ transport: this.transport, resolver: this.resolver }, opts.term, opts.limit, opts.filters, opts.auth, undefined);
   }
 
   // ---- distribution inspect ------------------------------------------------
 
   /** GET /distribution/{name}/json: the manifest descriptor and platforms, without pulling. */
-  async inspect(name: string, authHeader: string | string[] | undefined): Promise<unknown> {
+  async inspect(name: string, auth: AuthConfig): Promise<unknown> {
     if (/^(sha256:)?[a-f0-9]{64}$/.test(name)) throw new Error('no manifest found for full image ID');
     let ref = parseReference(name);
     if (ref.tag === undefined && ref.digest === undefined) ref = ref.tagged();
-    const auth = decodeAuthHeader(authHeader);
     const endpoints = await this.resolver.lookup(ref.domain, true);
     let lastErr: unknown;
     for (const ep of endpoints) {

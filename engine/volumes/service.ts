@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError, messageOf } from '../errdefs.js';
-import type { Filters } from '../api/query.js';
+import type { Filters } from '../api/filters.js';
 import type { MountPoint } from '../api/types.js';
 import type { Container, ContainerRecord } from '../containers/container.js';
 import type { ContainerStore } from '../containers/store.js';

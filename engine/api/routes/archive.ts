@@ -7,8 +7,15 @@ import type { Router } from '../router.js';
 import { sendStatus, type RequestContext } from '../context.js';
 import { boolParam } from '../query.js';
 import { InvalidParameterError } from '../../errdefs.js';
-import type { Daemon } from '../../daemon/daemon.js';
+import type { Readable, Writable } from 'node:stream';
 import type { PathStat } from '../../containers/archive.js';
+
+/** What `docker cp` needs (moby's router/container copy backend). */
+export interface ArchiveBackend {
+  stat(ref: string, path: string): Promise<PathStat>;
+  get(ref: string, path: string, begin: (stat: PathStat) => Writable): Promise<void>;
+  put(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void>;
+}
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';
 
@@ -22,10 +29,10 @@ function params(ctx: RequestContext): { id: string; path: string } {
   return { id: decodeURIComponent(ctx.params.id ?? ''), path: p };
 }
 
-export function registerArchiveRoutes(r: Router, d: Daemon): void {
+export function registerArchiveRoutes(r: Router, b: ArchiveBackend): void {
   r.head('/containers/:id/archive', async (ctx) => {
     const { id, path } = params(ctx);
-    const stat = await d.archive.stat(id, path);
+    const stat = await b.stat(id, path);
     const res = ctx.res!;
     res.writeHead(200, { [STAT_HEADER]: statHeader(stat), 'Content-Type': 'application/json', 'Content-Length': 0 });
     res.end();
@@ -34,7 +41,7 @@ export function registerArchiveRoutes(r: Router, d: Daemon): void {
   r.get('/containers/:id/archive', async (ctx) => {
     const { id, path } = params(ctx);
     const res = ctx.res!;
-    await d.archive.get(id, path, (stat) => {
+    await b.get(id, path, (stat) => {
       res.writeHead(200, { [STAT_HEADER]: statHeader(stat), 'Content-Type': 'application/x-tar' });
       return res;
     });
@@ -42,7 +49,7 @@ export function registerArchiveRoutes(r: Router, d: Daemon): void {
 
   r.put('/containers/:id/archive', async (ctx) => {
     const { id, path } = params(ctx);
-    await d.archive.put(id, path, ctx.req, { noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID') });
+    await b.put(id, path, ctx.req, { noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID') });
     sendStatus(ctx, 200);
   });
 }

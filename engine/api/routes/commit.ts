@@ -5,8 +5,7 @@ import type { Router } from '../router.js';
 import { readJson, sendJson } from '../context.js';
 import { boolParam } from '../query.js';
 import { InvalidParameterError } from '../../errdefs.js';
-import type { Daemon } from '../../daemon/daemon.js';
-import { commitBodyConfig, commitContainer } from '../../images/commit.js';
+import { commitBodyConfig, type CommitOptions } from '../../images/commit.js';
 import { parseReference, validateTag, type Reference } from '../../images/reference.js';
 
 /** moby's RepoTagReference: no repo means no tag; a digest cannot be a commit target. */
@@ -21,12 +20,17 @@ function commitRef(repo: string | null, tag: string | null): Reference | undefin
   return ref.tagged();
 }
 
-export function registerCommitRoute(r: Router, d: Daemon): void {
+/** What the commit route needs. */
+export interface CommitBackend {
+  commit(opts: CommitOptions): Promise<{ id: string }>;
+}
+
+export function registerCommitRoute(r: Router, b: CommitBackend): void {
   r.post('/commit', async (ctx) => {
     const q = ctx.query;
     const config = commitBodyConfig(await readJson(ctx));
     const ref = commitRef(q.get('repo'), q.get('tag'));
-    const image = await commitContainer(d, {
+    const image = await b.commit({
       container: q.get('container') ?? '',
       ...(ref ? { ref } : {}),
       author: q.get('author') ?? '',

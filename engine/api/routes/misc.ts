@@ -5,12 +5,17 @@
 import type { Router } from '../router.js';
 import { sendJson } from '../context.js';
 import { InvalidParameterError, NotImplementedError, UnavailableError } from '../../errdefs.js';
-import { Filters } from '../query.js';
-import type { Daemon } from '../../daemon/daemon.js';
+import { Filters } from '../filters.js';
 
-export function registerMiscRoutes(r: Router, d: Daemon): void {
+/** What the misc routes need. */
+export interface MiscBackend {
+  /** `docker system df`. */
+  diskUsage(): unknown;
+}
+
+export function registerMiscRoutes(r: Router, b: MiscBackend): void {
   r.get('/system/df', (ctx) => {
-    sendJson(ctx, 200, d.diskUsage());
+    sendJson(ctx, 200, b.diskUsage());
   });
 
   r.get('/plugins', (ctx) => sendJson(ctx, 200, []));

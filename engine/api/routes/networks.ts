@@ -1,12 +1,22 @@
 /** Network routes: list, inspect, create, remove, connect, disconnect, prune. */
 import type { Router } from '../router.js';
 import { readJson, sendJson, sendStatus, type RequestContext } from '../context.js';
-import { Filters } from '../query.js';
+import { Filters } from '../filters.js';
 import { InvalidParameterError } from '../../errdefs.js';
-import type { Daemon } from '../../daemon/daemon.js';
 import type { NetworkCreateRequest } from '../../network/manager.js';
-import { networkFilterKeys } from '../../network/views.js';
+import { networkFilterKeys, type NetworkJson } from '../../network/views.js';
 import type { EndpointSettings } from '../types.js';
+
+/** What the network routes need (moby's router/network/backend.go). */
+export interface NetworkBackend {
+  list(filters: Filters): NetworkJson[];
+  inspect(ref: string): NetworkJson;
+  create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
+  remove(ref: string): Promise<void>;
+  connect(ref: string, container: string, endpoint: Partial<EndpointSettings> | null | undefined): Promise<void>;
+  disconnect(ref: string, container: string, force: boolean): Promise<void>;
+  prune(filters: Filters): Promise<{ NetworksDeleted: string[] }>;
+}
 
 function networkId(ctx: RequestContext): string {
   return decodeURIComponent(ctx.params.id ?? '');
@@ -18,43 +28,43 @@ function objectBody(body: unknown, what: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export function registerNetworkRoutes(r: Router, d: Daemon): void {
+export function registerNetworkRoutes(r: Router, b: NetworkBackend): void {
   r.get('/networks', (ctx) => {
     const f = Filters.parse(ctx.query.get('filters')).validate(networkFilterKeys);
-    sendJson(ctx, 200, d.networkViews.list(f));
+    sendJson(ctx, 200, b.list(f));
   });
 
   r.get('/networks/:id', (ctx) => {
-    sendJson(ctx, 200, d.networkViews.inspect(d.networks.get(networkId(ctx))));
+    sendJson(ctx, 200, b.inspect(networkId(ctx)));
   });
 
   r.post('/networks/create', async (ctx) => {
     const body = objectBody(await readJson(ctx), 'network.CreateRequest') as NetworkCreateRequest;
     if (body.Name !== undefined && typeof body.Name !== 'string') throw new InvalidParameterError('json: cannot unmarshal into Go struct field CreateRequest.Name of type string');
-    sendJson(ctx, 201, await d.networks.create(body));
+    sendJson(ctx, 201, await b.create(body));
   });
 
   r.delete('/networks/:id', async (ctx) => {
-    await d.networks.remove(networkId(ctx));
+    await b.remove(networkId(ctx));
     sendStatus(ctx, 204);
   });
 
   r.post('/networks/:id/connect', async (ctx) => {
     const body = objectBody(await readJson(ctx), 'network.ConnectOptions') as { Container?: string; EndpointConfig?: Partial<EndpointSettings> | null };
     if (!body.Container) throw new InvalidParameterError('container ID or name is required');
-    await d.networks.connect(networkId(ctx), body.Container, body.EndpointConfig);
+    await b.connect(networkId(ctx), body.Container, body.EndpointConfig);
     sendStatus(ctx, 200);
   });
 
   r.post('/networks/:id/disconnect', async (ctx) => {
     const body = objectBody(await readJson(ctx), 'network.DisconnectOptions') as { Container?: string; Force?: boolean };
     if (!body.Container) throw new InvalidParameterError('container ID or name is required');
-    await d.networks.disconnect(networkId(ctx), body.Container, body.Force ?? false);
+    await b.disconnect(networkId(ctx), body.Container, body.Force ?? false);
     sendStatus(ctx, 200);
   });
 
   r.post('/networks/prune', async (ctx) => {
     const f = Filters.parse(ctx.query.get('filters')).validate(['until', 'label', 'label!']);
-    sendJson(ctx, 200, await d.networks.prune(f));
+    sendJson(ctx, 200, await b.prune(f));
   });
 }

@@ -1,35 +1,45 @@
 /** Volume routes: list, inspect, create, remove, prune. */
 import type { Router } from '../router.js';
 import { readJson, sendJson, sendStatus, type RequestContext } from '../context.js';
-import { boolParam, Filters } from '../query.js';
-import type { Daemon } from '../../daemon/daemon.js';
+import { boolParam } from '../query.js';
+import { Filters } from '../filters.js';
 import { volumeFilterKeys } from '../../volumes/service.js';
+import type { VolumeJson } from '../../volumes/store.js';
+
+/** What the volume routes need (moby's router/volume/backend.go). */
+export interface VolumeBackend {
+  list(filters: Filters): VolumeJson[];
+  inspect(name: string): VolumeJson;
+  create(body: unknown): Promise<VolumeJson>;
+  remove(name: string, force: boolean): Promise<void>;
+  prune(filters: Filters): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+}
 
 function volumeName(ctx: RequestContext): string {
   return decodeURIComponent(ctx.params.name ?? '');
 }
 
-export function registerVolumeRoutes(r: Router, d: Daemon): void {
+export function registerVolumeRoutes(r: Router, b: VolumeBackend): void {
   r.get('/volumes', (ctx) => {
     const f = Filters.parse(ctx.query.get('filters')).validate(volumeFilterKeys);
-    sendJson(ctx, 200, { Volumes: d.volumes.list(f), Warnings: [] });
+    sendJson(ctx, 200, { Volumes: b.list(f), Warnings: [] });
   });
 
   r.get('/volumes/:name', (ctx) => {
-    sendJson(ctx, 200, d.volumes.inspect(volumeName(ctx)));
+    sendJson(ctx, 200, b.inspect(volumeName(ctx)));
   });
 
   r.post('/volumes/create', async (ctx) => {
-    sendJson(ctx, 201, await d.volumes.create(await readJson(ctx)));
+    sendJson(ctx, 201, await b.create(await readJson(ctx)));
   });
 
   r.delete('/volumes/:name', async (ctx) => {
-    await d.volumes.remove(volumeName(ctx), boolParam(ctx.query, 'force'));
+    await b.remove(volumeName(ctx), boolParam(ctx.query, 'force'));
     sendStatus(ctx, 204);
   });
 
   r.post('/volumes/prune', async (ctx) => {
     const f = Filters.parse(ctx.query.get('filters')).validate(['label', 'label!', 'all']);
-    sendJson(ctx, 200, await d.volumes.prune(f));
+    sendJson(ctx, 200, await b.prune(f));
   });
 }

@@ -7,6 +7,8 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { commonHeaders, type RequestContext } from '../context.js';
+import type { ClientStreams } from '../../containers/streams.js';
+import { StreamWriter } from './writer.js';
 
 export interface Hijacked {
   /** Client to container bytes. Ends when the client half-closes (stdin EOF). */
@@ -139,4 +141,9 @@ function endedStream(): Readable {
   const p = new PassThrough();
   p.end();
   return p;
+}
+
+/** A hijacked connection as the domain sees it: output framed for `tty` (raw) or multiplexed. */
+export function clientStreams(h: Hijacked, tty: boolean): ClientStreams {
+  return { input: h.input, output: new StreamWriter(h.output, tty), end: () => h.end(), closed: h.closed };
 }
