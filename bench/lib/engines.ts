@@ -62,12 +62,12 @@ export async function dockerOk(socket: string, args: string[], input?: Buffer | 
 }
 
 /** A berthd from this checkout with its own state, exec root, socket, bridge and subnet; all removed on stop. */
-export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Promise<Engine & { execRoot: string }> {
+export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist', instance = 0): Promise<Engine & { execRoot: string }> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   const socket = path.join(base, 'docker.sock');
-  const execRoot = `/run/bb${process.pid % 100000}`;
+  const execRoot = `/run/bb${process.pid % 100000}${instance ? `-${instance}` : ''}`;
   // Its own bridge and subnet (other daemons may run), removed again on stop.
-  const slot = claimNetSlot(process.pid);
+  const slot = claimNetSlot(process.pid + instance * 7919);
   fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify(slot.config));
   const proc: ChildProcess = spawn(
     process.execPath,
@@ -76,7 +76,7 @@ export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist'): Prom
   );
   await waitForSocket(socket);
   return {
-    name: 'berthd',
+    name: instance ? `berthd(${dist})` : 'berthd',
     socket,
     execRoot,
     pid: () => proc.pid!,
