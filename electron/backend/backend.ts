@@ -27,8 +27,10 @@ import { streamLogs } from './streams/logs.js';
 import { streamExec } from './streams/exec.js';
 import { streamStats, streamStatsSummary } from './streams/stats.js';
 import { streamPull, streamPush } from './streams/pull.js';
+import { BERTH_VERSION } from '../../engine/version.js';
 
-export const BERTH_APP_VERSION = '0.1.0';
+/** The app and its engine share one version (engine/version.ts, kept equal to package.json's). */
+export const BERTH_APP_VERSION = BERTH_VERSION;
 
 export interface HostAdapter {
   capabilities(): Omit<HostCapabilities, 'version'>;
