@@ -5,7 +5,7 @@
  * taken under its lock: a `docker start` in progress finishes first and its container then
  * goes through the exit path (no namespace, veth or lease left behind).
  */
-import { ConflictError, messageOf } from '../errdefs.js';
+import { ConflictError, SystemError, messageOf } from '../errdefs.js';
 import type { Container } from './container.js';
 import { delay, type Lifecycle, type RemoveOptions } from './lifecycle.js';
 import { handleExit } from './exit.js';
@@ -16,7 +16,10 @@ const KILL_GRACE_MS = 15_000;
 
 export async function removeContainer(lc: Lifecycle, c: Container, ref: string, opts: RemoveOptions): Promise<void> {
   if (c.status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
-  for (;;) {
+  // Kill, wait for the exit, remove: a container that a policy or a user starts again meanwhile
+  // is killed again, a few times at most.
+  for (let attempt = 0; ; attempt++) {
+    if (attempt === 3) throw new SystemError(`cannot remove container ${ref}: it keeps running`);
     let exited: Promise<unknown> | undefined;
     const done = await c.lock.run(async () => {
       if (c.removed) return true;
