@@ -11,6 +11,7 @@ import { RuntimeStartError } from './monitor.js';
 import { fakeEngine, Gate, type FakeEngine } from './testing/fakes.js';
 import type { EngineEvent } from '../events/bus.js';
 import type { RestartPolicy } from '../api/types.js';
+import type { ContainerLifecycleBackend } from './backend.js';
 
 let e: FakeEngine;
 let svc: ContainerService;
@@ -246,6 +247,21 @@ describe('container lifecycle (fake runtime)', () => {
     expect(e.runtime.calls.at(-1)).toEqual(['update', id, { cpu: { shares: 512 } }]);
     expect(svc.store.get(id).record.hostConfig.CpuShares).toBe(512);
     expect(await svc.update(id, { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } })).toEqual([]);
+  });
+});
+
+describe('the narrow backend a builder drives (fake runtime)', () => {
+  it('create, wait for the next exit, start, see the exit code, remove', async () => {
+    const b: ContainerLifecycleBackend = svc;
+    const { Id } = await b.create(parseCreateBody({ Image: 'busybox', Cmd: ['sh', '-c', 'exit 7'] }), null);
+    const waited = b.wait(Id, 'next-exit');
+    await b.start(Id);
+    e.runtime.exit(Id, 7);
+    expect(await waited).toEqual({ StatusCode: 7, Error: null });
+    const removed = b.wait(Id, 'removed');
+    await b.remove(Id, { force: false, volumes: true });
+    expect((await removed).StatusCode).toBe(7);
+    expect(svc.store.find(Id)).toBeUndefined();
   });
 });
 

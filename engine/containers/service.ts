@@ -9,6 +9,7 @@ import { InvalidParameterError, messageOf } from '../errdefs.js';
 import type { WaitResponse } from '../api/types.js';
 import type { Container, WaitCondition } from './container.js';
 import type { ContainerStore } from './store.js';
+import type { ContainerLifecycleBackend } from './backend.js';
 import type { CreateBody } from './create-request.js';
 import { Lifecycle, type LifecycleDeps, type RemoveOptions } from './lifecycle.js';
 import type { ContainerStateMachine } from './state.js';
@@ -31,7 +32,7 @@ import { parseSignal } from '../system/signals.js';
 export type { StopOptions } from './stop.js';
 export type { UpdateConfig } from './update.js';
 
-export class ContainerService {
+export class ContainerService implements ContainerLifecycleBackend {
   readonly lc: Lifecycle;
   private readonly rotation: LogRotation;
 
