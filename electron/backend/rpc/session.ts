@@ -45,16 +45,21 @@ interface ActiveStream {
   name: StreamName;
 }
 
-/** Docker API errors (dockerode) and our own errors, as the wire shape. */
+/** dockerode's "(HTTP code 400) unexpected - " (or "bad parameter - ") in front of the engine's own words. */
+const DOCKERODE_PREFIX = /^\(HTTP code \d+\) [^-]*- /;
+
+/** Docker API errors (dockerode) and our own errors, as the wire shape: the engine's message, without transport noise. */
 export function toWireError(err: unknown): WireError {
   if (err && typeof err === 'object') {
     const e = err as { statusCode?: unknown; status?: unknown; json?: unknown; message?: unknown; reason?: unknown };
-    const json = e.json as { message?: unknown } | undefined | null;
-    const message =
+    const json = e.json as { message?: unknown } | string | undefined | null;
+    const raw =
       (json && typeof json === 'object' && typeof json.message === 'string' && json.message) ||
+      (typeof json === 'string' && json.trim()) ||
       (typeof e.message === 'string' && e.message) ||
       (typeof e.reason === 'string' && e.reason) ||
       String(err);
+    const message = raw.replace(DOCKERODE_PREFIX, '').trim() || raw;
     const status = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
     return status === undefined ? { message } : { message, status };
   }
