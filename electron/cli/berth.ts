@@ -138,7 +138,7 @@ async function main(argv: string[]): Promise<void> {
           const state = await engine.probe();
           const pid = engine.livePid();
           const info = engine.info();
-          process.stdout.write(`${state}${info.version ? ` (berthd ${info.version})` : ''}${pid ? `, pid ${pid}` : ''}, ${engine.host}\n`);
+          process.stdout.write(`${state}${info.version ? ` (${info.version})` : ''}${pid ? `, pid ${pid}` : ''}, ${engine.host}\n`);
           if (info.error) process.stdout.write(`${info.error}\n`);
           process.exitCode = state === 'running' ? 0 : 1;
           return;

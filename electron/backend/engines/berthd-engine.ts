@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { EngineInfo, EngineKind } from '../../contract/models.js';
-import { BaseEngine, describeConnectError, withTimeout } from './engine.js';
+import { BaseEngine, describeConnectError, versionLabel, withTimeout } from './engine.js';
 import { BackendError } from '../errors.js';
 import { readDaemonJson } from './daemon-config.js';
 import { DAEMON_NODE_FLAGS } from '../../../engine/daemon/node-flags.js';
@@ -91,7 +91,7 @@ export class BerthdEngine extends BaseEngine {
   private async ping(): Promise<boolean> {
     try {
       const v = await withTimeout(this.client().version(), 3000, 'timeout');
-      this.version = v.Version;
+      this.version = versionLabel(v);
       return true;
     } catch {
       return false;
@@ -235,12 +235,18 @@ export class BerthdEngine extends BaseEngine {
   }
 
   override async readLogs(tail: number): Promise<{ text: string; file?: string }> {
+    let text = '';
     try {
-      return { text: await tailFile(this.opts.logFile, tail), file: this.opts.logFile };
+      text = await tailFile(this.opts.logFile, tail);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', file: this.opts.logFile };
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    // Adopted: a berthd Berth did not start serves the socket; its output is not in our file.
+    if (this.currentState === 'running' && !this.livePid()) {
+      const note = `Berth did not start the berthd that serves ${this.host} (it was already running), so its output is wherever it was started (for the system service: journalctl -u berth).`;
+      return { text: text ? `${note}\n--- the last berthd Berth started wrote: ---\n${text}` : '', file: this.opts.logFile };
+    }
+    return { text, file: this.opts.logFile };
   }
 
   override async reloadConfig(): Promise<'reloaded' | 'restart-required'> {

@@ -126,7 +126,7 @@ export abstract class BaseEngine implements Engine {
   async probe(): Promise<EngineState> {
     try {
       const v = await withTimeout(this.client().version(), 5000, `${this.host} did not answer within 5 s`);
-      this.version = v.Version;
+      this.version = versionLabel(v);
       if (this.currentState !== 'starting' && this.currentState !== 'stopping') this.setState('running');
     } catch (err) {
       if (this.currentState !== 'starting' && this.currentState !== 'stopping') this.setState(this.unreachableState(), describeConnectError(err, this.host));
@@ -196,6 +196,19 @@ export abstract class BaseEngine implements Engine {
 
 function sameProgress(a: EngineProgress | undefined, b: EngineProgress | undefined): boolean {
   return a === b || (!!a && !!b && a.step === b.step && a.detail === b.detail && a.percent === b.percent);
+}
+
+/**
+ * What the engine is, for people: berthd's own version ("berthd 0.1.0") rather than the Docker
+ * version it is compatible with, Podman's, or Docker's ("Docker 28.5.0").
+ */
+export function versionLabel(v: { Version?: string; Platform?: { Name?: string }; Components?: Array<{ Name?: string; Version?: string }> | null }): string | undefined {
+  const components = v.Components ?? [];
+  const berthd = components.find((c) => c.Name === 'berthd');
+  if (berthd?.Version) return `berthd ${berthd.Version}`;
+  const podman = components.find((c) => /podman/i.test(c.Name ?? ''));
+  if (podman?.Version) return `Podman ${podman.Version}`;
+  return v.Version ? `Docker ${v.Version}` : undefined;
 }
 
 export function describeConnectError(err: unknown, host: string): string {
