@@ -25,6 +25,8 @@ export interface DashboardOptions {
 }
 
 export const RPC_PATH = '/rpc';
+/** GET with ?token=: 204 if the token is this server's, 401 if not. Lets a page tell "server restarted" (new token) from "server gone". */
+export const SESSION_PATH = '/session';
 
 export function contentSecurityPolicy(port: number): string {
   return rendererCsp([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]);
@@ -106,6 +108,12 @@ export class DashboardServer {
       return deny(400, 'bad request');
     }
     if (pathname === RPC_PATH) return deny(426, 'upgrade required');
+    if (pathname === SESSION_PATH) {
+      const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+      if (!this.tokenMatches(token)) return deny(401, 'this access token is not valid for this berth dashboard');
+      res.writeHead(204, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      return void res.end();
+    }
     const root = path.resolve(this.opts.rendererDir);
     let file = path.resolve(root, '.' + (pathname === '/' ? '/index.html' : pathname));
     if (file !== root && !file.startsWith(root + path.sep)) return deny(404, 'not found');
