@@ -110,7 +110,7 @@ test('bulk stop and start; containers of a compose project are grouped and colla
   await page.locator('.bulkbar').getByRole('button', { name: 'Start', exact: true }).click();
   await expect(group).toContainText('2/2 running');
 
-  await group.getByRole('button', { name: new RegExp(project) }).click();
+  await group.getByRole('button', { name: `Collapse ${project}` }).click();
   await expect(app.row(web)).toHaveCount(0);
   await expect(app.row(loose)).toBeVisible();
 

@@ -111,7 +111,7 @@ test.describe('with a registry on loopback', () => {
     for (const bar of await dialog.locator('[data-layer] progress').all()) await expect(bar).toHaveAttribute('value', '100');
     await expect(dialog.locator('.ok')).toContainText('sha256:');
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
-    const row = page.locator(`tr[data-image="${repo}:v1"]`);
+    const row = page.locator(`.trow[data-image="${repo}:v1"]`);
     await expect(row).toBeVisible();
     expect((await berthd.dockerOk(['images', '-q', `${repo}:v1`])).trim()).not.toBe('');
 
@@ -126,7 +126,7 @@ test.describe('with a registry on loopback', () => {
     await page.getByRole('button', { name: `Tag ${repo}:v1` }).click();
     await page.getByRole('dialog').getByLabel('New image name').fill(`${repo}-copy:v2`);
     await page.getByRole('dialog').getByRole('button', { name: 'Tag', exact: true }).click();
-    await expect(page.locator(`tr[data-image="${repo}-copy:v2"]`)).toBeVisible();
+    await expect(page.locator(`.trow[data-image="${repo}-copy:v2"]`)).toBeVisible();
     await page.getByRole('button', { name: `Push ${repo}-copy:v2` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Push', exact: true }).click();
     await expect(page.getByRole('dialog').locator('.ok')).toContainText('Done', { timeout: 60_000 });
@@ -144,7 +144,7 @@ test.describe('with a registry on loopback', () => {
     await page.getByRole('button', { name: `Remove ${repo}-copy:v2` }).click();
     await page.getByRole('dialog').getByLabel(/Untag/).check();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove', exact: true }).click();
-    await expect(page.locator(`tr[data-image="${repo}-copy:v2"]`)).toHaveCount(0);
+    await expect(page.locator(`.trow[data-image="${repo}-copy:v2"]`)).toHaveCount(0);
     await expect(row).toBeVisible();
     await page.getByRole('button', { name: `Remove ${repo}:v1` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove', exact: true }).click();

@@ -50,9 +50,9 @@ for (const theme of ['light', 'dark'] as const) {
     await app.screenshot('container-files');
 
     await app.open('#/images');
-    await expect(page.locator('tr[data-image="busybox:latest"]')).toBeVisible();
+    await expect(page.locator('.trow[data-image="busybox:latest"]')).toBeVisible();
     await app.screenshot('images');
-    await page.locator('tr[data-image="busybox:latest"]').getByRole('link').click();
+    await page.locator('.trow[data-image="busybox:latest"]').getByRole('link').click();
     await expect(page.getByRole('table', { name: 'Image history' })).toBeVisible();
     await app.screenshot('image-detail');
     await app.open('#/images');
@@ -68,21 +68,21 @@ for (const theme of ['light', 'dark'] as const) {
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 
     await app.open('#/volumes');
-    await expect(page.locator(`tr[data-volume="${volume}"]`)).toContainText(ticker);
+    await expect(page.locator(`.trow[data-volume="${volume}"]`)).toContainText(ticker);
     await app.screenshot('volumes');
-    await page.locator(`tr[data-volume="${volume}"]`).getByRole('button', { name: 'Browse' }).click();
+    await page.locator(`.trow[data-volume="${volume}"]`).getByRole('button', { name: 'Browse' }).click();
     await expect(page.locator('[data-file="seed.txt"]')).toBeVisible();
     await app.screenshot('volume-detail');
 
     await app.open('#/networks');
-    await expect(page.locator(`tr[data-network="${network}"]`)).toContainText(`${p}-web-1`);
+    await expect(page.locator(`.trow[data-network="${network}"]`)).toContainText(`${p}-web-1`);
     await app.screenshot('networks');
-    await page.locator(`tr[data-network="${network}"]`).getByRole('link', { name: network }).click();
+    await page.locator(`.trow[data-network="${network}"]`).getByRole('link', { name: network }).click();
     await expect(page.getByRole('link', { name: `${p}-api-1` })).toBeVisible();
     await app.screenshot('network-detail');
 
     await app.open('#/engines');
-    await expect(page.locator('tr[data-engine="env-docker-host"]')).toContainText('active');
+    await expect(page.locator('.trow[data-engine="env-docker-host"]')).toContainText('active');
     await app.screenshot('engines');
     await app.open('#/troubleshoot');
     await expect(page.locator('[data-engine-log]')).toBeVisible();

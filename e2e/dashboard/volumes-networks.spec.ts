@@ -7,7 +7,7 @@ test('create a volume, see who uses it and its files, remove it', async ({ app, 
   await page.getByRole('button', { name: 'Create…' }).click();
   await page.getByRole('dialog').getByLabel('Volume name').fill(name);
   await page.getByRole('dialog').getByRole('button', { name: 'Create', exact: true }).click();
-  const row = page.locator(`tr[data-volume="${name}"]`);
+  const row = page.locator(`.trow[data-volume="${name}"]`);
   await expect(row).toBeVisible();
   expect((await berthd.dockerOk(['volume', 'inspect', '-f', '{{.Name}}', name])).trim()).toBe(name);
 
@@ -38,23 +38,23 @@ test('a volume created from the CLI appears; bulk remove of selected volumes', a
   await expect(page.getByRole('heading', { name: 'Volumes', exact: true })).toBeVisible();
   await berthd.dockerOk(['volume', 'create', a]);
   await berthd.dockerOk(['volume', 'create', b]);
-  await expect(page.locator(`tr[data-volume="${a}"]`)).toBeVisible({ timeout: 2000 });
+  await expect(page.locator(`.trow[data-volume="${a}"]`)).toBeVisible({ timeout: 2000 });
   await page.getByLabel(`Select ${a}`).check();
   await page.getByLabel(`Select ${b}`).check();
-  await page.getByRole('button', { name: 'Remove selected' }).click();
+  await page.getByRole('toolbar', { name: 'Bulk actions' }).getByRole('button', { name: 'Remove', exact: true }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Remove', exact: true }).click();
-  await expect(page.locator(`tr[data-volume="${a}"]`)).toHaveCount(0);
-  await expect(page.locator(`tr[data-volume="${b}"]`)).toHaveCount(0);
+  await expect(page.locator(`.trow[data-volume="${a}"]`)).toHaveCount(0);
+  await expect(page.locator(`.trow[data-volume="${b}"]`)).toHaveCount(0);
 });
 
 test('create a network, see attached containers, remove it', async ({ app, berthd, page }) => {
   const name = uniq('net');
   await app.open('#/networks');
-  await expect(page.locator('tr[data-network="bridge"]')).toBeVisible();
+  await expect(page.locator('.trow[data-network="bridge"]')).toBeVisible();
   await page.getByRole('button', { name: 'Create…' }).click();
   await page.getByRole('dialog').getByLabel('Network name').fill(name);
   await page.getByRole('dialog').getByRole('button', { name: 'Create', exact: true }).click();
-  const row = page.locator(`tr[data-network="${name}"]`);
+  const row = page.locator(`.trow[data-network="${name}"]`);
   await expect(row).toBeVisible();
   expect((await berthd.dockerOk(['network', 'inspect', '-f', '{{.Driver}}', name])).trim()).toBe('bridge');
 

@@ -22,7 +22,11 @@ import { SettingsStore } from './settings/settings-store.js';
 import { berthPaths, BERTHD_DEFAULTS, type BerthPaths } from './paths.js';
 import type { Handlers, MethodHandlers, StreamHandlers } from './rpc/session.js';
 import { containerAction, forEachBulk, removeContainers, runContainer } from './services/containers.js';
-import { listContainerFiles, listVolumeFiles, streamArchive } from './services/files.js';
+import { cloneVolume, deleteFiles, listContainerFiles, listVolumeFiles, makeFolder, readFile, renameFile, streamFilesArchive, streamUpload, writeFile } from './services/files.js';
+import { projectAction, removeProject } from './services/projects.js';
+import { diskUsage, prune, prunePreview } from './services/disk.js';
+import { CredentialStore, normalizeServer, registryOfReference } from './registries/credentials.js';
+import { streamProjectLogs } from './streams/project-logs.js';
 import { streamLogs } from './streams/logs.js';
 import { streamExec } from './streams/exec.js';
 import { streamStats, streamStatsSummary } from './streams/stats.js';
@@ -47,6 +51,8 @@ export interface BackendOptions {
   ownEngine?: Engine | null;
   discover?: () => DiscoveredEndpoint[];
   model?: EngineModelOptions;
+  /** Where registry credentials live (the docker CLI's config folder by default). */
+  credentials?: CredentialStore;
   log?: (msg: string) => void;
 }
 
@@ -71,6 +77,7 @@ export class Backend {
   readonly settings: SettingsStore;
   readonly engines: EngineDirectory;
   readonly handlers: Handlers;
+  readonly credentials: CredentialStore;
   private readonly models = new Map<string, EngineModel>();
   private readonly log: (msg: string) => void;
 
@@ -78,6 +85,7 @@ export class Backend {
     this.paths = opts.paths ?? berthPaths();
     this.log = opts.log ?? (() => undefined);
     this.settings = new SettingsStore(this.paths.configDir);
+    this.credentials = opts.credentials ?? new CredentialStore();
     if (this.settings.loadProblem) this.log(this.settings.loadProblem);
     const own = opts.ownEngine === undefined ? (process.platform === 'linux' ? defaultBerthdEngine(this.paths) : undefined) : (opts.ownEngine ?? undefined);
     this.engines = new EngineDirectory(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
@@ -115,6 +123,12 @@ export class Backend {
 
   private engine(id: string): Engine {
     return this.engines.get(id);
+  }
+
+  /** The stored credentials for the registry an image reference points at (undefined: anonymous). */
+  async authFor(ref: string): Promise<Docker.AuthConfig | undefined> {
+    const auth = await this.credentials.get(registryOfReference(ref)).catch(() => undefined);
+    return auth as Docker.AuthConfig | undefined;
   }
 
   private methodHandlers(): MethodHandlers {
@@ -203,6 +217,26 @@ export class Backend {
         const r = await docker(engineId).pruneContainers();
         return { deleted: r.ContainersDeleted ?? [], spaceReclaimed: r.SpaceReclaimed ?? 0 };
       },
+      'files.read': ({ engineId, target, path: file }) => readFile(docker(engineId), target, file),
+      'files.write': async ({ engineId, target, path: file, content, mode }) => {
+        await writeFile(docker(engineId), target, file, Buffer.from(content, 'base64'), mode);
+        return { ok: true as const };
+      },
+      'files.mkdir': async ({ engineId, target, dir, name }) => {
+        await makeFolder(docker(engineId), target, dir, name);
+        return { ok: true as const };
+      },
+      'files.rename': async ({ engineId, target, path: file, name }) => {
+        await renameFile(docker(engineId), target, file, name);
+        return { ok: true as const };
+      },
+      'files.delete': async ({ engineId, target, paths }) => {
+        await deleteFiles(docker(engineId), target, paths);
+        return { ok: true as const };
+      },
+
+      'projects.action': ({ engineId, project, action }) => projectAction(docker(engineId), project, action),
+      'projects.remove': ({ engineId, project, volumes }) => removeProject(docker(engineId), project, volumes),
 
       'images.inspect': async ({ engineId, id }) => (await docker(engineId).getImage(id).inspect()) as unknown as Record<string, unknown>,
       'images.history': async ({ engineId, id }) => {
@@ -221,6 +255,28 @@ export class Backend {
         const r = await docker(engineId).pruneImages({ filters: { dangling: [all ? 'false' : 'true'] } });
         return { deleted: (r.ImagesDeleted ?? []).filter((x) => x.Deleted).length, spaceReclaimed: r.SpaceReclaimed ?? 0 };
       },
+      'images.search': async ({ engineId, term, limit }) => {
+        const auth = await this.authFor(term.includes('/') ? term : `docker.io/${term}`);
+        const r = (await docker(engineId).searchImages({ term, limit, ...(auth ? { authconfig: auth } : {}) })) as Array<{ name: string; description?: string; star_count?: number; is_official?: boolean; is_automated?: boolean }>;
+        return (r ?? []).map((x) => ({ name: x.name, description: x.description ?? '', stars: x.star_count ?? 0, official: !!x.is_official, automated: !!x.is_automated }));
+      },
+
+      'registries.list': async () => ({ ...(await this.credentials.list()), configFile: this.credentials.file }),
+      'registries.login': async ({ engineId, server, username, password }) => {
+        const key = normalizeServer(server);
+        // The engine checks the credentials against the registry, as `docker login` has it do.
+        const r = (await docker(engineId).checkAuth({ username, password, serveraddress: key })) as { Status?: string; IdentityToken?: string };
+        const storedIn = await this.credentials.store(key, username, r.IdentityToken ? { identitytoken: r.IdentityToken } : { password });
+        return { server: key, status: r.Status || 'Login Succeeded', storedIn };
+      },
+      'registries.logout': async ({ server }) => {
+        const key = normalizeServer(server);
+        return { server: key, removed: await this.credentials.erase(key) };
+      },
+
+      'system.df': ({ engineId }) => diskUsage(docker(engineId)),
+      'system.prunePreview': ({ engineId, kind, all }) => prunePreview(docker(engineId), kind, all),
+      'system.prune': ({ engineId, kind, all }) => prune(docker(engineId), kind, all),
 
       'volumes.create': async ({ engineId, name, driver, labels }) => {
         const v = (await docker(engineId).createVolume({ ...(name ? { Name: name } : {}), Driver: driver, Labels: labels })) as unknown as { Name?: string; name?: string };
@@ -238,6 +294,7 @@ export class Backend {
         return out;
       },
       'volumes.listFiles': ({ engineId, name, path: dir }) => listVolumeFiles(docker(engineId), name, dir),
+      'volumes.clone': async ({ engineId, name, target }) => ({ name: await cloneVolume(docker(engineId), name, target) }),
 
       'networks.create': async ({ engineId, name, driver, internal, subnet, gateway }) => {
         const ipam = subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}) }] } } : {};
@@ -285,9 +342,11 @@ export class Backend {
       'containers.exec': (p, sink) => streamExec(docker(p.engineId), p, sink),
       'containers.stats': (p, sink) => streamStats(docker(p.engineId), p, sink),
       'containers.statsSummary': (p, sink) => streamStatsSummary(docker(p.engineId), p, sink),
-      'containers.archive': (p, sink) => streamArchive(docker(p.engineId), p, sink),
-      'images.pull': (p, sink) => streamPull(docker(p.engineId), p, sink),
-      'images.push': (p, sink) => streamPush(docker(p.engineId), p, sink),
+      'projects.logs': (p, sink) => streamProjectLogs(docker(p.engineId), p, sink),
+      'files.archive': (p, sink) => streamFilesArchive(docker(p.engineId), p, sink),
+      'files.upload': (p, sink) => streamUpload(docker(p.engineId), p, sink),
+      'images.pull': async (p, sink) => streamPull(docker(p.engineId), p, sink, await this.authFor(p.ref)),
+      'images.push': async (p, sink) => streamPush(docker(p.engineId), p, sink, await this.authFor(p.ref)),
     };
   }
 }

@@ -32,7 +32,7 @@ describe('the contract', () => {
 
   it('round-trips a call and rebuilds errors as RpcError with status and issues', async () => {
     const { client } = pair({
-      'settings.get': () => ({ theme: 'dark', startAtLogin: false, closeToTray: true, startEngineOnLaunch: true, notifications: true, activeEngineId: null, endpoints: [] }),
+      'settings.get': () => ({ theme: 'dark', startAtLogin: false, closeToTray: true, startEngineOnLaunch: true, notifications: true, activeEngineId: null, endpoints: [], views: {} }),
       'containers.inspect': () => Promise.reject(Object.assign(new Error('x'), { statusCode: 404, json: { message: 'No such container: c' } })),
     });
     expect((await client.call('settings.get', {})).theme).toBe('dark');

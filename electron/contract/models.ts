@@ -55,7 +55,14 @@ export const ContainerRowSchema = z.object({
   command: z.string(),
   created: z.number(),
   state: ContainerStateSchema,
+  /** The engine's own status text at the time of the last listing ("Up 5 minutes"); screens derive theirs from the times below. */
   status: z.string(),
+  /** When the container last started / finished (ms since the epoch; from inspect, or estimated from `status` until inspected). */
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  exitCode: z.number().optional(),
+  /** starting / healthy / unhealthy, when the container has a health check. */
+  health: z.string().optional(),
   ports: z.array(PortSchema),
   labels: z.record(z.string(), z.string()),
   /** Named volumes mounted (for "in use by"). */
@@ -124,6 +131,14 @@ export const CustomEndpointSchema = z.object({
 });
 export type CustomEndpoint = z.infer<typeof CustomEndpointSchema>;
 
+/** A table's remembered view: sort column and direction, filters. */
+export const TableViewSchema = z.object({
+  sort: z.object({ column: z.string().max(64), dir: z.enum(['asc', 'desc']) }).optional(),
+  filters: z.record(z.string().max(64), z.string().max(512)).optional(),
+  grouped: z.boolean().optional(),
+});
+export type TableView = z.infer<typeof TableViewSchema>;
+
 const settingsFields = {
   theme: ThemeSchema,
   startAtLogin: z.boolean(),
@@ -133,6 +148,8 @@ const settingsFields = {
   notifications: z.boolean(),
   activeEngineId: z.string().nullable(),
   endpoints: z.array(CustomEndpointSchema),
+  /** Remembered sort and filters per table ("containers", "images", ...). */
+  views: z.record(z.string().max(64), TableViewSchema),
 };
 export const WindowBoundsSchema = z.object({ width: z.number().int().min(400), height: z.number().int().min(300), x: z.number().int().optional(), y: z.number().int().optional(), maximized: z.boolean().optional() });
 export type WindowBounds = z.infer<typeof WindowBoundsSchema>;
@@ -147,6 +164,7 @@ export const DEFAULT_SETTINGS: Settings = {
   notifications: true,
   activeEngineId: null,
   endpoints: [],
+  views: {},
 };
 /** What the renderer may change (no defaults here: absent keys stay as they are). */
 export const SettingsPatchSchema = z.strictObject(settingsFields).partial();
@@ -190,6 +208,38 @@ export const PullProgressSchema = z.discriminatedUnion('type', [
 ]);
 export type PullProgress = z.infer<typeof PullProgressSchema>;
 
+export const SearchResultSchema = z.object({ name: z.string(), description: z.string(), stars: z.number(), official: z.boolean(), automated: z.boolean() });
+export type SearchResult = z.infer<typeof SearchResultSchema>;
+
+/** A registry the user signed in to, as the docker CLI records it (never the secret). */
+export const RegistryAccountSchema = z.object({
+  /** As written in config.json ("127.0.0.1:5000", "https://index.docker.io/v1/"). */
+  server: z.string(),
+  /** What the user sees ("Docker Hub" for index.docker.io). */
+  display: z.string(),
+  username: z.string().optional(),
+  /** The credential helper that holds the secret (docker-credential-<name>), if not config.json itself. */
+  helper: z.string().optional(),
+});
+export type RegistryAccount = z.infer<typeof RegistryAccountSchema>;
+
+export const PruneKindSchema = z.enum(['containers', 'images', 'volumes', 'networks', 'build-cache']);
+export type PruneKind = z.infer<typeof PruneKindSchema>;
+
+const dfKind = z.object({ count: z.number(), active: z.number(), size: z.number(), reclaimable: z.number() });
+/** `docker system df`: totals per kind, with the items behind them. */
+export const DiskUsageSchema = z.object({
+  images: dfKind,
+  containers: dfKind,
+  volumes: dfKind,
+  buildCache: dfKind,
+  /** The largest items of each kind (for the page's lists). */
+  imageItems: z.array(z.object({ id: z.string(), name: z.string(), size: z.number(), shared: z.number(), containers: z.number() })),
+  containerItems: z.array(z.object({ id: z.string(), name: z.string(), size: z.number(), state: z.string() })),
+  volumeItems: z.array(z.object({ name: z.string(), size: z.number(), refCount: z.number() })),
+});
+export type DiskUsage = z.infer<typeof DiskUsageSchema>;
+
 /** What the Run dialog sends: the docker run flags the form covers. */
 export const RunSpecSchema = z.object({
   image: z.string().min(1),
@@ -210,6 +260,12 @@ export const RunSpecSchema = z.object({
   restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('no'),
   interactive: z.boolean().default(false),
   autoRemove: z.boolean().default(false),
+  /** --network: a network name, "host" or "none"; empty keeps the default bridge. */
+  network: z.string().max(256).optional(),
+  /** --memory, in bytes. */
+  memory: z.number().int().min(6 * 1024 * 1024, 'the minimum memory limit is 6 MB').optional(),
+  /** --cpus (fractional CPUs). */
+  cpus: z.number().positive().max(1024).optional(),
 });
 export type RunSpec = z.input<typeof RunSpecSchema>;
 

@@ -10,6 +10,8 @@ import { Sidebar, NAV } from './pages/Sidebar.js';
 import { EngineGate } from './pages/engine/EngineGate.js';
 import { ContainersPage } from './pages/containers/ContainersPage.js';
 import { ContainerDetail } from './pages/containers/ContainerDetail.js';
+import { ProjectPage } from './pages/projects/ProjectPage.js';
+import { DiskUsagePage } from './pages/disk/DiskUsagePage.js';
 import { ImagesPage } from './pages/images/ImagesPage.js';
 import { ImageDetail } from './pages/images/ImageDetail.js';
 import { PullDialog } from './pages/images/PullDialog.js';
@@ -30,6 +32,10 @@ function Page({ route }: { route: Route }) {
       return <ContainersPage />;
     case 'container':
       return <ContainerDetail id={route.id} tab={route.tab} />;
+    case 'project':
+      return <ProjectPage name={route.name} />;
+    case 'disk':
+      return <DiskUsagePage />;
     case 'images':
       return <ImagesPage />;
     case 'image':
@@ -73,7 +79,7 @@ export function App() {
         useUi.setState((s) => ({ paletteOpen: !s.paletteOpen }));
         return;
       }
-      if (e.altKey && !mod && /^[1-7]$/.test(e.key)) {
+      if (e.altKey && !mod && /^[1-9]$/.test(e.key) && NAV[Number(e.key) - 1]) {
         e.preventDefault();
         navigate({ page: NAV[Number(e.key) - 1]!.page } as Route);
         return;

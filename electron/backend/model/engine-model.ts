@@ -11,6 +11,8 @@ import type { ContainerRow, ImageRow, ModelEvent, NetworkRow, VolumeRow } from '
 import type { Engine } from '../engines/engine.js';
 import { describeConnectError } from '../engines/engine.js';
 import { containerRow, imageRow, networkRow, volumeRow } from './mappers.js';
+import { estimateTimes, timesFromInspect, withTimes, type ContainerTimes } from './container-times.js';
+import { HELPER_LABEL } from '../services/files.js';
 import { JsonLineDecoder } from '../streams/json-lines.js';
 
 type Kind = 'containers' | 'images' | 'volumes' | 'networks';
@@ -54,6 +56,12 @@ export class EngineModel {
   private disposed = false;
   private synced = false;
   private readonly pendingContainers = new Set<string>();
+  /** Exact start/finish times from inspect, per container, until an event says they may have changed. */
+  private readonly exactTimes = new Map<string, ContainerTimes>();
+  private enriching = false;
+  /** Counts events; a container destroyed after a refetch began must not come back from it. */
+  private eventSeq = 0;
+  private readonly destroyedAt = new Map<string, number>();
   private readonly pendingKinds = new Set<Kind>();
   private readonly unsubscribeEngine: () => void;
 
@@ -186,7 +194,9 @@ export class EngineModel {
     const id = ev.Actor?.ID ?? ev.id;
     if (type === 'container' && id) {
       if (!CONTAINER_ACTIONS.has(action)) return;
+      this.exactTimes.delete(id);
       if (action === 'destroy') {
+        this.destroyedAt.set(id, ++this.eventSeq);
         this.pendingContainers.delete(id);
         if (this.rows.containers.delete(id)) this.emit({ type: 'containers', reset: false, upsert: [], remove: [id] });
         return;
@@ -226,18 +236,24 @@ export class EngineModel {
   }
 
   private async refetchContainers(ids: string[], gen: number): Promise<void> {
+    const since = this.eventSeq;
     const found = await this.docker().listContainers({ all: true, filters: { id: ids } });
     if (gen !== this.generation) return;
+    // The few containers an event touched get their exact times now, so "Up 1 second" is right from the start.
+    await this.inspectTimes(found.map((c) => c.Id), gen);
+    if (gen !== this.generation) return;
     const upsert: ContainerRow[] = [];
-    const byId = new Map(found.map((c) => [c.Id, c]));
+    const byId = new Map(found.filter((c) => !isHelper(c)).map((c) => [c.Id, c]));
+    if (this.destroyedAt.size > 1000) for (const [k, v] of this.destroyedAt) if (v <= since) this.destroyedAt.delete(k);
     const remove: string[] = [];
     for (const id of ids) {
       const c = byId.get(id);
+      if (c && (this.destroyedAt.get(id) ?? -1) > since) continue;
       if (!c) {
         if (this.rows.containers.delete(id)) remove.push(id);
         continue;
       }
-      const row = containerRow(c);
+      const row = this.timed(containerRow(c));
       if (!sameRow(this.rows.containers.get(id), row)) {
         this.rows.containers.set(id, row);
         upsert.push(row);
@@ -250,7 +266,7 @@ export class EngineModel {
     const docker = this.docker();
     switch (kind) {
       case 'containers':
-        return (await docker.listContainers({ all: true })).map(containerRow);
+        return (await docker.listContainers({ all: true })).filter((c) => !isHelper(c)).map((c) => this.timed(containerRow(c)));
       case 'images':
         return (await docker.listImages({ all: false })).map(imageRow);
       case 'volumes':
@@ -263,8 +279,10 @@ export class EngineModel {
   /** Lists one kind and emits the difference (or a reset for the initial snapshot). */
   private async refetch(kind: Kind, gen: number, reset: boolean): Promise<void> {
     let rows: Row[];
+    const since = this.eventSeq;
     try {
       rows = await this.list(kind);
+      if (kind === 'containers') rows = rows.filter((r) => (this.destroyedAt.get(keyOf.containers(r)) ?? -1) <= since);
     } catch (err) {
       // An engine without this endpoint (older berthd, podman quirks) still shows everything else.
       const status = (err as { statusCode?: number }).statusCode;
@@ -274,6 +292,7 @@ export class EngineModel {
     if (gen !== this.generation) return;
     const map = this.rows[kind];
     const key = keyOf[kind];
+    if (kind === 'containers') queueMicrotask(() => void this.enrichTimes(gen));
     if (reset) {
       map.clear();
       for (const r of rows) map.set(key(r), r);
@@ -294,6 +313,75 @@ export class EngineModel {
     for (const k of remove) map.delete(k);
     if (upsert.length || remove.length) this.emit({ type: kind, reset: false, upsert, remove } as ModelEvent);
   }
+
+  /** A listed row with the best times known: exact ones, else the estimate it already had (estimates do not jitter), else a new estimate. */
+  private timed(row: ContainerRow): ContainerRow {
+    const exact = this.exactTimes.get(row.id);
+    if (exact) return withTimes(row, exact);
+    const prev = this.rows.containers.get(row.id) as ContainerRow | undefined;
+    if (prev && prev.state === row.state && (prev.startedAt !== undefined || prev.finishedAt !== undefined)) {
+      return withTimes(row, { ...(prev.startedAt !== undefined ? { startedAt: prev.startedAt } : {}), ...(prev.finishedAt !== undefined ? { finishedAt: prev.finishedAt } : {}), ...(prev.exitCode !== undefined ? { exitCode: prev.exitCode } : {}), ...estimateHealth(row.status) });
+    }
+    return withTimes(row, estimateTimes(row.status, Date.now()));
+  }
+
+  private async inspectTimes(ids: string[], gen: number, concurrency = 8): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length && gen === this.generation && !this.disposed) {
+        const id = ids[next++]!;
+        try {
+          this.exactTimes.set(id, timesFromInspect(await this.docker().getContainer(id).inspect()));
+        } catch {
+          // Gone meanwhile, or the engine refuses: the estimate stays.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  }
+
+  /** After a full listing: exact times for every row still on an estimate, a few at a time, emitted in batches. */
+  private async enrichTimes(gen: number): Promise<void> {
+    if (this.enriching) return;
+    this.enriching = true;
+    try {
+      for (;;) {
+        const todo = [...this.rows.containers.keys()].filter((id) => !this.exactTimes.has(id)).slice(0, 100);
+        if (todo.length === 0 || gen !== this.generation || this.disposed) return;
+        await this.inspectTimes(todo, gen, 4);
+        if (gen !== this.generation || this.disposed) return;
+        const upsert: ContainerRow[] = [];
+        for (const id of todo) {
+          const row = this.rows.containers.get(id) as ContainerRow | undefined;
+          const exact = this.exactTimes.get(id);
+          if (!row) continue;
+          // Inspect failed (removed meanwhile): do not ask again until an event brings it back.
+          if (!exact) {
+            this.exactTimes.set(id, { ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}), ...(row.finishedAt !== undefined ? { finishedAt: row.finishedAt } : {}) });
+            continue;
+          }
+          const next = withTimes(row, exact);
+          if (!sameRow(row, next)) {
+            this.rows.containers.set(id, next);
+            upsert.push(next);
+          }
+        }
+        if (upsert.length) this.emit({ type: 'containers', reset: false, upsert, remove: [] });
+      }
+    } finally {
+      this.enriching = false;
+    }
+  }
+}
+
+/** Berth's own short-lived helper containers (volume file access) are plumbing, not the user's containers. */
+function isHelper(c: Docker.ContainerInfo): boolean {
+  return !!c.Labels?.[HELPER_LABEL];
+}
+
+function estimateHealth(status: string): ContainerTimes {
+  const h = estimateTimes(status, 0).health;
+  return h ? { health: h } : {};
 }
 
 function sameRow(a: Row | undefined, b: Row): boolean {

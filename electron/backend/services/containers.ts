@@ -82,6 +82,11 @@ export function createOptions(input: RunSpec): Docker.ContainerCreateOptions {
       AutoRemove: spec.autoRemove,
     },
   };
+  const hc = opts.HostConfig!;
+  if (spec.network) hc.NetworkMode = spec.network;
+  if (spec.memory !== undefined) hc.Memory = spec.memory;
+  // --cpus is NanoCpus, as the CLI sends it.
+  if (spec.cpus !== undefined) hc.NanoCpus = Math.round(spec.cpus * 1e9);
   if (spec.name) opts.name = spec.name;
   if (spec.cmd.length > 0) opts.Cmd = spec.cmd;
   return opts;
@@ -94,7 +99,7 @@ export async function runContainer(docker: Docker, spec: RunSpec, start: boolean
     container = await docker.createContainer(opts);
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404 && /image/i.test(toWireError(err).message)) {
-      throw Object.assign(new Error(`Unable to find image '${spec.image}' locally: pull it first (Images → Pull)`), { statusCode: 404 });
+      throw Object.assign(new Error(`Unable to find image '${spec.image}' locally`), { statusCode: 404 });
     }
     throw err;
   }

@@ -50,7 +50,7 @@ export function stringToLogTime(s: string): LogTime {
 }
 
 /** Splits a byte stream into lines ("<timestamp> <text>\n"), keeping a partial line until it completes. */
-class LineSplitter {
+export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private rest = '';
   push(chunk: Buffer | string, out: (line: string) => void): void {
@@ -68,7 +68,7 @@ class LineSplitter {
   }
 }
 
-interface LogLine {
+export interface LogLine {
   time: LogTime | undefined;
   /** The line as the engine sent it ("<timestamp> <text>\n"). */
   raw: string;
@@ -76,14 +76,14 @@ interface LogLine {
   textAt: number;
 }
 
-function parseLine(line: string): LogLine {
+export function parseLine(line: string): LogLine {
   const sp = line.indexOf(' ');
   const time = sp > 0 ? parseLogTime(line.slice(0, sp)) : undefined;
   return { time, raw: line, textAt: time ? sp + 1 : 0 };
 }
 
 /** Splits a finite logs response (multiplexed unless TTY) into lines, stdout and stderr in order of arrival. */
-function splitResponse(docker: Docker, data: Buffer, tty: boolean): Promise<LogLine[]> {
+export function splitResponse(docker: Docker, data: Buffer, tty: boolean): Promise<LogLine[]> {
   return new Promise((resolve) => {
     const lines: LogLine[] = [];
     const push = (l: string) => lines.push(parseLine(l));
@@ -110,7 +110,7 @@ function splitResponse(docker: Docker, data: Buffer, tty: boolean): Promise<LogL
   });
 }
 
-function plusOneNano(t: LogTime): LogTime {
+export function plusOneNano(t: LogTime): LogTime {
   return t.nano >= 999_999_999 ? { sec: t.sec + 1, nano: 0 } : { sec: t.sec, nano: t.nano + 1 };
 }
 

@@ -56,17 +56,18 @@ async function follow(stream: Readable, sink: StreamSink<'images.pull'> | Stream
   sink.emit(digest ? { type: 'done', digest } : { type: 'done' });
 }
 
-export async function streamPull(docker: Docker, p: StreamParamsOf<'images.pull'>, sink: StreamSink<'images.pull'>): Promise<void> {
+/** The stored credentials go with the request (X-Registry-Auth), as the docker CLI sends them. */
+export async function streamPull(docker: Docker, p: StreamParamsOf<'images.pull'>, sink: StreamSink<'images.pull'>, auth?: Docker.AuthConfig): Promise<void> {
   const last = p.ref.split('/').pop() ?? '';
   // Without a tag the engine would pull every tag of the repository; the CLI defaults to :latest.
   const ref = last.includes(':') || p.ref.includes('@') ? p.ref : `${p.ref}:latest`;
-  const stream = (await docker.pull(ref, { abortSignal: sink.signal })) as Readable;
+  const stream = (await docker.pull(ref, { abortSignal: sink.signal, ...(auth ? { authconfig: auth } : {}) })) as Readable;
   await follow(stream, sink);
 }
 
-export async function streamPush(docker: Docker, p: StreamParamsOf<'images.push'>, sink: StreamSink<'images.push'>): Promise<void> {
-  // X-Registry-Auth must be present; an empty config means "anonymous / use the engine's credentials".
+export async function streamPush(docker: Docker, p: StreamParamsOf<'images.push'>, sink: StreamSink<'images.push'>, auth?: Docker.AuthConfig): Promise<void> {
+  // X-Registry-Auth must be present; an empty config means anonymous.
   const image = docker.getImage(p.ref);
-  const stream = (await image.push({ authconfig: {}, abortSignal: sink.signal } as unknown as Docker.ImagePushOptions)) as unknown as Readable;
+  const stream = (await image.push({ authconfig: auth ?? {}, abortSignal: sink.signal } as unknown as Docker.ImagePushOptions)) as unknown as Readable;
   await follow(stream, sink);
 }

@@ -8,12 +8,19 @@ import type { ClientMessage, MessagePort, PreloadApi, ServerMessage } from '../.
 import { PRELOAD_GLOBAL } from '../../../electron/contract/protocol.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
+/**
+ * Why the dashboard is not connected: its server stopped (or the network dropped), or the
+ * server answers but refuses this page's token — `berth dashboard` was restarted and printed a
+ * new URL, so reconnecting with this one can never work.
+ */
+export type ConnectionProblem = 'server-gone' | 'token-refused';
 
 export interface Transport extends MessagePort {
   readonly kind: 'ipc' | 'ws';
   state(): ConnectionState;
   /** Why the last connection closed, for the banner. */
   lastError(): string | undefined;
+  problem(): ConnectionProblem | undefined;
   onState(listener: (s: ConnectionState) => void): () => void;
   dispose(): void;
 }
@@ -34,6 +41,7 @@ function ipcTransport(api: PreloadApi): Transport {
     onMessage: (l) => api.onMessage(l),
     state: () => 'open',
     lastError: () => undefined,
+    problem: () => undefined,
     onState: () => () => undefined,
     dispose: () => undefined,
   };
@@ -44,12 +52,29 @@ export function dashboardSocketUrl(loc: Pick<Location, 'protocol' | 'host' | 'se
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/rpc?token=${encodeURIComponent(token)}`;
 }
 
+/** Asks the server whether this page's token is still good (a browser cannot see why a WebSocket upgrade failed). */
+export async function checkSession(loc: Pick<Location, 'protocol' | 'host' | 'search'>): Promise<'ok' | ConnectionProblem> {
+  const token = new URLSearchParams(loc.search).get('token') ?? '';
+  try {
+    const r = await fetch(`${loc.protocol}//${loc.host}/session?token=${encodeURIComponent(token)}`, { cache: 'no-store' });
+    return r.status === 401 ? 'token-refused' : 'ok';
+  } catch {
+    return 'server-gone';
+  }
+}
+
+export const PROBLEM_TEXT: Record<ConnectionProblem, string> = {
+  'server-gone': 'berth dashboard is not running (it was stopped, or its terminal closed). Start it again and open the URL it prints.',
+  'token-refused': 'berth dashboard was restarted and no longer accepts this page: open the new URL it printed (it carries a new access token).',
+};
+
 function wsTransport(loc: Location): Transport {
   const listeners = new Set<(m: ServerMessage) => void>();
   const stateListeners = new Set<(s: ConnectionState) => void>();
   let ws: WebSocket | undefined;
   let state: ConnectionState = 'connecting';
   let error: string | undefined;
+  let problem: ConnectionProblem | undefined;
   let failures = 0;
   let retry: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
@@ -67,6 +92,7 @@ function wsTransport(loc: Location): Transport {
     socket.onopen = () => {
       failures = 0;
       error = undefined;
+      problem = undefined;
       setState('open');
     };
     socket.onmessage = (ev) => {
@@ -78,15 +104,23 @@ function wsTransport(loc: Location): Transport {
       }
       for (const l of listeners) l(m);
     };
-    socket.onclose = (ev) => {
+    socket.onclose = () => {
       if (ws !== socket) return;
       ws = undefined;
-      error = ev.code === 1006 && failures === 0 ? 'the connection to berth dashboard dropped' : `cannot connect to berth dashboard${ev.reason ? `: ${ev.reason}` : ''} (is it still running, and is the token in the URL right?)`;
+      error = 'the connection to berth dashboard dropped';
       setState('closed');
       if (disposed) return;
-      // Reconnect only while disconnected; nothing runs once the socket is back.
-      const delay = Math.min(10_000, 300 * 2 ** failures++);
-      retry = setTimeout(connect, delay);
+      void checkSession(loc).then((verdict) => {
+        if (disposed || ws) return;
+        problem = verdict === 'ok' ? undefined : verdict;
+        error = problem ? PROBLEM_TEXT[problem] : 'the connection to berth dashboard dropped; reconnecting';
+        setState('closed');
+        // A refused token never becomes valid again: stop trying, the page says what to do.
+        if (problem === 'token-refused') return;
+        // Reconnect only while disconnected; nothing runs once the socket is back.
+        const delay = Math.min(10_000, 300 * 2 ** failures++);
+        retry = setTimeout(connect, delay);
+      });
     };
   };
   connect();
@@ -103,6 +137,7 @@ function wsTransport(loc: Location): Transport {
     },
     state: () => state,
     lastError: () => error,
+    problem: () => problem,
     onState(l) {
       stateListeners.add(l);
       return () => stateListeners.delete(l);

@@ -1,12 +1,13 @@
 /** Small shared pieces: status badges, empty states, a copy button. */
 import type { ReactNode } from 'react';
-import type { ContainerState, EngineState } from '../../../electron/contract/models.js';
+import type { ContainerState, EngineState, Port } from '../../../electron/contract/models.js';
 import { stateColor } from '../lib/containers.js';
+import { portLabel, portUrl } from '../lib/format.js';
 import { toast } from '../stores/ui.js';
 
-export function StateBadge({ state, text }: { state: ContainerState; text?: string }) {
+export function StateBadge({ state, text, title }: { state: ContainerState; text?: string; title?: string }) {
   return (
-    <span className={`badge ${stateColor(state)}`} data-state={state}>
+    <span className={`badge ${stateColor(state)}`} data-state={state} title={title}>
       <span className="dot" aria-hidden="true" />
       {text ?? state}
     </span>
@@ -33,6 +34,27 @@ export function EngineBadge({ state }: { state: EngineState }) {
     <span className={`badge ${engineColor(state)}`} data-engine-state={state}>
       <span className="dot" aria-hidden="true" />
       {state}
+    </span>
+  );
+}
+
+/** Published ports as links (tcp with a host port) or plain text. */
+export function PortLinks({ ports }: { ports: Port[] }) {
+  return (
+    <span className="ports">
+      {ports.map((p) => {
+        const url = portUrl(p);
+        const key = `${p.ip ?? ''}:${portLabel(p)}`;
+        return url ? (
+          <a key={key} className="port" href={url} target="_blank" rel="noopener noreferrer" title={`Open ${url}`}>
+            {portLabel(p)}
+          </a>
+        ) : (
+          <span key={key} className="port plain">
+            {portLabel(p)}
+          </span>
+        );
+      })}
     </span>
   );
 }

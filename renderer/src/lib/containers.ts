@@ -1,4 +1,4 @@
-/** Filtering, sorting and compose grouping of the containers table (pure, so it is unit-tested and benchmarked). */
+/** Filtering of the containers table and compose project summaries (pure, so they are unit-tested and benchmarked). */
 import type { ContainerRow } from '../../../electron/contract/models.js';
 
 export type StateFilter = 'all' | 'running' | 'stopped' | 'paused';
@@ -6,6 +6,12 @@ export type StateFilter = 'all' | 'running' | 'stopped' | 'paused';
 export interface ContainerQuery {
   search: string;
   state: StateFilter;
+  /** Exact image name as listed. */
+  image?: string;
+  /** Compose project; "-" means "not in a project". */
+  project?: string;
+  /** "key" (has the label) or "key=value". */
+  label?: string;
 }
 
 export function matchesState(c: ContainerRow, f: StateFilter): boolean {
@@ -21,45 +27,51 @@ export function matchesState(c: ContainerRow, f: StateFilter): boolean {
   }
 }
 
-/** Search text: every word must appear in the name, image, id, project, service or a port. */
+export function matchesLabel(labels: Record<string, string>, filter: string): boolean {
+  const f = filter.trim();
+  if (!f) return true;
+  const eq = f.indexOf('=');
+  if (eq < 0) return Object.hasOwn(labels, f);
+  const key = f.slice(0, eq).trim();
+  return Object.hasOwn(labels, key) && labels[key] === f.slice(eq + 1).trim();
+}
+
+/** Search text: every word must appear in the name, image, id, project, service, status or a port. */
 export function filterContainers(rows: Iterable<ContainerRow>, q: ContainerQuery): ContainerRow[] {
   const words = q.search.toLowerCase().split(/\s+/).filter(Boolean);
   const out: ContainerRow[] = [];
   for (const c of rows) {
     if (!matchesState(c, q.state)) continue;
+    if (q.image && c.image !== q.image) continue;
+    if (q.project && (q.project === '-' ? c.project !== undefined : c.project !== q.project)) continue;
+    if (q.label && !matchesLabel(c.labels, q.label)) continue;
     if (words.length) {
       const hay = `${c.name} ${c.image} ${c.id.slice(0, 12)} ${c.project ?? ''} ${c.service ?? ''} ${c.status} ${c.ports.map((p) => `${p.publicPort ?? ''}:${p.privatePort}`).join(' ')}`.toLowerCase();
       if (!words.every((w) => hay.includes(w))) continue;
     }
     out.push(c);
   }
-  // Newest first, like `docker ps`; ties by name so the order is stable.
-  out.sort((a, b) => b.created - a.created || a.name.localeCompare(b.name));
   return out;
 }
 
-export type TableRow = { kind: 'group'; project: string; count: number; running: number; ids: string[]; collapsed: boolean } | { kind: 'container'; row: ContainerRow; grouped: boolean };
+export interface ProjectSummary {
+  name: string;
+  containers: ContainerRow[];
+  running: number;
+}
 
-/** Rows for the table: compose projects become collapsible group rows above their containers. */
-export function groupContainers(rows: ContainerRow[], grouped: boolean, collapsed: ReadonlySet<string>): TableRow[] {
-  if (!grouped) return rows.map((row) => ({ kind: 'container', row, grouped: false }));
-  const projects = new Map<string, ContainerRow[]>();
-  const out: TableRow[] = [];
-  const loose: ContainerRow[] = [];
-  for (const r of rows) {
-    if (r.project) {
-      let list = projects.get(r.project);
-      if (!list) projects.set(r.project, (list = []));
-      list.push(r);
-    } else loose.push(r);
+/** Compose projects present on the engine (from the com.docker.compose.project label). */
+export function composeProjects(rows: Iterable<ContainerRow>): ProjectSummary[] {
+  const m = new Map<string, ContainerRow[]>();
+  for (const c of rows) {
+    if (!c.project) continue;
+    let list = m.get(c.project);
+    if (!list) m.set(c.project, (list = []));
+    list.push(c);
   }
-  for (const [project, list] of [...projects].sort(([a], [b]) => a.localeCompare(b))) {
-    const isCollapsed = collapsed.has(project);
-    out.push({ kind: 'group', project, count: list.length, running: list.filter((c) => c.state === 'running').length, ids: list.map((c) => c.id), collapsed: isCollapsed });
-    if (!isCollapsed) for (const row of list.sort((a, b) => (a.service ?? a.name).localeCompare(b.service ?? b.name))) out.push({ kind: 'container', row, grouped: true });
-  }
-  for (const row of loose) out.push({ kind: 'container', row, grouped: false });
-  return out;
+  return [...m]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, containers]) => ({ name, containers: containers.sort((a, b) => (a.service ?? a.name).localeCompare(b.service ?? b.name)), running: containers.filter((c) => c.state === 'running').length }));
 }
 
 export function stateColor(state: ContainerRow['state']): 'green' | 'yellow' | 'grey' | 'red' | 'blue' {

@@ -5,12 +5,14 @@ export type ContainerTab = (typeof CONTAINER_TABS)[number];
 export type Route =
   | { page: 'containers' }
   | { page: 'container'; id: string; tab: ContainerTab }
+  | { page: 'project'; name: string }
   | { page: 'images' }
   | { page: 'image'; id: string }
   | { page: 'volumes' }
   | { page: 'volume'; name: string; path: string }
   | { page: 'networks' }
   | { page: 'network'; id: string }
+  | { page: 'disk' }
   | { page: 'engines' }
   | { page: 'troubleshoot' }
   | { page: 'settings' };
@@ -24,12 +26,15 @@ export function parseRoute(hash: string): Route {
     case 'containers':
       if (a) return { page: 'container', id: a, tab: (CONTAINER_TABS as readonly string[]).includes(b ?? '') ? (b as ContainerTab) : 'logs' };
       return { page: 'containers' };
+    case 'projects':
+      return a ? { page: 'project', name: a } : { page: 'containers' };
     case 'images':
       return a ? { page: 'image', id: a } : { page: 'images' };
     case 'volumes':
       return a ? { page: 'volume', name: a, path: '/' + parts.slice(2).join('/') } : { page: 'volumes' };
     case 'networks':
       return a ? { page: 'network', id: a } : { page: 'networks' };
+    case 'disk':
     case 'engines':
     case 'troubleshoot':
     case 'settings':
@@ -44,6 +49,8 @@ export function formatRoute(r: Route): string {
   switch (r.page) {
     case 'container':
       return `#/containers/${enc(r.id)}/${r.tab}`;
+    case 'project':
+      return `#/projects/${enc(r.name)}`;
     case 'image':
       return `#/images/${enc(r.id)}`;
     case 'volume':
@@ -56,9 +63,12 @@ export function formatRoute(r: Route): string {
 }
 
 /** The sidebar section a route belongs to. */
-export function sectionOf(r: Route): 'containers' | 'images' | 'volumes' | 'networks' | 'engines' | 'troubleshoot' | 'settings' {
+export type Section = 'containers' | 'images' | 'volumes' | 'networks' | 'disk' | 'engines' | 'troubleshoot' | 'settings';
+
+export function sectionOf(r: Route): Section {
   switch (r.page) {
     case 'container':
+    case 'project':
       return 'containers';
     case 'image':
       return 'images';

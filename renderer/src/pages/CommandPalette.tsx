@@ -38,9 +38,11 @@ export function CommandPalette() {
       { id: 'go-images', label: 'Go to Images', hint: 'Alt+2', run: () => navigate({ page: 'images' }) },
       { id: 'go-volumes', label: 'Go to Volumes', hint: 'Alt+3', run: () => navigate({ page: 'volumes' }) },
       { id: 'go-networks', label: 'Go to Networks', hint: 'Alt+4', run: () => navigate({ page: 'networks' }) },
-      { id: 'go-engines', label: 'Go to Engines', hint: 'Alt+5', run: () => navigate({ page: 'engines' }) },
-      { id: 'go-troubleshoot', label: 'Go to Troubleshoot', hint: 'Alt+6', run: () => navigate({ page: 'troubleshoot' }) },
-      { id: 'go-settings', label: 'Go to Settings', hint: 'Alt+7', run: () => navigate({ page: 'settings' }) },
+      { id: 'go-disk', label: 'Go to Disk usage', hint: 'Alt+5', run: () => navigate({ page: 'disk' }) },
+      { id: 'go-engines', label: 'Go to Engines', hint: 'Alt+6', run: () => navigate({ page: 'engines' }) },
+      { id: 'go-troubleshoot', label: 'Go to Troubleshoot', hint: 'Alt+7', run: () => navigate({ page: 'troubleshoot' }) },
+      { id: 'go-settings', label: 'Go to Settings', hint: 'Alt+8', run: () => navigate({ page: 'settings' }) },
+      { id: 'go-registries', label: 'Sign in to a registry…', run: () => navigate({ page: 'settings' }) },
       { id: 'pull', label: 'Pull an image…', run: () => useUi.setState({ pullOpen: true }) },
       { id: 'run', label: 'Run a container…', run: () => useUi.setState({ runImage: '' }) },
       { id: 'refresh', label: 'Refresh (resync with the engine)', hint: 'Alt+R', run: () => resync() },
@@ -51,10 +53,12 @@ export function CommandPalette() {
         run: () => void attempt('Could not change the theme', () => api().call('settings.update', { theme: theme === 'dark' ? 'light' : 'dark' })),
       },
     ];
-    if (engine?.controllable) {
-      list.push({ id: 'engine-start', label: `Start ${engine.name}`, run: () => void engineAction(engine.id, 'start') });
-      list.push({ id: 'engine-stop', label: `Stop ${engine.name}`, run: () => void engineAction(engine.id, 'stop') });
-      list.push({ id: 'engine-restart', label: `Restart ${engine.name}`, run: () => void engineAction(engine.id, 'restart') });
+    // Only what makes sense now: Start when it is not running, Stop and Restart when it is.
+    if (engine?.controllable && engine.state !== 'starting' && engine.state !== 'stopping') {
+      if (engine.state === 'running') {
+        list.push({ id: 'engine-stop', label: `Stop ${engine.name}`, run: () => void engineAction(engine.id, 'stop') });
+        list.push({ id: 'engine-restart', label: `Restart ${engine.name}`, run: () => void engineAction(engine.id, 'restart') });
+      } else list.push({ id: 'engine-start', label: `Start ${engine.name}`, run: () => void engineAction(engine.id, 'start') });
     }
     for (const e of engines) if (e.id !== engine?.id) list.push({ id: `use-${e.id}`, label: `Use engine ${e.name}`, hint: e.host, run: () => void switchEngine(e.id) });
     for (const c of containers.values()) list.push({ id: `c-${c.id}`, label: `Open container ${c.name}`, hint: c.image, run: () => navigate({ page: 'container', id: c.id, tab: 'logs' }) });

@@ -1,19 +1,26 @@
-/** Page navigation with live counts; Alt+1…7 jumps to each entry. */
+/**
+ * Page navigation with live counts; Alt+1…8 jumps to each entry. The list is
+ * data: pages that arrive later (Builds with the builder) are one entry here.
+ * Counts show only while the engine's model is live, never stale numbers.
+ */
 import { useShallow } from 'zustand/react/shallow';
 import { useModel } from '../stores/model.js';
 import { navigate } from '../stores/ui.js';
+import type { Section } from '../lib/route.js';
 
-export const NAV = [
+export const NAV: ReadonlyArray<{ page: Section; label: string }> = [
   { page: 'containers', label: 'Containers' },
   { page: 'images', label: 'Images' },
   { page: 'volumes', label: 'Volumes' },
   { page: 'networks', label: 'Networks' },
+  { page: 'disk', label: 'Disk usage' },
   { page: 'engines', label: 'Engines' },
   { page: 'troubleshoot', label: 'Troubleshoot' },
   { page: 'settings', label: 'Settings' },
-] as const;
+];
 
 export function Sidebar({ current }: { current: string }) {
+  const live = useModel((s) => s.status === 'connected');
   const counts: Record<string, number> = useModel(useShallow((s) => ({ containers: s.containers.size, images: s.images.size, volumes: s.volumes.size, networks: s.networks.size })));
   const running = useModel((s) => {
     let n = 0;
@@ -35,7 +42,7 @@ export function Sidebar({ current }: { current: string }) {
               }}
             >
               <span>{n.label}</span>
-              {n.page === 'containers' && counts.containers ? (
+              {!live ? null : n.page === 'containers' && counts.containers ? (
                 <span className="count" title={`${running} running of ${counts.containers}`}>
                   {running}/{counts.containers}
                 </span>

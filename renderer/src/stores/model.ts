@@ -13,6 +13,8 @@ export interface ModelState {
   status: ModelStatus;
   error: string | undefined;
   retryInMs: number | undefined;
+  /** When the next reconnect attempt happens (ms since the epoch), for a countdown. */
+  retryAt: number | undefined;
   /** Each kind has been listed at least once since the engine was selected. */
   loaded: { containers: boolean; images: boolean; volumes: boolean; networks: boolean };
   containers: Map<string, ContainerRow>;
@@ -26,6 +28,7 @@ export const emptyModel = (engineId: string | null): ModelState => ({
   status: engineId ? 'connecting' : 'idle',
   error: undefined,
   retryInMs: undefined,
+  retryAt: undefined,
   loaded: { containers: false, images: false, volumes: false, networks: false },
   containers: new Map(),
   images: new Map(),
@@ -50,7 +53,7 @@ function applyDelta<T>(current: Map<string, T>, e: { reset: boolean; upsert: T[]
 export function applyModelEvent(s: ModelState, e: ModelEvent): Partial<ModelState> {
   switch (e.type) {
     case 'status':
-      return { status: e.status, error: e.error, retryInMs: e.retryInMs };
+      return { status: e.status, error: e.error, retryInMs: e.retryInMs, retryAt: e.retryInMs !== undefined ? now() + e.retryInMs : undefined };
     case 'containers':
       return { containers: applyDelta(s.containers, e, keyOf.containers), loaded: { ...s.loaded, containers: s.loaded.containers || e.reset } };
     case 'images':
@@ -60,6 +63,12 @@ export function applyModelEvent(s: ModelState, e: ModelEvent): Partial<ModelStat
     case 'networks':
       return { networks: applyDelta(s.networks, e, keyOf.networks), loaded: { ...s.loaded, networks: s.loaded.networks || e.reset } };
   }
+}
+
+let now = () => Date.now();
+/** For tests: a fixed clock. */
+export function setModelClock(f: () => number): void {
+  now = f;
 }
 
 export const useModel = create<ModelState>()(() => emptyModel(null));

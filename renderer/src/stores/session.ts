@@ -1,11 +1,14 @@
 /** Connection to the backend, the engines (and which is active), settings and host capabilities. */
 import { create } from 'zustand';
 import type { EngineInfo, HostCapabilities, Settings } from '../../../electron/contract/models.js';
-import type { ConnectionState } from '../api/transport.js';
+import type { ConnectionProblem, ConnectionState } from '../api/transport.js';
 
 export interface SessionState {
   connection: ConnectionState;
   connectionError: string | undefined;
+  connectionProblem: ConnectionProblem | undefined;
+  /** The transport had been open before (so a close is a lost connection, not a first failure). */
+  wasConnected: boolean;
   engines: EngineInfo[];
   activeId: string | null;
   /** The engines list has arrived at least once. */
@@ -17,6 +20,8 @@ export interface SessionState {
 export const useSession = create<SessionState>()(() => ({
   connection: 'connecting',
   connectionError: undefined,
+  connectionProblem: undefined,
+  wasConnected: false,
   engines: [],
   activeId: null,
   enginesLoaded: false,

@@ -9,6 +9,7 @@ import { useSession } from './session.js';
 import { dispatchModelEvent, resetModel, useModel } from './model.js';
 import type { HostCommand } from '../../../electron/contract/api.js';
 import { navigate, useUi } from './ui.js';
+import { loadViews } from './views.js';
 
 /** Carries out a command from the desktop shell's menu or tray. */
 export function runHostCommand(c: HostCommand): void {
@@ -64,7 +65,12 @@ export function startSync(client: BerthClient, transport: Transport): () => void
         useSession.setState({ engines: snap.engines, activeId: snap.activeId, enginesLoaded: true });
       },
     });
-    settings = client.open('settings.watch', {}, { onEvent: (s) => useSession.setState({ settings: s }) });
+    settings = client.open('settings.watch', {}, {
+      onEvent: (s) => {
+        useSession.setState({ settings: s });
+        loadViews(s.views);
+      },
+    });
     commands?.close();
     commands = client.open('host.commands', {}, { onEvent: runHostCommand });
     client.call('host.capabilities', {}).then(
@@ -80,7 +86,7 @@ export function startSync(client: BerthClient, transport: Transport): () => void
   });
 
   const onState = (s: ReturnType<Transport['state']>) => {
-    useSession.setState({ connection: s, connectionError: transport.lastError() });
+    useSession.setState((prev) => ({ connection: s, connectionError: transport.lastError(), connectionProblem: transport.problem(), wasConnected: prev.wasConnected || s === 'open' }));
     if (s === 'open') openAll();
   };
   const offState = transport.onState(onState);

@@ -1,7 +1,6 @@
-/** Navigation (hash route), notifications, the command palette and the containers table's view state. */
+/** Navigation (hash route), notifications, the command palette and the containers table's selection (its filters and sort are remembered views: views.ts). */
 import { create } from 'zustand';
 import { formatRoute, parseRoute, type Route } from '../lib/route.js';
-import type { StateFilter } from '../lib/containers.js';
 
 export interface Toast {
   id: number;
@@ -18,8 +17,6 @@ export interface UiState {
   /** The Run dialog, with the image it was opened for. */
   runImage: string | null;
   containerSearch: string;
-  containerState: StateFilter;
-  groupByProject: boolean;
   collapsedProjects: Set<string>;
   selection: Set<string>;
 }
@@ -31,8 +28,6 @@ export const useUi = create<UiState>()(() => ({
   pullOpen: false,
   runImage: null,
   containerSearch: '',
-  containerState: 'all',
-  groupByProject: true,
   collapsedProjects: new Set(),
   selection: new Set(),
 }));

@@ -1,19 +1,20 @@
 /** One container: its state and actions, and the Logs, Terminal, Inspect, Stats and Files tabs. */
-import { useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { api } from '../../api/client.js';
 import { useModel } from '../../stores/model.js';
 import { useSession } from '../../stores/session.js';
-import { navigate } from '../../stores/ui.js';
+import { navigate, toast } from '../../stores/ui.js';
+import { usePendingOp } from '../../stores/pending.js';
 import { CONTAINER_TABS, type ContainerTab } from '../../lib/route.js';
-import { portLabel, portUrl, shortId } from '../../lib/format.js';
-import { StateBadge } from '../../components/common.js';
-import { RemoveContainersDialog, runContainerAction } from './ContainersPage.js';
+import { shortId } from '../../lib/format.js';
+import { PortLinks } from '../../components/common.js';
+import { ContainerStatus, RemoveContainersDialog, runContainerAction } from './ContainersPage.js';
 import { LogsView } from './LogsView.js';
 import { TerminalView } from './TerminalView.js';
 import { InspectView } from './InspectView.js';
 import { StatsView } from './StatsView.js';
 import { FileBrowser } from './FilesView.js';
-import { downloadFromContainer } from './archive.js';
+import { downloadFiles } from './archive.js';
 
 const TAB_LABEL: Record<ContainerTab, string> = { logs: 'Logs', terminal: 'Terminal', inspect: 'Inspect', stats: 'Stats', files: 'Files' };
 
@@ -23,7 +24,21 @@ export function ContainerDetail({ id, tab }: { id: string; tab: ContainerTab }) 
   const engineId = useSession((s) => s.activeId);
   const [removing, setRemoving] = useState(false);
   const [filesPath, setFilesPath] = useState('/');
+  const pending = usePendingOp(id);
+  // A container that was on screen and is gone (removed here, from the CLI or by --rm): back to the list.
+  const seen = useRef<string | undefined>(undefined);
+  if (c) seen.current = c.name;
+  const gone = !c && seen.current !== undefined;
+  const removingHere = pending === 'removing';
+  useEffect(() => {
+    if (!gone) return;
+    // Removed from this page: the removal itself says so.
+    if (!removingHere) toast('info', `${seen.current} was removed`);
+    navigate({ page: 'containers' });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [gone]);
 
+  if (gone) return null;
   if (!c || !engineId) {
     return (
       <section className="page">
@@ -52,25 +67,65 @@ export function ContainerDetail({ id, tab }: { id: string; tab: ContainerTab }) 
             ← Containers
           </a>
           <h1 id="container-title">
-            {c.name} <StateBadge state={c.state} text={c.status || c.state} />
+            {c.name} <ContainerStatus c={c} />
           </h1>
-          <p className="muted">
-            <span className="mono">{shortId(c.id)}</span> · {c.image}
-            {c.ports.map((p) => {
-              const url = portUrl(p);
-              return url ? (
-                <a key={portLabel(p)} className="port" href={url} target="_blank" rel="noopener noreferrer">
-                  {portLabel(p)}
+          <p className="muted detail-facts">
+            <span className="mono">{shortId(c.id)}</span>
+            <span className="sep" aria-hidden="true">
+              ·
+            </span>
+            <span className="detail-image" title="Image">
+              {c.image}
+            </span>
+            {c.project && (
+              <>
+                <span className="sep" aria-hidden="true">
+                  ·
+                </span>
+                <a
+                  href={`#/projects/${encodeURIComponent(c.project)}`}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate({ page: 'project', name: c.project! });
+                  }}
+                >
+                  {c.project}
                 </a>
-              ) : null;
-            })}
+              </>
+            )}
+            {c.ports.length > 0 && (
+              <>
+                <span className="sep" aria-hidden="true">
+                  ·
+                </span>
+                <PortLinks ports={c.ports} />
+              </>
+            )}
           </p>
         </div>
         <div className="toolbar">
-          {running ? <button onClick={() => void runContainerAction([id], 'stop')}>Stop</button> : c.state === 'paused' ? <button onClick={() => void runContainerAction([id], 'unpause')}>Unpause</button> : <button onClick={() => void runContainerAction([id], 'start')}>Start</button>}
-          {running && <button onClick={() => void runContainerAction([id], 'pause')}>Pause</button>}
-          <button onClick={() => void runContainerAction([id], 'restart')}>Restart</button>
-          <button className="danger" onClick={() => setRemoving(true)}>
+          {running ? (
+            <button disabled={!!pending} onClick={() => void runContainerAction([id], 'stop')}>
+              Stop
+            </button>
+          ) : c.state === 'paused' ? (
+            <button disabled={!!pending} onClick={() => void runContainerAction([id], 'unpause')}>
+              Unpause
+            </button>
+          ) : (
+            <button disabled={!!pending} onClick={() => void runContainerAction([id], 'start')}>
+              Start
+            </button>
+          )}
+          {running && (
+            <button disabled={!!pending} onClick={() => void runContainerAction([id], 'pause')}>
+              Pause
+            </button>
+          )}
+          <button disabled={!!pending} onClick={() => void runContainerAction([id], 'restart')}>
+            Restart
+          </button>
+          <button className="danger" disabled={!!pending} onClick={() => setRemoving(true)}>
             Remove
           </button>
         </div>
@@ -83,7 +138,7 @@ export function ContainerDetail({ id, tab }: { id: string; tab: ContainerTab }) 
         ))}
       </div>
       <div className="tab-panel" role="tabpanel" aria-label={TAB_LABEL[tab]}>
-        {tab === 'logs' && <LogsView key={c.id} containerId={c.id} name={c.name} />}
+        {tab === 'logs' && <LogsView key={c.id} source={{ kind: 'container', id: c.id }} name={c.name} />}
         {tab === 'terminal' && <TerminalView engineId={engineId} containerId={c.id} running={running} />}
         {tab === 'inspect' && <InspectView refreshKey={`${c.id}:${c.state}:${c.status}`} load={() => api().call('containers.inspect', { engineId, id: c.id })} />}
         {tab === 'stats' && <StatsView containerId={c.id} running={running} />}
@@ -91,8 +146,10 @@ export function ContainerDetail({ id, tab }: { id: string; tab: ContainerTab }) 
           <FileBrowser
             path={filesPath}
             onPath={setFilesPath}
+            target={{ kind: 'container', id: c.id }}
+            running={running}
             list={(p) => api().call('containers.listFiles', { engineId, id: c.id, path: p })}
-            onDownload={(p, isDir) => downloadFromContainer(engineId, c.id, p, isDir)}
+            onDownload={(p, isDir) => downloadFiles(engineId, { kind: 'container', id: c.id }, p, isDir)}
           />
         )}
       </div>
@@ -100,9 +157,8 @@ export function ContainerDetail({ id, tab }: { id: string; tab: ContainerTab }) 
         <RemoveContainersDialog
           ids={[c.id]}
           names={[c.name]}
-          onDone={() => {
-            setRemoving(false);
-          }}
+          onDone={() => setRemoving(false)}
+          onRemoved={() => navigate({ page: 'containers' })}
         />
       )}
     </section>

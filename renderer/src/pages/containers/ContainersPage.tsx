@@ -1,25 +1,36 @@
 /**
- * The containers table: search, state filter, compose grouping, row and bulk
- * actions, CPU/memory for the visible running rows (streamed), and a
- * virtualized body so thousands of containers stay smooth. Fully usable from
- * the keyboard: arrows move, Space selects, Enter opens, Delete removes.
+ * The containers table: search and filters (state, image, compose project,
+ * label; remembered), sortable columns, compose projects as groups with their
+ * own actions, row and bulk actions that show they are running, CPU/memory
+ * for the visible running rows (streamed), on the shared DataTable.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { create } from 'zustand';
 import type { ContainerRow } from '../../../../electron/contract/models.js';
-import type { ContainerAction } from '../../../../electron/contract/api.js';
 import { api } from '../../api/client.js';
 import { useModel } from '../../stores/model.js';
-import { requireEngineId, useSession } from '../../stores/session.js';
-import { attempt, navigate, toast, useUi } from '../../stores/ui.js';
-import { filterContainers, groupContainers, type StateFilter, type TableRow } from '../../lib/containers.js';
-import { formatBytes, formatPercent, portLabel, portUrl, shortId, timeAgo } from '../../lib/format.js';
-import { VirtualList } from '../../components/VirtualList.js';
+import { useSession } from '../../stores/session.js';
+import { navigate, useUi } from '../../stores/ui.js';
+import { setFilter, setView, useView } from '../../stores/views.js';
+import { usePendingOp } from '../../stores/pending.js';
+import { useClock } from '../../stores/clock.js';
+import { filterContainers, type StateFilter } from '../../lib/containers.js';
+import { containerStatus } from '../../lib/status.js';
+import { formatBytes, formatPercent, shortId, timeAgo } from '../../lib/format.js';
+import { DataTable } from '../../components/table/DataTable.js';
+import { BulkBar, type BulkAction } from '../../components/table/BulkBar.js';
+import type { Column, SortState } from '../../components/table/columns.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
-import { Empty, StateBadge } from '../../components/common.js';
+import { Empty, PortLinks, StateBadge } from '../../components/common.js';
 import { Icon } from '../../components/Icon.js';
+import { removeContainers, runContainerAction } from './container-actions.js';
+import { ProjectActions } from '../projects/ProjectActions.js';
+
+export { runContainerAction, removeContainers } from './container-actions.js';
 
 export const ROW_HEIGHT = 40;
+export const CONTAINERS_TABLE = 'containers';
+const DEFAULT_SORT: SortState = { column: 'created', dir: 'desc' };
 
 /** Latest CPU/memory per container id, from the stats stream of the visible rows. */
 export const useStatsSummary = create<Record<string, { cpuPercent: number; memUsage: number; memLimit: number }>>()(() => ({}));
@@ -35,75 +46,66 @@ function useVisibleStats(ids: string[]): void {
   }, [key]);
 }
 
-export async function runContainerAction(ids: string[], action: ContainerAction): Promise<void> {
-  const results = await attempt(`Could not ${action}`, () => api().call('containers.action', { engineId: requireEngineId(), ids, action }));
-  const failed = results?.filter((r) => r.error) ?? [];
-  if (failed.length) toast('error', `${action} failed for ${failed.length} of ${ids.length}: ${failed[0]!.error}`);
+export function removeMessage(names: string[]): string {
+  if (names.length === 1) return `${names[0]} will be deleted with its writable layer. Volumes are kept.`;
+  const list = `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
+  return `${list} will be deleted with their writable layers. Volumes are kept.`;
 }
 
-export async function removeContainers(ids: string[], force: boolean): Promise<boolean> {
-  const results = await attempt('Could not remove', () => api().call('containers.remove', { engineId: requireEngineId(), ids, force, volumes: false }));
-  if (!results) return false;
-  const failed = results.filter((r) => r.error);
-  if (failed.length) {
-    toast('error', `Could not remove ${failed.length} of ${ids.length}: ${failed[0]!.error}`);
-    return false;
-  }
-  toast('success', `Removed ${ids.length} container${ids.length === 1 ? '' : 's'}`);
-  return true;
-}
-
-export function RemoveContainersDialog({ ids, names, onDone }: { ids: string[]; names: string[]; onDone: () => void }) {
+export function RemoveContainersDialog({ ids, names, onDone, onRemoved }: { ids: string[]; names: string[]; onDone: () => void; onRemoved?: () => void }) {
   const [force, setForce] = useState(false);
   return (
     <ConfirmDialog
       title={ids.length === 1 ? 'Remove container' : `Remove ${ids.length} containers`}
-      message={
-        <p>
-          {ids.length === 1 ? <strong>{names[0]}</strong> : `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`} will be deleted with its writable layer. Volumes
-          are kept.
-        </p>
-      }
+      message={<p>{removeMessage(names)}</p>}
       confirmLabel="Remove"
       danger
       option={{ label: 'Force (stop running containers first)', value: force, onChange: setForce }}
       onCancel={onDone}
       onConfirm={() => {
         onDone();
-        void removeContainers(ids, force).then((ok) => ok && useUi.setState((s) => ({ selection: new Set([...s.selection].filter((id) => !ids.includes(id))) })));
+        void removeContainers(ids, force).then((ok) => ok && onRemoved?.());
       }}
     />
   );
 }
 
+const PENDING_TEXT: Record<string, string> = { starting: 'Starting…', stopping: 'Stopping…', restarting: 'Restarting…', pausing: 'Pausing…', unpausing: 'Unpausing…', killing: 'Killing…', removing: 'Removing…' };
+
+/** The status pill: derived from the start/finish time on the shared clock, or the action in flight. */
+export function ContainerStatus({ c }: { c: ContainerRow }) {
+  const text = useClock((now) => containerStatus(c, now));
+  const pending = usePendingOp(c.id);
+  if (pending) {
+    return (
+      <span className="badge blue" data-state={c.state} data-pending={pending} title={PENDING_TEXT[pending]}>
+        <span className="spinner" aria-hidden="true" />
+        {PENDING_TEXT[pending]}
+      </span>
+    );
+  }
+  return <StateBadge state={c.state} text={text} title={text} />;
+}
+
+export function TimeAgo({ seconds }: { seconds: number }) {
+  return <>{useClock((now) => timeAgo(seconds, now))}</>;
+}
+
 function RowActions({ c, onRemove }: { c: ContainerRow; onRemove: () => void }) {
+  const pending = usePendingOp(c.id);
   const running = c.state === 'running' || c.state === 'restarting';
+  const busy = pending !== undefined;
+  const btn = (label: string, icon: Parameters<typeof Icon>[0]['name'], onClick: () => void, danger = false) => (
+    <button className={`small ${danger ? 'danger' : ''}`} aria-label={`${label} ${c.name}`} title={label} disabled={busy} onClick={onClick}>
+      <Icon name={icon} />
+    </button>
+  );
   return (
     <div className="row-actions">
-      {running ? (
-        <button className="small" aria-label={`Stop ${c.name}`} title="Stop" onClick={() => void runContainerAction([c.id], 'stop')}>
-          <Icon name="stop" />
-        </button>
-      ) : c.state === 'paused' ? (
-        <button className="small" aria-label={`Unpause ${c.name}`} title="Unpause" onClick={() => void runContainerAction([c.id], 'unpause')}>
-          <Icon name="play" />
-        </button>
-      ) : (
-        <button className="small" aria-label={`Start ${c.name}`} title="Start" onClick={() => void runContainerAction([c.id], 'start')}>
-          <Icon name="play" />
-        </button>
-      )}
-      {running && (
-        <button className="small" aria-label={`Pause ${c.name}`} title="Pause" onClick={() => void runContainerAction([c.id], 'pause')}>
-          <Icon name="pause" />
-        </button>
-      )}
-      <button className="small" aria-label={`Restart ${c.name}`} title="Restart" onClick={() => void runContainerAction([c.id], 'restart')}>
-        <Icon name="restart" />
-      </button>
-      <button className="small danger" aria-label={`Remove ${c.name}`} title="Remove" onClick={onRemove}>
-        <Icon name="trash" />
-      </button>
+      {running ? btn('Stop', 'stop', () => void runContainerAction([c.id], 'stop')) : c.state === 'paused' ? btn('Unpause', 'play', () => void runContainerAction([c.id], 'unpause')) : btn('Start', 'play', () => void runContainerAction([c.id], 'start'))}
+      {running && btn('Pause', 'pause', () => void runContainerAction([c.id], 'pause'))}
+      {btn('Restart', 'restart', () => void runContainerAction([c.id], 'restart'))}
+      {btn('Remove', 'trash', onRemove, true)}
     </div>
   );
 }
@@ -119,275 +121,220 @@ function Stats({ id }: { id: string }) {
   );
 }
 
+const containerKey = (c: ContainerRow) => c.id;
+const containerAttrs = (c: ContainerRow) => ({ 'data-id': c.id, 'data-name': c.name });
+const containerLabel = (c: ContainerRow) => `Select ${c.name}`;
+const projectLabel = (p: string) => `Select project ${p}`;
+const openContainer = (c: ContainerRow) => navigate({ page: 'container', id: c.id, tab: 'logs' });
+const setSelection = (next: Set<string>) => useUi.setState({ selection: next });
+
+function ContainerFilters({ containers }: { containers: ReadonlyMap<string, ContainerRow> }) {
+  const view = useView(CONTAINERS_TABLE);
+  const f = view.filters ?? {};
+  const images = useMemo(() => [...new Set([...containers.values()].map((c) => c.image))].sort(), [containers]);
+  const projects = useMemo(() => [...new Set([...containers.values()].flatMap((c) => (c.project ? [c.project] : [])))].sort(), [containers]);
+  return (
+    <>
+      <select aria-label="Filter by state" value={f.state ?? 'all'} onChange={(e) => setFilter(CONTAINERS_TABLE, 'state', e.target.value === 'all' ? '' : e.target.value)}>
+        <option value="all">All states</option>
+        <option value="running">Running</option>
+        <option value="stopped">Stopped</option>
+        <option value="paused">Paused</option>
+      </select>
+      <select aria-label="Filter by image" value={f.image ?? ''} onChange={(e) => setFilter(CONTAINERS_TABLE, 'image', e.target.value)}>
+        <option value="">All images</option>
+        {f.image && !images.includes(f.image) && <option value={f.image}>{f.image}</option>}
+        {images.map((i) => (
+          <option key={i} value={i}>
+            {i}
+          </option>
+        ))}
+      </select>
+      <select aria-label="Filter by compose project" value={f.project ?? ''} onChange={(e) => setFilter(CONTAINERS_TABLE, 'project', e.target.value)}>
+        <option value="">All projects</option>
+        <option value="-">Not in a project</option>
+        {f.project && f.project !== '-' && !projects.includes(f.project) && <option value={f.project}>{f.project}</option>}
+        {projects.map((p) => (
+          <option key={p} value={p}>
+            {p}
+          </option>
+        ))}
+      </select>
+      <input type="search" aria-label="Filter by label" placeholder="label or key=value" className="label-filter" value={f.label ?? ''} onChange={(e) => setFilter(CONTAINERS_TABLE, 'label', e.target.value)} />
+      <label className="check">
+        <input type="checkbox" checked={view.grouped ?? true} onChange={(e) => setView(CONTAINERS_TABLE, { grouped: e.target.checked })} /> Group by project
+      </label>
+    </>
+  );
+}
+
 export function ContainersPage() {
   const containers = useModel((s) => s.containers);
   const loaded = useModel((s) => s.loaded.containers);
   const search = useUi((s) => s.containerSearch);
-  const stateFilter = useUi((s) => s.containerState);
-  const grouped = useUi((s) => s.groupByProject);
   const collapsed = useUi((s) => s.collapsedProjects);
   const selection = useUi((s) => s.selection);
-  const [focus, setFocus] = useState(0);
+  const view = useView(CONTAINERS_TABLE);
   const [removing, setRemoving] = useState<string[] | null>(null);
-  const [range, setRange] = useState<[number, number]>([0, 0]);
-  const listRef = useRef<HTMLDivElement>(null);
+  const [statIds, setStatIds] = useState<string[]>([]);
+  const filters = view.filters ?? {};
+  const grouped = view.grouped ?? true;
 
-  const filtered = useMemo(() => filterContainers(containers.values(), { search, state: stateFilter }), [containers, search, stateFilter]);
-  const rows: TableRow[] = useMemo(() => groupContainers(filtered, grouped, collapsed), [filtered, grouped, collapsed]);
+  const filtered = useMemo(
+    () => filterContainers(containers.values(), { search, state: (filters.state as StateFilter | undefined) ?? 'all', ...(filters.image ? { image: filters.image } : {}), ...(filters.project ? { project: filters.project } : {}), ...(filters.label ? { label: filters.label } : {}) }),
+    [containers, search, filters.state, filters.image, filters.project, filters.label],
+  );
   const visibleIds = useMemo(() => filtered.map((c) => c.id), [filtered]);
-  const selectedVisible = visibleIds.filter((id) => selection.has(id));
-  const allSelected = visibleIds.length > 0 && selectedVisible.length === visibleIds.length;
+  const selected = visibleIds.filter((id) => selection.has(id));
 
-  // Stats only for the running containers on screen (at most 50 streams).
-  const statIds = useMemo(() => {
-    const ids: string[] = [];
-    for (let i = range[0]; i < range[1] && ids.length < 50; i++) {
-      const r = rows[i];
-      if (r?.kind === 'container' && r.row.state === 'running') ids.push(r.row.id);
-    }
-    return ids;
-  }, [rows, range]);
   useVisibleStats(statIds);
+  const onVisibleRows = useCallback((rows: ContainerRow[]) => {
+    const ids = rows.filter((r) => r.state === 'running').slice(0, 50).map((r) => r.id);
+    setStatIds((prev) => (prev.join(',') === ids.join(',') ? prev : ids));
+  }, []);
 
   // Drop selections of containers that are gone.
   useEffect(() => {
     if ([...selection].some((id) => !containers.has(id))) useUi.setState({ selection: new Set([...selection].filter((id) => containers.has(id))) });
   }, [containers, selection]);
 
-  const toggle = useCallback((id: string) => {
-    useUi.setState((s) => {
-      const next = new Set(s.selection);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return { selection: next };
-    });
-  }, []);
+  const toggleGroup = useCallback(
+    (project: string) =>
+      useUi.setState((s) => {
+        const next = new Set(s.collapsedProjects);
+        if (next.has(project)) next.delete(project);
+        else next.add(project);
+        return { collapsedProjects: next };
+      }),
+    [],
+  );
 
-  const setSelection = (ids: string[], on: boolean) =>
-    useUi.setState((s) => {
-      const next = new Set(s.selection);
-      for (const id of ids) {
-        if (on) next.add(id);
-        else next.delete(id);
-      }
-      return { selection: next };
-    });
+  const columns = useMemo<Column<ContainerRow>[]>(
+    () => [
+      {
+        id: 'name',
+        title: 'Name',
+        width: 'minmax(120px, 2fr)',
+        sortValue: (c) => c.name,
+        render: (c) => (
+          <>
+            <a
+              href={`#/containers/${c.id}/logs`}
+              onClick={(e) => {
+                e.preventDefault();
+                openContainer(c);
+              }}
+            >
+              {grouped && c.project && c.service ? c.service : c.name}
+            </a>
+            <span className="muted mono"> {shortId(c.id)}</span>
+          </>
+        ),
+        cellTitle: (c) => c.name,
+      },
+      { id: 'image', title: 'Image', width: 'minmax(90px, 1.3fr)', sortValue: (c) => c.image, render: (c) => c.image, cellTitle: (c) => c.image },
+      { id: 'status', title: 'Status', width: 'minmax(165px, 1.2fr)', sortValue: (c) => `${c.state === 'running' ? 0 : 1}:${c.state}`, render: (c) => <ContainerStatus c={c} /> },
+      { id: 'ports', title: 'Ports', width: 'minmax(80px, 1fr)', sortValue: (c) => c.ports[0]?.publicPort ?? c.ports[0]?.privatePort, render: (c) => <PortLinks ports={c.ports} /> },
+      { id: 'stats', title: 'CPU · Memory', width: '130px', hideBelow: 940, render: (c) => (c.state === 'running' ? <Stats id={c.id} /> : '—'), className: 'c-stats' },
+      { id: 'created', title: 'Created', width: '112px', hideBelow: 780, sortValue: (c) => c.created, initialDir: 'desc', render: (c) => <TimeAgo seconds={c.created} /> },
+      { id: 'actions', title: '', width: '116px', render: (c) => <RowActions c={c} onRemove={() => setRemoving([c.id])} /> },
+    ],
+    [grouped],
+  );
 
-  const toggleGroup = (project: string) =>
-    useUi.setState((s) => {
-      const next = new Set(s.collapsedProjects);
-      if (next.has(project)) next.delete(project);
-      else next.add(project);
-      return { collapsedProjects: next };
-    });
+  const grouping = useMemo(
+    () =>
+      grouped
+        ? {
+            keyOf: (c: ContainerRow) => c.project,
+            collapsed,
+            onToggle: toggleGroup,
+            groupAttrs: (key: string) => ({ 'data-project': key }),
+            header: (project: string, rows: ContainerRow[], isCollapsed: boolean) => (
+              <>
+                <button className="c-group-toggle" aria-expanded={!isCollapsed} aria-label={`${isCollapsed ? 'Expand' : 'Collapse'} ${project}`} onClick={() => toggleGroup(project)}>
+                  {isCollapsed ? '▸' : '▾'}
+                </button>
+                <a
+                  className="group-name"
+                  href={`#/projects/${encodeURIComponent(project)}`}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate({ page: 'project', name: project });
+                  }}
+                >
+                  {project}
+                </a>
+                <span className="muted group-summary">
+                  compose project · {rows.filter((c) => c.state === 'running').length}/{rows.length} running
+                </span>
+                <ProjectActions project={project} rows={rows} compact />
+              </>
+            ),
+          }
+        : undefined,
+    [grouped, collapsed, toggleGroup],
+  );
 
-  const onRange = useCallback((a: number, b: number) => setRange((r) => (r[0] === a && r[1] === b ? r : [a, b])), []);
+  const bulk: BulkAction[] = (
+    [
+      ['start', 'Start', 'Starting…'],
+      ['stop', 'Stop', 'Stopping…'],
+      ['restart', 'Restart', 'Restarting…'],
+      ['pause', 'Pause', 'Pausing…'],
+      ['unpause', 'Unpause', 'Unpausing…'],
+    ] as const
+  ).map(([action, label, busyLabel]) => ({ id: action, label, busyLabel, enabled: selected.length > 0, run: () => runContainerAction(selected, action) }));
+  bulk.push({ id: 'remove', label: 'Remove', danger: true, enabled: selected.length > 0, run: () => setRemoving(selected) });
 
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if ((e.target as HTMLElement).closest('button, a, input')) {
-      if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
-    }
-    const r = rows[focus];
-    switch (e.key) {
-      case 'ArrowDown':
-        e.preventDefault();
-        setFocus((f) => Math.min(rows.length - 1, f + 1));
-        listRef.current?.focus();
-        break;
-      case 'ArrowUp':
-        e.preventDefault();
-        setFocus((f) => Math.max(0, f - 1));
-        listRef.current?.focus();
-        break;
-      case ' ':
-        e.preventDefault();
-        if (r?.kind === 'container') toggle(r.row.id);
-        else if (r?.kind === 'group') setSelection(r.ids, !r.ids.every((id) => selection.has(id)));
-        break;
-      case 'Enter':
-        if (r?.kind === 'container') navigate({ page: 'container', id: r.row.id, tab: 'logs' });
-        else if (r?.kind === 'group') toggleGroup(r.project);
-        break;
-      case 'Delete':
-        if (selectedVisible.length) setRemoving(selectedVisible);
-        else if (r?.kind === 'container') setRemoving([r.row.id]);
-        break;
-    }
-  };
-
-  const renderRow = (i: number) => {
-    const r = rows[i]!;
-    const focused = i === focus;
-    if (r.kind === 'group') {
-      const all = r.ids.every((id) => selection.has(id));
-      return (
-        <div className={`trow group ${focused ? 'focused' : ''}`} role="row" data-project={r.project}>
-          <span className="c-check">
-            <input type="checkbox" aria-label={`Select project ${r.project}`} checked={all} onChange={(e) => setSelection(r.ids, e.target.checked)} />
-          </span>
-          <button className="c-group-toggle" aria-expanded={!r.collapsed} onClick={() => toggleGroup(r.project)}>
-            {r.collapsed ? '▸' : '▾'} <strong>{r.project}</strong>
-            <span className="muted">
-              {' '}
-              compose project · {r.running}/{r.count} running
-            </span>
-          </button>
-        </div>
-      );
-    }
-    const c = r.row;
-    return (
-      <div className={`trow ${focused ? 'focused' : ''} ${selection.has(c.id) ? 'selected' : ''}`} role="row" data-id={c.id} data-name={c.name} onClick={() => setFocus(i)}>
-        <span className="c-check" role="cell">
-          <input type="checkbox" aria-label={`Select ${c.name}`} checked={selection.has(c.id)} onChange={() => toggle(c.id)} />
-        </span>
-        <span className={`c-name ${r.grouped ? 'indent' : ''}`} role="cell">
-          <a href={`#/containers/${c.id}/logs`} onClick={(e) => (e.preventDefault(), navigate({ page: 'container', id: c.id, tab: 'logs' }))}>
-            {r.grouped && c.service ? c.service : c.name}
-          </a>
-          <span className="muted mono"> {shortId(c.id)}</span>
-        </span>
-        <span className="c-image" role="cell" title={c.image}>
-          {c.image}
-        </span>
-        <span className="c-status" role="cell" title={c.status}>
-          <StateBadge state={c.state} text={c.status || c.state} />
-        </span>
-        <span className="c-ports" role="cell">
-          {c.ports.map((p) => {
-            const url = portUrl(p);
-            return url ? (
-              <a key={portLabel(p)} className="port" href={url} target="_blank" rel="noopener noreferrer" title={`Open ${url}`}>
-                {portLabel(p)}
-              </a>
-            ) : (
-              <span key={portLabel(p)} className="port plain">
-                {portLabel(p)}
-              </span>
-            );
-          })}
-        </span>
-        <span className="c-stats" role="cell">
-          {c.state === 'running' ? <Stats id={c.id} /> : '—'}
-        </span>
-        <span className="c-created" role="cell">
-          {timeAgo(c.created)}
-        </span>
-        <span className="c-actions" role="cell">
-          <RowActions c={c} onRemove={() => setRemoving([c.id])} />
-        </span>
-      </div>
-    );
-  };
-
-  const bulk = (action: ContainerAction) => void runContainerAction(selectedVisible, action);
   const names = (ids: string[]) => ids.map((id) => containers.get(id)?.name ?? shortId(id));
+  const sort = view.sort ?? DEFAULT_SORT;
 
   return (
     <section className="page containers-page" aria-labelledby="containers-title">
       <div className="page-head">
         <h1 id="containers-title">Containers</h1>
         <div className="toolbar">
-          <input
-            data-search
-            type="search"
-            placeholder="Search (press /)"
-            aria-label="Search containers"
-            value={search}
-            onChange={(e) => {
-              useUi.setState({ containerSearch: e.target.value });
-              setFocus(0);
-            }}
-          />
-          <select aria-label="Filter by state" value={stateFilter} onChange={(e) => useUi.setState({ containerState: e.target.value as StateFilter })}>
-            <option value="all">All</option>
-            <option value="running">Running</option>
-            <option value="stopped">Stopped</option>
-            <option value="paused">Paused</option>
-          </select>
-          <label className="check">
-            <input type="checkbox" checked={grouped} onChange={(e) => useUi.setState({ groupByProject: e.target.checked })} /> Group by compose project
-          </label>
+          <input data-search type="search" placeholder="Search (press /)" aria-label="Search containers" value={search} onChange={(e) => useUi.setState({ containerSearch: e.target.value })} />
         </div>
       </div>
-      <div className="bulkbar" aria-label="Bulk actions">
-        <span className="muted">{selectedVisible.length ? `${selectedVisible.length} selected` : `${filtered.length} of ${containers.size} containers`}</span>
-        <button disabled={!selectedVisible.length} onClick={() => bulk('start')}>
-          Start
-        </button>
-        <button disabled={!selectedVisible.length} onClick={() => bulk('stop')}>
-          Stop
-        </button>
-        <button disabled={!selectedVisible.length} onClick={() => bulk('restart')}>
-          Restart
-        </button>
-        <button disabled={!selectedVisible.length} onClick={() => bulk('pause')}>
-          Pause
-        </button>
-        <button disabled={!selectedVisible.length} onClick={() => bulk('unpause')}>
-          Unpause
-        </button>
-        <button className="danger" disabled={!selectedVisible.length} onClick={() => setRemoving(selectedVisible)}>
-          Remove
-        </button>
+      <div className="toolbar filters" aria-label="Filters">
+        <ContainerFilters containers={containers} />
       </div>
-      <div className="table containers-table" role="table" aria-label="Containers" aria-rowcount={rows.length}>
-        <div className="thead trow" role="row">
-          <span className="c-check" role="columnheader">
-            <input type="checkbox" aria-label="Select all" checked={allSelected} onChange={(e) => setSelection(visibleIds, e.target.checked)} />
-          </span>
-          <span className="c-name" role="columnheader">
-            Name
-          </span>
-          <span className="c-image" role="columnheader">
-            Image
-          </span>
-          <span className="c-status" role="columnheader">
-            Status
-          </span>
-          <span className="c-ports" role="columnheader">
-            Ports
-          </span>
-          <span className="c-stats" role="columnheader">
-            CPU · Memory
-          </span>
-          <span className="c-created" role="columnheader">
-            Created
-          </span>
-          <span className="c-actions" role="columnheader">
-            Actions
-          </span>
-        </div>
-        <div ref={listRef} className="tbody" tabIndex={0} onKeyDown={onKeyDown} aria-label="Container rows" aria-activedescendant={undefined}>
-          {!loaded ? (
-            <div className="loading">Loading containers…</div>
-          ) : (
-            <VirtualList
-              count={rows.length}
-              rowHeight={ROW_HEIGHT}
-              renderRow={renderRow}
-              onRangeChange={onRange}
-              scrollToIndex={focus}
-              label="Containers"
-              empty={
-                <Empty title={containers.size ? 'No containers match' : 'No containers yet'}>
-                  {containers.size ? (
-                    <p>Change the search or the state filter.</p>
-                  ) : (
-                    <p>
-                      Run one from the{' '}
-                      <a href="#/images" onClick={(e) => (e.preventDefault(), navigate({ page: 'images' }))}>
-                        Images
-                      </a>{' '}
-                      page, or with <code>docker run</code>.
-                    </p>
-                  )}
-                </Empty>
-              }
-            />
-          )}
-        </div>
-      </div>
+      <BulkBar summary={selected.length ? `${selected.length} selected` : `${filtered.length} of ${containers.size} containers`} actions={bulk} />
+      <DataTable
+        label="Containers"
+        bodyLabel="Container rows"
+        className="containers-table"
+        columns={columns}
+        rows={filtered}
+        rowKey={containerKey}
+        sort={sort}
+        onSort={(s) => setView(CONTAINERS_TABLE, { sort: s })}
+        selection={{ selected: selection, onChange: setSelection, label: containerLabel, groupLabel: projectLabel }}
+        {...(grouping ? { grouping } : {})}
+        rowAttrs={containerAttrs}
+        rowHeight={ROW_HEIGHT}
+        onOpen={openContainer}
+        onDelete={(rows) => setRemoving(rows.map((r) => r.id))}
+        onVisibleRows={onVisibleRows}
+        {...(!loaded ? { loading: 'Loading containers…' } : {})}
+        empty={
+          <Empty title={containers.size ? 'No containers match' : 'No containers yet'}>
+            {containers.size ? (
+              <p>Change the search or the filters.</p>
+            ) : (
+              <p>
+                Run one from the{' '}
+                <a href="#/images" onClick={(e) => (e.preventDefault(), navigate({ page: 'images' }))}>
+                  Images
+                </a>{' '}
+                page, or with <code>docker run</code>.
+              </p>
+            )}
+          </Empty>
+        }
+      />
       {removing && <RemoveContainersDialog ids={removing} names={names(removing)} onDone={() => setRemoving(null)} />}
     </section>
   );

@@ -9,6 +9,8 @@ import { useModel } from '../../stores/model.js';
 import { navigate } from '../../stores/ui.js';
 import { resync } from '../../stores/sync.js';
 import { engineAction, switchEngine } from './engine-actions.js';
+import { useClock } from '../../stores/clock.js';
+import { PROBLEM_TEXT } from '../../api/transport.js';
 
 function hintsFor(host: string): string[] {
   if (host.startsWith('ssh://')) return ['Check that you can run "ssh ' + host.replace('ssh://', '') + ' docker version" from a terminal.', 'Berth uses your ssh agent (SSH_AUTH_SOCK) for keys.'];
@@ -24,8 +26,20 @@ export function EngineGate({ children }: { children: ReactNode }) {
   const engine = useSession(activeEngine);
   const status = useModel((s) => s.status);
   const error = useModel((s) => s.error);
-  const retryInMs = useModel((s) => s.retryInMs);
+  const retryAt = useModel((s) => s.retryAt);
+  const problem = useSession((s) => s.connectionProblem);
+  const wasConnected = useSession((s) => s.wasConnected);
 
+  // Berth itself (the app's backend, or `berth dashboard`) is out of reach: that is not the engine's fault.
+  if (connection !== 'open' && (wasConnected || problem)) {
+    return (
+      <section className="gate disconnected" role="alert" data-connection={problem ?? connection}>
+        <h1>{problem === 'token-refused' ? 'This page is no longer signed in to berth dashboard' : 'Lost the connection to Berth'}</h1>
+        <p>{problem ? PROBLEM_TEXT[problem] : (connectionError ?? 'Reconnecting…')}</p>
+        {problem !== 'token-refused' && <p className="muted">Reconnecting automatically; the engine and its containers are not affected.</p>}
+      </section>
+    );
+  }
   if (connection !== 'open' && !enginesLoaded) {
     return (
       <section className="gate" aria-live="polite">
@@ -93,7 +107,7 @@ export function EngineGate({ children }: { children: ReactNode }) {
             <li key={h}>{h}</li>
           ))}
         </ul>
-        <p className="muted">{retryInMs !== undefined ? `Retrying automatically (next attempt in ${Math.ceil(retryInMs / 1000)} s).` : 'Retrying automatically.'}</p>
+        <RetryCountdown at={retryAt} />
         <div className="actions">
           <button className="primary" onClick={() => resync()}>
             Retry now
@@ -105,6 +119,12 @@ export function EngineGate({ children }: { children: ReactNode }) {
     );
   }
   return <>{children}</>;
+}
+
+/** "next attempt in 3 s", counting down on the shared clock. */
+function RetryCountdown({ at }: { at: number | undefined }) {
+  const left = useClock((now) => (at === undefined ? -1 : Math.max(0, Math.ceil((at - now) / 1000))));
+  return <p className="muted" data-retry-in={left}>{left < 0 ? 'Retrying automatically.' : left === 0 ? 'Retrying now…' : `Retrying automatically (next attempt in ${left} s).`}</p>;
 }
 
 function SwitchEngine({ current }: { current: string }) {

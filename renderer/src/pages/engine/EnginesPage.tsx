@@ -1,9 +1,13 @@
 /** Every engine Berth knows (its own, DOCKER_HOST, docker contexts, added ones): switch, start/stop, add, remove. */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import type { EngineInfo } from '../../../../electron/contract/models.js';
 import { api } from '../../api/client.js';
 import { useSession } from '../../stores/session.js';
 import { attempt, errorText, toast } from '../../stores/ui.js';
+import { useSort } from '../../stores/views.js';
 import { EngineBadge } from '../../components/common.js';
+import { DataTable } from '../../components/table/DataTable.js';
+import type { Column } from '../../components/table/columns.js';
 import { engineAction, switchEngine } from './engine-actions.js';
 
 const SOURCE: Record<string, string> = { berth: 'Berth', env: 'DOCKER_HOST', context: 'docker context', settings: 'added here' };
@@ -59,64 +63,91 @@ function AddEngineForm() {
 export function EnginesPage() {
   const engines = useSession((s) => s.engines);
   const activeId = useSession((s) => s.activeId);
+  const [sort, setSort] = useSort('engines', { column: 'name', dir: 'asc' });
+  const columns = useMemo<Column<EngineInfo>[]>(
+    () => [
+      {
+        id: 'name',
+        title: 'Name',
+        width: 'minmax(150px, 1.6fr)',
+        sortValue: (e) => e.name,
+        cellTitle: (e) => `${e.name}${e.version ? ` · ${e.version}` : ''}`,
+        render: (e) => (
+          <>
+            {e.name} {e.id === activeId && <span className="badge blue">active</span>}
+            {e.version && <span className="muted engine-version"> {e.version}</span>}
+          </>
+        ),
+      },
+      { id: 'host', title: 'Host', width: 'minmax(140px, 2fr)', sortValue: (e) => e.host, render: (e) => <span className="mono">{e.host}</span>, cellTitle: (e) => e.host },
+      { id: 'source', title: 'From', width: '110px', hideBelow: 700, sortValue: (e) => SOURCE[e.source], render: (e) => SOURCE[e.source] },
+      {
+        id: 'state',
+        title: 'State',
+        width: 'minmax(110px, 1.2fr)',
+        sortValue: (e) => e.state,
+        cellTitle: (e) => e.error,
+        render: (e) => (
+          <>
+            <EngineBadge state={e.state} />
+            {e.error && <span className="muted small-text engine-error"> {e.error}</span>}
+          </>
+        ),
+      },
+      {
+        id: 'actions',
+        title: '',
+        width: '150px',
+        render: (e) => (
+          <div className="row-actions">
+            {e.id !== activeId && (
+              <button className="small" onClick={() => void switchEngine(e.id)} aria-label={`Use ${e.name}`}>
+                Use
+              </button>
+            )}
+            {e.controllable && e.state !== 'running' && (
+              <button className="small" onClick={() => void engineAction(e.id, 'start')} disabled={e.state === 'starting' || e.state === 'stopping'} aria-label={`Start ${e.name}`}>
+                Start
+              </button>
+            )}
+            {e.controllable && e.state === 'running' && (
+              <>
+                <button className="small" onClick={() => void engineAction(e.id, 'stop')} aria-label={`Stop ${e.name}`}>
+                  Stop
+                </button>
+                <button className="small" onClick={() => void engineAction(e.id, 'restart')} aria-label={`Restart ${e.name}`}>
+                  Restart
+                </button>
+              </>
+            )}
+            {e.source === 'settings' && (
+              <button className="small danger" onClick={() => void attempt('Could not remove the engine', () => api().call('engines.remove', { engineId: e.id }))} aria-label={`Remove ${e.name}`}>
+                Remove
+              </button>
+            )}
+          </div>
+        ),
+      },
+    ],
+    [activeId],
+  );
   return (
     <section className="page" aria-labelledby="engines-title">
       <h1 id="engines-title">Engines</h1>
       <p className="muted">Berth talks to any Docker-API engine. The active one is what the other pages show.</p>
-      <table className="simple engines-table" aria-label="Engines">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Host</th>
-            <th>From</th>
-            <th>State</th>
-            <th>Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {engines.map((e) => (
-            <tr key={e.id} data-engine={e.id} className={e.id === activeId ? 'active' : ''}>
-              <td>
-                {e.name} {e.id === activeId && <span className="badge blue">active</span>}
-                {e.version && <span className="muted"> v{e.version}</span>}
-              </td>
-              <td className="mono">{e.host}</td>
-              <td>{SOURCE[e.source]}</td>
-              <td>
-                <EngineBadge state={e.state} />
-                {e.error && <div className="muted small-text">{e.error}</div>}
-              </td>
-              <td className="row-actions">
-                {e.id !== activeId && (
-                  <button className="small" onClick={() => void switchEngine(e.id)}>
-                    Use
-                  </button>
-                )}
-                {e.controllable && e.state !== 'running' && (
-                  <button className="small" onClick={() => void engineAction(e.id, 'start')} disabled={e.state === 'starting'}>
-                    Start
-                  </button>
-                )}
-                {e.controllable && e.state === 'running' && (
-                  <>
-                    <button className="small" onClick={() => void engineAction(e.id, 'stop')}>
-                      Stop
-                    </button>
-                    <button className="small" onClick={() => void engineAction(e.id, 'restart')}>
-                      Restart
-                    </button>
-                  </>
-                )}
-                {e.source === 'settings' && (
-                  <button className="small danger" onClick={() => void attempt('Could not remove the engine', () => api().call('engines.remove', { engineId: e.id }))}>
-                    Remove
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        label="Engines"
+        className="engines-table"
+        fitRows={8}
+        columns={columns}
+        rows={engines}
+        rowKey={(e) => e.id}
+        sort={sort}
+        onSort={setSort}
+        rowAttrs={(e) => ({ 'data-engine': e.id })}
+        rowClass={(e) => (e.id === activeId ? 'active' : undefined)}
+        onOpen={(e) => void switchEngine(e.id)}
+      />
       <AddEngineForm />
     </section>
   );

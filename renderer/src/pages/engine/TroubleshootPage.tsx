@@ -7,6 +7,14 @@ import { Dialog } from '../../components/Dialog.js';
 import { CopyButton, EngineBadge } from '../../components/common.js';
 import { engineAction } from './engine-actions.js';
 
+/** Why there is no log to show, and where it is instead. */
+export function emptyLogText(engine: { name: string; controllable: boolean; state: string; host: string }, file: string | undefined): string {
+  if (engine.controllable && engine.state === 'running')
+    return `${engine.name} is running, but Berth did not start it, so its output is not in ${file ?? 'Berth\'s log'}. It is wherever it was started (for a system service: journalctl -u berth).`;
+  if (engine.controllable) return `No log yet: ${engine.name} has not been started by Berth${file ? ` (it will write to ${file})` : ''}.`;
+  return `Berth does not run ${engine.name}; its logs live where it runs (${engine.host}).`;
+}
+
 export function TroubleshootPage() {
   const engine = useSession(activeEngine);
   const [logs, setLogs] = useState<{ text: string; file?: string }>();
@@ -58,7 +66,7 @@ export function TroubleshootPage() {
       <h2>Engine log{logs?.file ? <span className="muted mono"> {logs.file}</span> : null}</h2>
       <div className="toolbar">{logs?.text && <CopyButton text={logs.text} label="Copy log" />}</div>
       <pre className="log-box" data-engine-log>
-        {logs ? logs.text || '(empty)' : 'Loading…'}
+        {logs ? logs.text || emptyLogText(engine, logs.file) : 'Loading…'}
       </pre>
       <h2>Version</h2>
       <pre className="log-box">{info ?? 'Loading…'}</pre>

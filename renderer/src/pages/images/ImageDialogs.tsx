@@ -64,6 +64,18 @@ export function PushDialog({ ref_, onClose }: { ref_: string; onClose: () => voi
   );
 }
 
+/** "Untagged app:1 and app:latest; deleted image 1234567890ab" (what docker rmi prints, in a sentence). */
+export function removalSummary(r: Array<{ untagged?: string; deleted?: string }>): string {
+  const untagged = r.flatMap((x) => (x.untagged ? [x.untagged] : []));
+  const deleted = r.flatMap((x) => (x.deleted ? [x.deleted] : []));
+  const list = (xs: string[]) => (xs.length <= 3 ? xs.join(xs.length === 2 ? ' and ' : ', ') : `${xs.slice(0, 3).join(', ')} and ${xs.length - 3} more`);
+  const parts: string[] = [];
+  if (untagged.length) parts.push(`Untagged ${list(untagged)}`);
+  // The first deleted id is the image; the rest are its layers nothing else shares.
+  if (deleted.length) parts.push(`${parts.length ? 'deleted' : 'Deleted'} image ${shortId(deleted[0]!)}${deleted.length > 1 ? ` and ${deleted.length - 1} unshared layer${deleted.length === 2 ? '' : 's'}` : ''}`);
+  return parts.join('; ') || 'Removed';
+}
+
 export function RemoveImageDialog({ line, tags, inUse, onClose }: { line: ImageLine; tags: number; inUse: boolean; onClose: () => void }) {
   const [force, setForce] = useState(false);
   const [mode, setMode] = useState<'untag' | 'delete'>(tags > 1 ? 'untag' : 'delete');
@@ -72,9 +84,7 @@ export function RemoveImageDialog({ line, tags, inUse, onClose }: { line: ImageL
     try {
       const ref = mode === 'untag' && line.tag !== '<none>' ? line.ref : line.image.id;
       const r = await api().call('images.remove', { engineId: requireEngineId(), ref, force: force || (mode === 'delete' && tags > 1) });
-      const deleted = r.filter((x) => x.deleted).length;
-      const untagged = r.filter((x) => x.untagged).length;
-      toast('success', `${untagged ? `Untagged ${untagged}` : ''}${untagged && deleted ? ', ' : ''}${deleted ? `deleted ${deleted} layer${deleted === 1 ? '' : 's'}` : ''}` || 'Removed');
+      toast('success', removalSummary(r));
       onClose();
     } catch (err) {
       setError(errorText(err));

@@ -2,9 +2,10 @@
 import { useEffect, useRef, useState } from 'react';
 import type { PullProgress } from '../../../../electron/contract/models.js';
 import type { StreamHandle } from '../../../../electron/contract/client.js';
+import type { SearchResult } from '../../../../electron/contract/models.js';
 import { api } from '../../api/client.js';
 import { requireEngineId } from '../../stores/session.js';
-import { toast } from '../../stores/ui.js';
+import { errorText, toast } from '../../stores/ui.js';
 import { Dialog } from '../../components/Dialog.js';
 import { formatBytes } from '../../lib/format.js';
 
@@ -115,8 +116,62 @@ export function useProgressStream() {
   return { state, running, start, cancel };
 }
 
+/** The registry part of a search term ("127.0.0.1:5000/app" → "127.0.0.1:5000"), if it names one. */
+export function registryOfTerm(term: string): string | undefined {
+  const first = term.split('/')[0]!;
+  return term.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : undefined;
+}
+
+/** What to search for: the reference without its tag or digest. */
+export function searchTermOf(ref: string): string {
+  const r = ref.trim().split('@')[0]!;
+  const slash = r.lastIndexOf('/');
+  const colon = r.lastIndexOf(':');
+  return colon > slash ? r.slice(0, colon) : r;
+}
+
+/** `docker search` results for a term, as references ready to pull. */
+function SearchResults({ term, onPick }: { term: string; onPick: (ref: string) => void }) {
+  const [results, setResults] = useState<SearchResult[] | null>(null);
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    setResults(null);
+    setError(undefined);
+    api()
+      .call('images.search', { engineId: requireEngineId(), term, limit: 25 })
+      .then(
+        (r) => live && setResults(r),
+        (e) => live && setError(errorText(e)),
+      );
+    return () => {
+      live = false;
+    };
+  }, [term]);
+  const host = registryOfTerm(term);
+  const full = (name: string) => (host && !name.startsWith(`${host}/`) ? `${host}/${name}` : name);
+  if (error) return <pre className="error-box">{error}</pre>;
+  if (!results) return <div className="loading">Searching…</div>;
+  if (results.length === 0) return <p className="muted">No repositories match "{term}".</p>;
+  return (
+    <ul className="search-results" aria-label="Search results">
+      {results.map((r) => (
+        <li key={r.name}>
+          <button type="button" className="link" onClick={() => onPick(full(r.name))} data-search-result={full(r.name)}>
+            {full(r.name)}
+          </button>
+          {r.official && <span className="badge blue">official</span>}
+          <span className="muted"> ★ {r.stars}</span>
+          {r.description && <span className="muted search-description"> — {r.description}</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function PullDialog({ onClose, initialRef = '' }: { onClose: () => void; initialRef?: string }) {
   const [ref, setRef] = useState(initialRef);
+  const [searching, setSearching] = useState<string | null>(null);
   const { state, running, start, cancel } = useProgressStream();
   const submit = () => {
     const r = ref.trim();
@@ -146,11 +201,25 @@ export function PullDialog({ onClose, initialRef = '' }: { onClose: () => void; 
           submit();
         }}
       >
-        <label className="field">
-          Image
-          <input autoFocus value={ref} onChange={(e) => setRef(e.target.value)} placeholder="registry.example.com:5000/team/app:1.2" aria-label="Image reference" disabled={running} />
-        </label>
+        <div className="row-fields">
+          <label className="field grow">
+            Image
+            <input autoFocus value={ref} onChange={(e) => setRef(e.target.value)} placeholder="registry.example.com:5000/team/app:1.2" aria-label="Image reference" disabled={running} />
+          </label>
+          <button type="button" className="align-end" disabled={running || !ref.trim()} onClick={() => setSearching(searchTermOf(ref))}>
+            Search
+          </button>
+        </div>
       </form>
+      {searching && !running && !state.done && (
+        <SearchResults
+          term={searching}
+          onPick={(r) => {
+            setRef(r);
+            setSearching(null);
+          }}
+        />
+      )}
       <ProgressList state={state} />
     </Dialog>
   );

@@ -32,7 +32,7 @@ describe('Run dialog', () => {
     expect(screen.queryByRole('button', { name: 'Browse…' })).toBeNull();
     await u.click(screen.getByRole('button', { name: 'Run' }));
     await waitFor(() => expect(closed).toBe(true));
-    expect(fake.calls).toEqual([
+    expect(fake.calls.filter((c) => c.method !== 'images.inspect')).toEqual([
       {
         method: 'containers.run',
         params: {
@@ -63,7 +63,7 @@ describe('Run dialog', () => {
     await u.click(screen.getByRole('button', { name: 'Run' }));
     expect((await screen.findByRole('alert')).textContent).toContain('name: names may contain letters, digits');
     expect((screen.getByLabelText('Container name') as HTMLInputElement).value).toBe('bad name!');
-    expect(fake.calls).toEqual([]);
+    expect(fake.calls.filter((c) => c.method === 'containers.run')).toEqual([]);
     await u.clear(screen.getByLabelText('Container name'));
     await u.type(screen.getByLabelText('Container port 1'), '0');
     await u.click(screen.getByRole('button', { name: 'Run' }));

@@ -1,9 +1,14 @@
-/** Settings: appearance, desktop behaviour, and the engine's registry configuration (written to its daemon.json). */
+/**
+ * Settings: appearance, desktop behaviour, registry accounts, and the engine's
+ * registry configuration (written to its daemon.json). Sections are a list so
+ * the VM's resources (CPUs, memory, disk) join as one more fieldset.
+ */
 import { useEffect, useState } from 'react';
 import type { SettingsPatch } from '../../../../electron/contract/models.js';
 import { api } from '../../api/client.js';
 import { activeEngine, useSession } from '../../stores/session.js';
 import { attempt, errorText, navigate, toast } from '../../stores/ui.js';
+import { RegistryAccounts } from './RegistryAccounts.js';
 
 function EngineConfigForm({ engineId }: { engineId: string }) {
   const [mirrors, setMirrors] = useState('');
@@ -83,10 +88,11 @@ export function SettingsPage() {
           ))}
         </div>
       </fieldset>
-      <fieldset>
+      <fieldset className="checks">
         <legend>Desktop</legend>
         <label className="check">
-          <input type="checkbox" checked={settings.startAtLogin} disabled={!caps?.startAtLogin} onChange={(e) => update({ startAtLogin: e.target.checked })} /> Start Berth when I log in
+          <input type="checkbox" checked={settings.startAtLogin} disabled={!caps?.startAtLogin} onChange={(e) => update({ startAtLogin: e.target.checked })} />
+          Start Berth when I log in
         </label>
         <label className="check">
           <input type="checkbox" checked={settings.closeToTray} disabled={!caps?.closeToTray} onChange={(e) => update({ closeToTray: e.target.checked })} /> Closing the window keeps Berth in the tray
@@ -98,6 +104,10 @@ export function SettingsPage() {
           <input type="checkbox" checked={settings.notifications} onChange={(e) => update({ notifications: e.target.checked })} /> Notifications
         </label>
         {!caps?.desktop && <p className="muted">Some options apply to the desktop app only.</p>}
+      </fieldset>
+      <fieldset>
+        <legend>Registry accounts</legend>
+        <RegistryAccounts />
       </fieldset>
       <fieldset>
         <legend>Engine endpoints</legend>
