@@ -45,10 +45,10 @@ export class DashboardProcess {
     return this.output.text;
   }
 
-  /** Starts `berth dashboard` with the given engine environment and waits for its URL. */
-  static async start(env: NodeJS.ProcessEnv): Promise<DashboardProcess> {
+  /** Starts `berth dashboard` with the given engine environment (and extra flags, e.g. --port) and waits for its URL. */
+  static async start(env: NodeJS.ProcessEnv, args: string[] = [], existingHome?: string): Promise<DashboardProcess> {
     if (!fs.existsSync(berthCli)) throw new Error(`${berthCli} is missing: run "npm run build" first`);
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-dash-'));
+    const home = existingHome ?? fs.mkdtempSync(path.join(os.tmpdir(), 'berth-dash-'));
     const fullEnv: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,
         HOME: home,
@@ -62,7 +62,7 @@ export class DashboardProcess {
         DOCKER_CONFIG: path.join(home, 'docker-config'),
         ...env,
     };
-    const proc = spawn(process.execPath, [berthCli, 'dashboard'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [berthCli, 'dashboard', ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const output = { text: '' };
     proc.stdout!.on('data', (d: Buffer) => (output.text += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output.text += d.toString()));
@@ -77,14 +77,19 @@ export class DashboardProcess {
     throw new Error(`berth dashboard did not print its URL:\n${output.text}`);
   }
 
-  async stop(): Promise<void> {
+  /** Stops the server; its home folder goes too unless kept (to start another on it). */
+  async stop(opts: { keepHome?: boolean } = {}): Promise<void> {
     if (this.proc.exitCode === null) {
       const exited = new Promise((r) => this.proc.once('exit', r));
       this.proc.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
     }
-    fs.rmSync(this.home, { recursive: true, force: true });
+    if (!opts.keepHome) fs.rmSync(this.home, { recursive: true, force: true });
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 }
 
@@ -125,6 +130,11 @@ export class App {
     await this.open('#/settings');
     await this.page.getByRole('radio', { name: theme === 'light' ? 'Light' : 'Dark' }).check();
     await expect(this.page.locator('html')).toHaveAttribute('data-theme', theme);
+  }
+
+  /** The container's status pill text. */
+  status(name: string): Locator {
+    return this.row(name).locator('[data-state]');
   }
 
   async screenshot(name: string): Promise<void> {
