@@ -5,6 +5,7 @@
  */
 import { test, expect, uniq, DashboardProcess } from './fixtures.js';
 import type { Page } from '@playwright/test';
+import { labelGap } from './layout-checks.js';
 
 /** "Up 5 seconds" → 5; "Up Less than a second" → 0; otherwise NaN. */
 function upSeconds(text: string | null): number {
@@ -31,19 +32,7 @@ test('1: the status text of a running container keeps counting, in the table and
   await berthd.dockerOk(['rm', '-f', name]);
 });
 
-/** Elements that scroll sideways (content wider than the box), with their class names. */
-function sidewaysScrollers(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = [];
-    const doc = document.scrollingElement!;
-    if (doc.scrollWidth > doc.clientWidth + 1) out.push('document');
-    for (const el of document.querySelectorAll<HTMLElement>('*')) {
-      const s = getComputedStyle(el);
-      if ((s.overflowX === 'auto' || s.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1) out.push(`${el.tagName.toLowerCase()}.${el.className}`);
-    }
-    return out;
-  });
-}
+import { sidewaysScrollers } from './layout-checks.js';
 
 /** True when the element's content fits its box (nothing cut by overflow or ellipsis). */
 function fits(page: Page, selector: string): Promise<boolean[]> {
@@ -218,13 +207,7 @@ test('7: checkboxes sit next to their labels in the Run dialog; Settings › Des
   for (const label of ['Interactive (keep stdin open, allocate a TTY)', 'Remove when it exits', 'Random host port 1']) {
     const box = (await dialog.getByLabel(label).boundingBox())!;
     expect(box.width, `${label}: the checkbox is a checkbox's size`).toBeLessThan(24);
-    const gap = await dialog.getByLabel(label).evaluate((input) => {
-      const label = input.closest('label')!;
-      const range = document.createRange();
-      const text = [...label.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim())!;
-      range.selectNodeContents(text);
-      return range.getBoundingClientRect().left - input.getBoundingClientRect().right;
-    });
+    const gap = await labelGap(dialog.getByLabel(label));
     expect(gap, `${label}: the text starts right after its checkbox`).toBeLessThan(12);
   }
   await dialog.getByRole('button', { name: 'Cancel' }).click();

@@ -117,10 +117,37 @@ export function pathStatFromHeaders(headers: Record<string, string | string[] | 
   }
 }
 
+/**
+ * The tar of a whole volume as `docker cp vol-container:/mnt/. -` would give it: its content at the
+ * top of the archive, not under the helper's mount folder (so Import takes back what Export gave).
+ */
+export function withoutTopFolder(source: Readable, top: string): Readable {
+  const extract = tar.extract();
+  const pack = tar.pack();
+  const prefix = `${top.replace(/^\/+|\/+$/g, '')}/`;
+  extract.on('entry', (header, body, next) => {
+    const name = header.name.replace(/^\.\//, '');
+    const rel = name === prefix || `${name}/` === prefix ? '' : name.startsWith(prefix) ? name.slice(prefix.length) : name;
+    if (!rel) {
+      body.on('end', next);
+      body.resume();
+      return;
+    }
+    const out = pack.entry({ ...header, name: rel }, (err) => (err ? extract.destroy(err) : next()));
+    body.pipe(out as unknown as NodeJS.WritableStream);
+  });
+  extract.on('finish', () => pack.finalize());
+  extract.on('error', (e) => pack.destroy(e));
+  source.on('error', (e) => extract.destroy(e));
+  source.pipe(extract);
+  return pack as unknown as Readable;
+}
+
 /** Streams the tar the engine sends for a path as base64 chunks, after its stat. */
-async function sendArchive(docker: Docker, containerId: string, archivePath: string, displayName: string, sink: StreamSink<'files.archive'>): Promise<void> {
-  const stream = (await docker.getContainer(containerId).getArchive({ path: archivePath, abortSignal: sink.signal })) as unknown as Readable & { headers?: Record<string, string> };
-  const stat = pathStatFromHeaders(stream.headers);
+async function sendArchive(docker: Docker, containerId: string, archivePath: string, displayName: string, sink: StreamSink<'files.archive'>, stripTop = false): Promise<void> {
+  const raw = (await docker.getContainer(containerId).getArchive({ path: archivePath, abortSignal: sink.signal })) as unknown as Readable & { headers?: Record<string, string> };
+  const stat = pathStatFromHeaders(raw.headers);
+  const stream = stripTop ? withoutTopFolder(raw, path.posix.basename(archivePath)) : raw;
   sink.emit({ type: 'stat', name: displayName || stat?.name || 'root', size: stat?.size ?? 0, mode: stat?.mode ?? 0 });
   let pending: Buffer[] = [];
   let size = 0;
@@ -171,8 +198,10 @@ async function onTarget<T>(docker: Docker, target: FileTarget, readOnly: boolean
 }
 
 export async function streamFilesArchive(docker: Docker, p: StreamParamsOf<'files.archive'>, sink: StreamSink<'files.archive'>): Promise<void> {
-  const base = path.posix.basename(path.posix.normalize(p.path));
-  await onTarget(docker, p.target, true, (id, map) => sendArchive(docker, id, map(p.path), base || (p.target.kind === 'volume' ? p.target.name : 'root'), sink));
+  const clean = path.posix.normalize(p.path);
+  const base = path.posix.basename(clean);
+  const wholeVolume = p.target.kind === 'volume' && clean === '/';
+  await onTarget(docker, p.target, true, (id, map) => sendArchive(docker, id, map(clean), base || (p.target.kind === 'volume' ? p.target.name : 'root'), sink, wholeVolume));
 }
 
 /** Lists a volume's folder through the helper container (read-only). */
@@ -333,6 +362,11 @@ export async function deleteFiles(docker: Docker, target: FileTarget, paths: str
  * either a tar to unpack or one file wrapped in a tar on the way.
  */
 export async function streamUpload(docker: Docker, p: StreamParamsOf<'files.upload'>, sink: StreamSink<'files.upload'>): Promise<void> {
+  type Input = Parameters<Parameters<StreamSink<'files.upload'>['onInput']>[0]>[0];
+  // Chunks can arrive while the target is still being prepared (a volume's helper container): keep them.
+  const early: Input[] = [];
+  let handle: ((input: Input) => void) | undefined;
+  sink.onInput((input) => (handle ? handle(input) : early.push(input)));
   await onTarget(docker, p.target, false, async (id, map) => {
     const body = new PassThrough();
     let received = 0;
@@ -346,7 +380,7 @@ export async function streamUpload(docker: Docker, p: StreamParamsOf<'files.uplo
     const expected = p.upload.kind === 'file' ? p.upload.size : undefined;
     let settled = false;
     const finished = new Promise<void>((resolve, reject) => {
-      sink.onInput((input) => {
+      handle = (input) => {
         if (settled) return;
         if (input.type === 'chunk') {
           const data = Buffer.from(input.data, 'base64');
@@ -373,7 +407,7 @@ export async function streamUpload(docker: Docker, p: StreamParamsOf<'files.uplo
           } else body.end();
           resolve();
         }
-      });
+      };
       sink.signal.addEventListener(
         'abort',
         () => {
@@ -381,9 +415,12 @@ export async function streamUpload(docker: Docker, p: StreamParamsOf<'files.uplo
         },
         { once: true },
       );
+      for (const input of early.splice(0)) handle(input);
     });
     const put = docker.getContainer(id).putArchive(body, { path: map(p.dir), abortSignal: sink.signal } as unknown as { path: string });
     // Whichever fails first ends the stream with its error (a bad tar is refused by the engine mid-upload).
+    put.catch(() => undefined);
+    finished.catch(() => body.destroy());
     await Promise.race([finished.then(() => put), put.then(() => finished)]);
     await put;
     sink.emit({ type: 'done' });

@@ -15,8 +15,20 @@ export interface ViewsState {
 
 export const useViews = create<ViewsState>()(() => ({ loaded: false, views: {} }));
 
-const SAVE_DELAY_MS = 300;
+/** Typing in a filter field is saved once it pauses; clicks (sort, a select) are saved at once. */
+const TYPING_DELAY_MS = 300;
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+function save(): void {
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  void api()
+    .call('settings.update', { views: useViews.getState().views })
+    .catch(() => undefined);
+}
+
+// A view changed just before the page goes away is still kept.
+if (typeof window !== 'undefined') window.addEventListener('pagehide', () => saveTimer !== undefined && save());
 
 /** Called by sync.ts with the stored views the first time settings arrive. */
 export function loadViews(views: Record<string, TableView>): void {
@@ -24,22 +36,19 @@ export function loadViews(views: Record<string, TableView>): void {
   useViews.setState({ loaded: true, views });
 }
 
-export function setView(table: string, patch: Partial<TableView>): void {
+export function setView(table: string, patch: Partial<TableView>, opts: { typing?: boolean } = {}): void {
   useViews.setState((s) => ({ views: { ...s.views, [table]: { ...s.views[table], ...patch } } }));
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => {
-    void api()
-      .call('settings.update', { views: useViews.getState().views })
-      .catch(() => undefined);
-  }, SAVE_DELAY_MS);
+  if (opts.typing) saveTimer = setTimeout(save, TYPING_DELAY_MS);
+  else save();
 }
 
-export function setFilter(table: string, name: string, value: string): void {
+export function setFilter(table: string, name: string, value: string, opts: { typing?: boolean } = {}): void {
   const current = useViews.getState().views[table]?.filters ?? {};
   const filters = { ...current };
   if (value) filters[name] = value;
   else delete filters[name];
-  setView(table, { filters });
+  setView(table, { filters }, opts);
 }
 
 const NO_FILTERS: Record<string, string> = {};

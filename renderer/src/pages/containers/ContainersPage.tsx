@@ -160,7 +160,7 @@ function ContainerFilters({ containers }: { containers: ReadonlyMap<string, Cont
           </option>
         ))}
       </select>
-      <input type="search" aria-label="Filter by label" placeholder="label or key=value" className="label-filter" value={f.label ?? ''} onChange={(e) => setFilter(CONTAINERS_TABLE, 'label', e.target.value)} />
+      <input type="search" aria-label="Filter by label" placeholder="label or key=value" className="label-filter" value={f.label ?? ''} onChange={(e) => setFilter(CONTAINERS_TABLE, 'label', e.target.value, { typing: true })} />
       <label className="check">
         <input type="checkbox" checked={view.grouped ?? true} onChange={(e) => setView(CONTAINERS_TABLE, { grouped: e.target.checked })} /> Group by project
       </label>
@@ -214,7 +214,7 @@ export function ContainersPage() {
       {
         id: 'name',
         title: 'Name',
-        width: 'minmax(120px, 2fr)',
+        width: 'minmax(110px, 2fr)',
         sortValue: (c) => c.name,
         render: (c) => (
           <>
@@ -232,12 +232,12 @@ export function ContainersPage() {
         ),
         cellTitle: (c) => c.name,
       },
-      { id: 'image', title: 'Image', width: 'minmax(90px, 1.3fr)', sortValue: (c) => c.image, render: (c) => c.image, cellTitle: (c) => c.image },
-      { id: 'status', title: 'Status', width: 'minmax(165px, 1.2fr)', sortValue: (c) => `${c.state === 'running' ? 0 : 1}:${c.state}`, render: (c) => <ContainerStatus c={c} /> },
-      { id: 'ports', title: 'Ports', width: 'minmax(80px, 1fr)', sortValue: (c) => c.ports[0]?.publicPort ?? c.ports[0]?.privatePort, render: (c) => <PortLinks ports={c.ports} /> },
+      { id: 'image', title: 'Image', width: 'minmax(80px, 1.3fr)', sortValue: (c) => c.image, render: (c) => c.image, cellTitle: (c) => c.image },
+      { id: 'status', title: 'Status', width: 'minmax(160px, 1.2fr)', sortValue: (c) => `${c.state === 'running' ? 0 : 1}:${c.state}`, render: (c) => <ContainerStatus c={c} /> },
+      { id: 'ports', title: 'Ports', width: 'minmax(100px, 1fr)', sortValue: (c) => c.ports[0]?.publicPort ?? c.ports[0]?.privatePort, render: (c) => <PortLinks ports={c.ports} /> },
       { id: 'stats', title: 'CPU · Memory', width: '130px', hideBelow: 940, render: (c) => (c.state === 'running' ? <Stats id={c.id} /> : '—'), className: 'c-stats' },
-      { id: 'created', title: 'Created', width: '112px', hideBelow: 780, sortValue: (c) => c.created, initialDir: 'desc', render: (c) => <TimeAgo seconds={c.created} /> },
-      { id: 'actions', title: '', width: '116px', render: (c) => <RowActions c={c} onRemove={() => setRemoving([c.id])} /> },
+      { id: 'created', title: 'Created', width: '112px', hideBelow: 800, sortValue: (c) => c.created, initialDir: 'desc', render: (c) => <TimeAgo seconds={c.created} /> },
+      { id: 'actions', title: '', width: '124px', render: (c) => <RowActions c={c} onRemove={() => setRemoving([c.id])} /> },
     ],
     [grouped],
   );

@@ -271,7 +271,8 @@ export function FileBrowser({ path, onPath, list, onDownload, target, running, r
                       {modeString(e.mode, e.type)}
                     </td>
                     <td className="hide-narrow">{e.mtime ? new Date(e.mtime).toLocaleString() : ''}</td>
-                    <td className="row-actions">
+                    <td className="actions-cell">
+                      <div className="row-actions">
                       {canChange && e.type === 'file' && e.size <= MAX_EDIT_BYTES && (
                         <button className="small" onClick={() => setEditing(full)} aria-label={`Edit ${e.name}`} title="Edit">
                           <Icon name="edit" />
@@ -292,6 +293,7 @@ export function FileBrowser({ path, onPath, list, onDownload, target, running, r
                           </button>
                         </>
                       )}
+                      </div>
                     </td>
                   </tr>
                 );

@@ -73,7 +73,7 @@ const IMAGE_COLUMNS = (usage: Map<string, number>, act: { run(l: ImageLine): voi
   {
     id: 'actions',
     title: '',
-    width: '116px',
+    width: '124px',
     render: (l) => (
       <div className="row-actions">
         <button className="small" onClick={() => act.run(l)} aria-label={`Run ${l.ref}`} title="Run">
