@@ -3,7 +3,9 @@ import { defineConfig } from '@playwright/test';
 /**
  * Product-level tests. `engine` drives berthd with the stock docker CLI and
  * dockerode; `dashboard` drives the web UI in Debian's Chromium; `electron`
- * launches the desktop app where the Electron binary exists.
+ * launches the desktop app where the Electron binary exists; `packaging`
+ * installs the Linux engine service (.deb maintainer scripts, berth engine
+ * install) into throwaway Debian roots.
  */
 export default defineConfig({
   testDir: 'e2e',
@@ -19,5 +21,6 @@ export default defineConfig({
     { name: 'engine', testDir: 'e2e/engine' },
     { name: 'dashboard', testDir: 'e2e/dashboard' },
     { name: 'electron', testDir: 'e2e/electron' },
+    { name: 'packaging', testDir: 'e2e/packaging' },
   ],
 });

@@ -6,6 +6,7 @@
  * contract. Host-specific things (folder picker, login items, opening URLs)
  * come from a HostAdapter.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
@@ -15,6 +16,8 @@ import type { Engine } from './engines/engine.js';
 import { BackendError } from './errors.js';
 import { EngineDirectory } from './engines/directory.js';
 import { BerthdEngine } from './engines/berthd-engine.js';
+import { SystemdBerthdEngine } from './engines/systemd-engine.js';
+import { commandExists, installedUnit, installPlan, runCommand, SERVICE_UNIT } from './engines/linux-service.js';
 import { discoverEndpoints, type DiscoveredEndpoint } from './engines/discovery.js';
 import { readEngineConfig, writeEngineConfig } from './engines/daemon-config.js';
 import { EngineModel, type EngineModelOptions } from './model/engine-model.js';
@@ -53,6 +56,10 @@ export interface BackendOptions {
   model?: EngineModelOptions;
   /** Where registry credentials live (the docker CLI's config folder by default). */
   credentials?: CredentialStore;
+  /** Running from an installed package (the engine service then runs a root-owned copy). */
+  packaged?: boolean;
+  /** berthd's entry point when it is not dist/engine/daemon/main.js next to this file (packaged apps). */
+  daemonScript?: string;
   log?: (msg: string) => void;
 }
 
@@ -72,6 +79,16 @@ export function defaultBerthdEngine(paths: BerthPaths, env: NodeJS.ProcessEnv = 
   });
 }
 
+/**
+ * Berth's own engine on Linux: the berth.service system unit when it is installed (and this is
+ * not root running Berth with its own paths), else a berthd Berth starts itself. BERTH_ENGINE_SOCKET
+ * (custom setups, tests) always means "run my own berthd there".
+ */
+export function linuxOwnEngine(paths: BerthPaths, env: NodeJS.ProcessEnv = process.env): Engine {
+  if (!env.BERTH_ENGINE_SOCKET && process.getuid?.() !== 0 && installedUnit()) return new SystemdBerthdEngine({ socket: BERTHD_DEFAULTS.socket });
+  return defaultBerthdEngine(paths, env);
+}
+
 export class Backend {
   readonly paths: BerthPaths;
   readonly settings: SettingsStore;
@@ -87,7 +104,7 @@ export class Backend {
     this.settings = new SettingsStore(this.paths.configDir);
     this.credentials = opts.credentials ?? new CredentialStore();
     if (this.settings.loadProblem) this.log(this.settings.loadProblem);
-    const own = opts.ownEngine === undefined ? (process.platform === 'linux' ? defaultBerthdEngine(this.paths) : undefined) : (opts.ownEngine ?? undefined);
+    const own = opts.ownEngine === undefined ? (process.platform === 'linux' ? linuxOwnEngine(this.paths) : undefined) : (opts.ownEngine ?? undefined);
     this.engines = new EngineDirectory(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
     this.handlers = { methods: this.methodHandlers(), streams: this.streamHandlers() };
   }
@@ -125,6 +142,11 @@ export class Backend {
     return this.engines.get(id);
   }
 
+  /** berthd's entry point (the packaged copy when BERTHD_SCRIPT says so). */
+  private daemonScript(): string {
+    return this.opts.daemonScript ?? process.env.BERTHD_SCRIPT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine', 'daemon', 'main.js');
+  }
+
   /** The stored credentials for the registry an image reference points at (undefined: anonymous). */
   async authFor(ref: string): Promise<Docker.AuthConfig | undefined> {
     const auth = await this.credentials.get(registryOfReference(ref)).catch(() => undefined);
@@ -140,7 +162,27 @@ export class Backend {
       return e.configFile;
     };
     return {
-      'host.capabilities': () => ({ ...host.capabilities(), version: BERTH_APP_VERSION }),
+      'host.capabilities': () => {
+        const caps = host.capabilities();
+        const linux = process.platform === 'linux';
+        const root = process.getuid?.() === 0;
+        return {
+          ...caps,
+          version: BERTH_APP_VERSION,
+          engineService: !linux ? ('unsupported' as const) : installedUnit() ? ('installed' as const) : ('not-installed' as const),
+          canInstallService: linux && !root && caps.desktop && commandExists('pkexec'),
+        };
+      },
+      'host.installEngineService': async () => {
+        if (process.platform !== 'linux') throw new BackendError('the engine service is for Linux', 501);
+        if (!host.capabilities().desktop) throw new BackendError('install it from a terminal: berth engine install', 501);
+        const plan = installPlan({ action: 'install', user: os.userInfo().username, daemonScript: this.daemonScript(), packaged: this.opts.packaged ?? false, has: (c) => c === 'pkexec' && commandExists('pkexec') });
+        if (plan.elevate !== 'pkexec') throw new BackendError('pkexec is not installed: run "sudo berth engine install" in a terminal', 501);
+        const r = await runCommand('pkexec', plan.argv, { timeoutMs: 10 * 60_000 });
+        if (r.code === 126) throw new BackendError('the installation was not authorized', 403);
+        if (r.code !== 0) throw new BackendError(`installing ${SERVICE_UNIT} failed: ${(r.stderr || r.stdout).trim()}`, 500);
+        return { output: r.stdout, needsRelogin: true };
+      },
       'host.pickFolder': async ({ title }) => {
         if (!host.pickFolder) throw new BackendError('folder picking is only available in the desktop app; type the path instead', 501);
         return { path: await host.pickFolder(title) };

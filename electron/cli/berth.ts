@@ -4,12 +4,16 @@
  * start everything on a Linux host (`berth up`), control Berth's own engine
  * (`berth engine start|stop|status|logs`), and print versions.
  */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Backend, BERTH_APP_VERSION, defaultBerthdEngine, type HostAdapter } from '../backend/backend.js';
+import { Backend, BERTH_APP_VERSION, linuxOwnEngine, type HostAdapter } from '../backend/backend.js';
 import { berthPaths } from '../backend/paths.js';
-import type { BerthdEngine } from '../backend/engines/berthd-engine.js';
+import { BerthdEngine } from '../backend/engines/berthd-engine.js';
+import type { Engine } from '../backend/engines/engine.js';
+import { installPlan, installedUnit, SERVICE_GROUP, SERVICE_UNIT } from '../backend/engines/linux-service.js';
 import { DashboardServer } from '../dashboard/server.js';
 
 const usage = `Usage: berth COMMAND
@@ -23,6 +27,10 @@ Commands:
   engine stop           Stop Berth's engine (containers keep running)
   engine status         Show whether Berth's engine is running
   engine logs [-n N]    Print the last N lines of the engine's log (default 100)
+  engine install [--user NAME]
+                        Install Berth's engine as a system service (berth.service) and add NAME
+                        (default: you) to the berth group that may use it; asks for root (pkexec)
+  engine uninstall      Remove the berth.service system service (engine data is kept)
   version               Show the Berth version
 
 The dashboard finds engines like the docker CLI does (DOCKER_HOST, docker contexts) plus Berth's own.
@@ -43,12 +51,36 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function ownEngine(): BerthdEngine {
+function ownEngine(): Engine {
   if (process.platform !== 'linux') fail('Berth runs its engine natively on Linux only; on macOS and Windows the desktop app runs it in its VM');
-  return defaultBerthdEngine(berthPaths());
+  return linuxOwnEngine(berthPaths());
 }
 
-async function serveDashboard(port: number, engine: BerthdEngine | undefined, onStop?: () => Promise<void>): Promise<void> {
+/** berth engine install|uninstall: berth-engine-service.sh as root (pkexec, else sudo). */
+async function serviceCommand(action: 'install' | 'uninstall', args: string[]): Promise<void> {
+  if (process.platform !== 'linux') fail('the engine service is for Linux; on macOS and Windows the desktop app runs its engine in its VM');
+  const { values } = parseArgs({ args, options: { user: { type: 'string' } }, strict: true });
+  const user = values.user ?? process.env.SUDO_USER ?? os.userInfo().username;
+  const daemonScript = process.env.BERTHD_SCRIPT ?? path.resolve(here, '..', '..', 'engine', 'daemon', 'main.js');
+  const packaged = /app\.asar(\.unpacked)?[\\/]/.test(here) || !!process.env.APPIMAGE;
+  const plan = installPlan({ action, user, daemonScript, packaged });
+  if (action === 'install') process.stdout.write(`Installing ${SERVICE_UNIT}: berthd from ${plan.describe}, socket owned by the ${SERVICE_GROUP} group${user !== 'root' ? `, ${user} added to it` : ''}.\n`);
+  if (plan.elevate === 'none' && process.getuid?.() !== 0) fail(`root is needed and neither pkexec nor sudo was found: run as root: ${plan.argv.join(' ')}`);
+  const argv = plan.elevate === 'none' ? plan.argv : [plan.elevate, ...plan.argv];
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+    child.once('error', (err) => {
+      process.stderr.write(`berth: cannot run ${argv[0]}: ${err.message}\n`);
+      resolve(127);
+    });
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
+  if (code === 126 && plan.elevate === 'pkexec') fail('not authorized (the authentication was cancelled or refused)', 126);
+  if (code !== 0) process.exit(code);
+  if (action === 'install' && user !== 'root') process.stdout.write(`Done. Log out and in again (or run "newgrp ${SERVICE_GROUP}") so the ${SERVICE_GROUP} group applies; the app will then use ${SERVICE_UNIT}.\n`);
+}
+
+async function serveDashboard(port: number, engine: Engine | undefined, onStop?: () => Promise<void>): Promise<void> {
   const backend = new Backend({ host: dashboardHost, ...(engine ? { ownEngine: engine } : {}), log: (m) => process.stderr.write(`berth: ${m}\n`) });
   const server = new DashboardServer({ handlers: backend.handlers, rendererDir: rendererDir(), port, log: (m) => process.stderr.write(`berth: ${m}\n`) });
   try {
@@ -116,6 +148,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'engine': {
       const [sub, ...args] = rest;
+      if (sub === 'install' || sub === 'uninstall') return serviceCommand(sub, args);
       const engine = ownEngine();
       switch (sub) {
         case 'start':
@@ -136,9 +169,9 @@ async function main(argv: string[]): Promise<void> {
           return;
         case 'status': {
           const state = await engine.probe();
-          const pid = engine.livePid();
+          const pid = engine instanceof BerthdEngine ? engine.livePid() : undefined;
           const info = engine.info();
-          process.stdout.write(`${state}${info.version ? ` (${info.version})` : ''}${pid ? `, pid ${pid}` : ''}, ${engine.host}\n`);
+          process.stdout.write(`${state}${info.version ? ` (${info.version})` : ''}${pid ? `, pid ${pid}` : ''}, ${engine.host}${installedUnit() && !(engine instanceof BerthdEngine) ? ` (${SERVICE_UNIT})` : ''}\n`);
           if (info.error) process.stdout.write(`${info.error}\n`);
           process.exitCode = state === 'running' ? 0 : 1;
           return;

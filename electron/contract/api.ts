@@ -64,6 +64,8 @@ export const methods = {
   'host.capabilities': method(none, HostCapabilitiesSchema),
   'host.pickFolder': method(z.strictObject({ title: z.string().max(200).optional() }), z.object({ path: z.string().nullable() })),
   'host.openExternal': method(z.strictObject({ url: z.url({ protocol: /^https?$/ }) }), ok),
+  /** Installs berth.service (pkexec asks for root); the desktop user is added to the berth group. */
+  'host.installEngineService': method(none, z.object({ output: z.string(), needsRelogin: z.boolean() })),
 
   'settings.get': method(none, SettingsSchema),
   'settings.update': method(SettingsPatchSchema, SettingsSchema),

@@ -277,5 +277,12 @@ export const HostCapabilitiesSchema = z.object({
   closeToTray: z.boolean(),
   platform: z.string(),
   version: z.string(),
+  /**
+   * Linux: whether Berth's engine is installed as the berth.service system unit. "not-installed"
+   * means a desktop user cannot start it (berthd needs root) until it is (berth engine install).
+   */
+  engineService: z.enum(['installed', 'not-installed', 'unsupported']).optional(),
+  /** The app can install the service itself (asking for root with pkexec's dialog). */
+  canInstallService: z.boolean().optional(),
 });
 export type HostCapabilities = z.infer<typeof HostCapabilitiesSchema>;

@@ -3,7 +3,9 @@
  * engine is found (first run), when Berth's own engine is stopped, and when
  * the active engine cannot be reached (with the reason and the retry).
  */
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import { api } from '../../api/client.js';
+import { errorText } from '../../stores/ui.js';
 import { useSession, activeEngine } from '../../stores/session.js';
 import { useModel } from '../../stores/model.js';
 import { navigate } from '../../stores/ui.js';
@@ -79,6 +81,7 @@ export function EngineGate({ children }: { children: ReactNode }) {
           </p>
         )}
         {engine.error && <pre className="error-box">{engine.error}</pre>}
+        {engine.kind === 'berth' && <ServiceHint error={engine.error} />}
         {!starting && (
           <p>
             Berth runs its engine (berthd) for you. Start it to manage containers; containers that were running keep running while it is stopped.
@@ -119,6 +122,47 @@ export function EngineGate({ children }: { children: ReactNode }) {
     );
   }
   return <>{children}</>;
+}
+
+/**
+ * On Linux, berthd runs as root: a desktop user starts it through the berth.service system unit.
+ * When that is not installed, say how to install it (or do it, in the desktop app).
+ */
+function ServiceHint({ error }: { error: string | undefined }) {
+  const caps = useSession((s) => s.capabilities);
+  const [state, setState] = useState<'idle' | 'installing' | 'done'>('idle');
+  const [failure, setFailure] = useState<string>();
+  if (caps?.engineService !== 'not-installed' || !error || !/root/i.test(error)) return null;
+  const install = async () => {
+    setState('installing');
+    setFailure(undefined);
+    try {
+      await api().call('host.installEngineService', {});
+      setState('done');
+    } catch (err) {
+      setFailure(errorText(err));
+      setState('idle');
+    }
+  };
+  return (
+    <div className="service-hint" data-service-hint>
+      <p>
+        Berth's engine needs root. Install it once as a system service (<code>berth.service</code>, as Docker's and Podman's packages do); you join the <code>berth</code> group that may use it.
+      </p>
+      {state === 'done' ? (
+        <p className="ok">Installed. Log out and in again so the berth group applies, then reopen Berth.</p>
+      ) : caps.canInstallService ? (
+        <button className="primary" disabled={state === 'installing'} onClick={() => void install()}>
+          {state === 'installing' ? 'Installing…' : 'Install engine service…'}
+        </button>
+      ) : (
+        <p>
+          In a terminal: <code>berth engine install</code>
+        </p>
+      )}
+      {failure && <pre className="error-box">{failure}</pre>}
+    </div>
+  );
 }
 
 /** "next attempt in 3 s", counting down on the shared clock. */
