@@ -108,6 +108,9 @@ for (const size of [16, 24, 32, 48, 64, 128, 256, 512, 1024]) {
   fs.writeFileSync(path.join(here, 'icons', `icon-${size}.png`), png(size, render(size, appLayers)));
 }
 fs.copyFileSync(path.join(here, 'icons', 'icon-1024.png'), path.join(here, 'icons', 'icon.png'));
+// Linux packages take a folder of icons named by their size (electron-builder: 256x256.png).
+fs.mkdirSync(path.join(here, 'icons', 'linux'), { recursive: true });
+for (const size of [16, 24, 32, 48, 64, 128, 256, 512]) fs.copyFileSync(path.join(here, 'icons', `icon-${size}.png`), path.join(here, 'icons', 'linux', `${size}x${size}.png`));
 
 // Tray: the mark in a neutral grey (readable on light and dark panels) with a status dot.
 const STATES = { running: '#2da44e', stopped: '#8c959f', starting: '#d4a72c', error: '#e5534b' };
@@ -121,4 +124,27 @@ for (const [state, color] of Object.entries(STATES)) {
   fs.writeFileSync(path.join(here, 'tray', `tray-${state}.png`), png(16, render(16, layers)));
   fs.writeFileSync(path.join(here, 'tray', `tray-${state}@2x.png`), png(32, render(32, layers)));
 }
-console.log('icons written to assets/icons and assets/tray');
+// macOS menu bar: template images (black and alpha only; the system tints them for light and
+// dark bars). A template cannot be coloured, so the state is in the shape: the mark alone
+// (running), faded (stopped), with a ring (starting), with a dot (error).
+const ink = [0, 0, 0, 255];
+const faded = [0, 0, 0, 110];
+const clear = [0, 0, 0, 0];
+const templateMark = (fg, cut) => [
+  [polygon([[6, 40], [58, 40], [50, 56], [14, 56]]), fg],
+  [roundRect(14, 24, 28, 37, 2), fg],
+  [roundRect(31, 24, 45, 37, 2), fg],
+  [roundRect(22, 8, 36, 21, 2), fg],
+  ...(cut ? [[circle(50, 50, 16), clear]] : []),
+];
+const TEMPLATES = {
+  running: templateMark(ink, false),
+  stopped: templateMark(faded, false),
+  starting: [...templateMark(ink, true), [circle(50, 50, 12), ink], [circle(50, 50, 7), clear]],
+  error: [...templateMark(ink, true), [circle(50, 50, 12), ink]],
+};
+for (const [state, layers] of Object.entries(TEMPLATES)) {
+  fs.writeFileSync(path.join(here, 'tray', `tray-${state}Template.png`), png(16, render(16, layers)));
+  fs.writeFileSync(path.join(here, 'tray', `tray-${state}Template@2x.png`), png(32, render(32, layers)));
+}
+console.log('icons written to assets/icons, assets/icons/linux and assets/tray');

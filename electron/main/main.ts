@@ -2,13 +2,14 @@
  * Berth's Electron main process, kept thin: single instance, the window, the
  * native menu, the tray, notifications and login items. Everything else is
  * the backend (plain Node), reached by the dashboard through the preload's
- * API and the contract over one IPC channel.
+ * API and the contract over one IPC channel. The platform rules (macOS dock
+ * re-open, hidden login items, template tray icons, no-tray desktops) live in
+ * small modules next to this one, each unit-tested with Electron mocked.
  */
 import { EventEmitter } from 'node:events';
-import { app, BrowserWindow, Menu, Notification, dialog, nativeTheme, session, shell } from 'electron';
-import { Backend, defaultBerthdEngine, type HostAdapter } from '../backend/backend.js';
+import { app, Menu, Notification, dialog, nativeTheme, session, shell } from 'electron';
+import { Backend, BERTH_APP_VERSION, linuxOwnEngine, type HostAdapter } from '../backend/backend.js';
 import { berthPaths } from '../backend/paths.js';
-import { setLinuxAutostart } from '../backend/autostart.js';
 import { TrayStateSource } from '../backend/tray/tray-state.js';
 import type { TrayAction } from '../backend/tray/tray-menu.js';
 import type { Engine } from '../backend/engines/engine.js';
@@ -19,8 +20,11 @@ import { buildAppMenu } from './menu.js';
 import { assetPath, packagedDaemonScript, preloadPath, rendererDir } from './paths.js';
 import { registerAppScheme, serveRenderer } from './protocol.js';
 import { lockDownSession } from './security.js';
-import { TrayController } from './tray.js';
+import { TrayController, trayIconFile } from './tray.js';
 import { createMainWindow } from './window.js';
+import { WindowManager } from './window-manager.js';
+import { applyLoginItem, startedHidden } from './login-items.js';
+import { traySupported } from './tray-support.js';
 
 const engineOp = (e: Engine, op: 'start' | 'stop' | 'restart') => (op === 'start' ? e.start() : op === 'stop' ? e.stop() : e.restart());
 const log = (m: string) => process.stderr.write(`berth: ${m}\n`);
@@ -29,20 +33,14 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   registerAppScheme();
-  let win: BrowserWindow | null = null;
+  let windows: WindowManager | undefined;
   let quitting = false;
   const commands = new EventEmitter();
+  const showWindow = () => void windows?.show();
   const sendCommand = (c: HostCommand) => {
     showWindow();
     commands.emit('command', c);
   };
-
-  function showWindow(): void {
-    if (!win || win.isDestroyed()) return;
-    if (win.isMinimized()) win.restore();
-    win.show();
-    win.focus();
-  }
 
   app.on('second-instance', () => showWindow());
   app.on('before-quit', () => {
@@ -52,10 +50,13 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     const paths = berthPaths();
     const daemonScript = packagedDaemonScript();
-    const own = process.platform === 'linux' ? defaultBerthdEngine(paths, { ...process.env, ...(daemonScript ? { BERTHD_SCRIPT: daemonScript } : {}) }) : undefined;
+    const own = process.platform === 'linux' ? linuxOwnEngine(paths, { ...process.env, ...(daemonScript ? { BERTHD_SCRIPT: daemonScript } : {}) }) : undefined;
+    // Known before the window exists: whether closing it may hide it to a tray.
+    const hasTray = await traySupported(process.platform, process.env);
     const host: HostAdapter = {
-      capabilities: () => ({ desktop: true, pickFolder: true, startAtLogin: true, closeToTray: true, platform: process.platform }),
+      capabilities: () => ({ desktop: true, pickFolder: true, startAtLogin: true, closeToTray: hasTray, platform: process.platform }),
       async pickFolder(title) {
+        const win = windows?.current();
         const r = win ? await dialog.showOpenDialog(win, { title: title ?? 'Choose a folder', properties: ['openDirectory', 'createDirectory'] }) : { canceled: true, filePaths: [] };
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },
@@ -65,19 +66,27 @@ if (!app.requestSingleInstanceLock()) {
         return () => commands.off('command', listener);
       },
     };
-    const backend = new Backend({ host, paths, ownEngine: own ?? null, log });
+    const backend = new Backend({ host, paths, ownEngine: own ?? null, log, packaged: app.isPackaged, ...(daemonScript ? { daemonScript } : {}) });
     const settings = backend.settings;
 
     lockDownSession(session.defaultSession);
     serveRenderer(rendererDir);
     const stopIpc = bridgeIpc(backend.handlers, log);
 
+    app.setAboutPanelOptions({
+      applicationName: 'Berth',
+      applicationVersion: BERTH_APP_VERSION,
+      version: `Electron ${process.versions.electron}`,
+      copyright: 'Copyright © Berth contributors',
+      credits: 'A desktop container platform with its own Docker-compatible engine (berthd).',
+      iconPath: assetPath('icons', 'icon-256.png'),
+    });
+
     const applyDesktopSettings = () => {
       const s = settings.get();
       nativeTheme.themeSource = s.theme;
       try {
-        if (process.platform === 'linux') setLinuxAutostart(s.startAtLogin, process.env.APPIMAGE ?? process.execPath);
-        else app.setLoginItemSettings({ openAtLogin: s.startAtLogin, args: ['--hidden'] });
+        applyLoginItem(app, process.platform, s.startAtLogin, process.env.APPIMAGE ?? process.execPath);
       } catch (err) {
         log(`could not update the login item: ${(err as Error).message}`);
       }
@@ -85,8 +94,23 @@ if (!app.requestSingleInstanceLock()) {
     applyDesktopSettings();
     settings.onChange(applyDesktopSettings);
 
-    Menu.setApplicationMenu(buildAppMenu(sendCommand, () => app.quit(), !app.isPackaged));
-    win = createMainWindow({ preload: preloadPath, icon: assetPath('icons', 'icon-256.png'), settings, isQuitting: () => quitting, hidden: process.argv.includes('--hidden') });
+    Menu.setApplicationMenu(
+      buildAppMenu(
+        {
+          send: sendCommand,
+          quit: () => app.quit(),
+          openUrl: (url) => void shell.openExternal(url),
+          openLogs: () => void shell.openPath(paths.logDir),
+          about: () => app.showAboutPanel(),
+        },
+        !app.isPackaged,
+      ),
+    );
+    const hidden = startedHidden(app, process.platform, process.argv);
+    let trayShown = false;
+    windows = new WindowManager(() =>
+      createMainWindow({ preload: preloadPath, icon: assetPath('icons', 'icon-256.png'), settings, isQuitting: () => quitting, hidden: hidden && trayShown, hasTray: () => trayShown }),
+    );
 
     // Tray: state from the backend, menu from the pure builder.
     const traySource = new TrayStateSource(backend);
@@ -113,14 +137,17 @@ if (!app.requestSingleInstanceLock()) {
       }
     };
     let tray: TrayController | undefined;
-    try {
-      tray = new TrayController((state) => assetPath('tray', `tray-${state}.png`), run, showWindow);
-      tray.update(traySource.state());
-      traySource.onChange(() => tray?.update(traySource.state()));
-    } catch (err) {
-      // Some Linux desktops have no tray; the window's menu and header still control everything.
-      log(`no tray: ${(err as Error).message}`);
-    }
+    if (hasTray) {
+      try {
+        tray = new TrayController((state) => assetPath('tray', trayIconFile(state, process.platform)), run, showWindow);
+        tray.update(traySource.state());
+        traySource.onChange(() => tray?.update(traySource.state()));
+        trayShown = true;
+      } catch (err) {
+        log(`no tray: ${(err as Error).message}`);
+      }
+    } else log('no tray on this desktop (no StatusNotifier host): closing the window quits Berth');
+    const win = windows.ensure();
 
     // Read-only hooks for the Electron e2e test (never set in normal use).
     if (process.env.BERTH_TEST_HOOKS === '1') {
@@ -151,9 +178,11 @@ if (!app.requestSingleInstanceLock()) {
       });
     }
 
+    // macOS: a click on the dock icon opens the window again, even after it was closed.
     app.on('activate', () => showWindow());
     app.on('window-all-closed', () => {
-      if (process.platform !== 'darwin' && !settings.get().closeToTray) app.quit();
+      // macOS apps stay until Quit; elsewhere the app lives on only in a tray the user can see.
+      if (process.platform !== 'darwin' && !(settings.get().closeToTray && trayShown)) app.quit();
     });
     app.on('will-quit', () => {
       stopIpc();

@@ -3,7 +3,18 @@
  * menu, sets the icon for the state, and runs the chosen action.
  */
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
-import { buildTrayMenu, trayIconState, trayTooltip, type TrayAction, type TrayItem, type TrayState } from '../backend/tray/tray-menu.js';
+import { buildTrayMenu, trayIconState, trayTooltip, type TrayAction, type TrayIconState, type TrayItem, type TrayState } from '../backend/tray/tray-menu.js';
+
+/** The icon file for a state: macOS menu bars take template images (black and alpha, tinted by the system). */
+export function trayIconFile(state: TrayIconState, platform: NodeJS.Platform): string {
+  return platform === 'darwin' ? `tray-${state}Template.png` : `tray-${state}.png`;
+}
+
+function loadIcon(file: string, platform: NodeJS.Platform): Electron.NativeImage {
+  const img = nativeImage.createFromPath(file);
+  if (platform === 'darwin') img.setTemplateImage(true);
+  return img;
+}
 
 export function toElectronMenu(items: TrayItem[], run: (a: TrayAction) => void): MenuItemConstructorOptions[] {
   return items.map((i): MenuItemConstructorOptions => {
@@ -31,8 +42,10 @@ export class TrayController {
     private readonly iconFor: (state: ReturnType<typeof trayIconState>) => string,
     private readonly run: (a: TrayAction) => void,
     onClick: () => void,
+    private readonly platform: NodeJS.Platform = process.platform,
   ) {
-    this.tray = new Tray(nativeImage.createFromPath(iconFor('stopped')));
+    this.lastIcon = iconFor('stopped');
+    this.tray = new Tray(loadIcon(this.lastIcon, platform));
     this.tray.on('click', onClick);
   }
 
@@ -40,7 +53,7 @@ export class TrayController {
     this.iconState = trayIconState(state);
     const icon = this.iconFor(this.iconState);
     if (icon !== this.lastIcon) {
-      this.tray.setImage(nativeImage.createFromPath(icon));
+      this.tray.setImage(loadIcon(icon, this.platform));
       this.lastIcon = icon;
     }
     this.tray.setToolTip(trayTooltip(state));

@@ -8,6 +8,7 @@ import type { SettingsStore } from '../backend/settings/settings-store.js';
 import type { WindowBounds } from '../contract/models.js';
 import { APP_ORIGIN } from './protocol.js';
 import { lockDownContents } from './security.js';
+import { closeAction } from './tray-support.js';
 
 export interface WindowOptions {
   preload: string;
@@ -17,6 +18,8 @@ export interface WindowOptions {
   isQuitting: () => boolean;
   /** Started at login: stay in the tray until opened. */
   hidden?: boolean;
+  /** A tray icon the user can see (else closing the window closes it, whatever the setting). */
+  hasTray?: () => boolean;
 }
 
 /** Saved bounds if they still fit on a connected display, else a centred default. */
@@ -70,7 +73,7 @@ export function createMainWindow(o: WindowOptions): BrowserWindow {
   win.on('maximize', save);
   win.on('unmaximize', save);
   win.on('close', (event) => {
-    if (!o.isQuitting() && o.settings.get().closeToTray) {
+    if (closeAction(o.settings.get().closeToTray, o.hasTray?.() ?? true, o.isQuitting()) === 'hide') {
       event.preventDefault();
       win.hide();
     }
