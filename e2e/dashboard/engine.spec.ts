@@ -76,6 +76,15 @@ test("first run: Berth's own engine is stopped; Start runs berthd, settings writ
     const v = await ownDocker(own.socket, ['version', '--format', '{{.Server.Version}}']);
     expect(v.code, v.stderr).toBe(0);
 
+    // The palette offers what applies now: Stop and Restart while it runs, not Start.
+    await page.keyboard.press('Control+k');
+    await page.keyboard.type('Berth (local)');
+    const options = page.getByRole('dialog', { name: 'Command palette' }).getByRole('option');
+    await expect(options.filter({ hasText: /^Stop Berth \(local\)$/ })).toHaveCount(1);
+    await expect(options.filter({ hasText: /^Restart Berth \(local\)$/ })).toHaveCount(1);
+    await expect(options.filter({ hasText: /^Start Berth \(local\)$/ })).toHaveCount(0);
+    await page.keyboard.press('Escape');
+
     // Registry settings go to the engine's daemon.json and are applied with a reload.
     await page.goto(`${dash.url}#/settings`);
     await page.getByLabel('Registry mirrors').fill('https://mirror.example.com');
