@@ -11,7 +11,8 @@ import { RemoveImageDialog } from './ImageDialogs.js';
 afterEach(cleanup);
 useSession.setState({ activeId: 'e1', capabilities: { desktop: false, pickFolder: false, startAtLogin: false, closeToTray: false, platform: 'linux', version: '0' } });
 
-describe('Run dialog', () => {
+// Typing a dozen fields into jsdom takes seconds on a loaded machine; the time is not what these tests measure.
+describe('Run dialog', { timeout: 30_000 }, () => {
   it('sends the docker run flags from the form and opens the new container', async () => {
     const fake = installFakeBackend({ 'containers.run': () => ({ id: 'c0ffee', warnings: [] }) });
     let closed = false;
