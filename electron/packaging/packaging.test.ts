@@ -46,7 +46,8 @@ function bareImports(dir: string, skip: RegExp): Set<string> {
   const out = new Set<string>();
   for (const f of fs.readdirSync(dir, { recursive: true }) as string[]) {
     const p = path.join(dir, f);
-    if (!/\.(ts|mts|cts)$/.test(p) || /\.test\.ts$/.test(p) || skip.test(p)) continue;
+    // skip is matched against the path inside dir: the checkout's own path (e.g. /work/main) must not count.
+    if (!/\.(ts|mts|cts)$/.test(p) || /\.test\.ts$/.test(p) || skip.test(path.sep + f)) continue;
     for (const m of fs.readFileSync(p, 'utf8').matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^'./][^']*)'|import\('([^'./][^']*)'\)/gm)) {
       const spec = m[1] ?? m[2]!;
       if (spec.startsWith('node:') || /^import type/.test(m[0])) continue;

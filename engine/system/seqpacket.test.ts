@@ -8,7 +8,7 @@ import { SeqpacketClient } from './seqpacket.js';
 
 /**
  * A real SOCK_SEQPACKET peer (Python's socket module makes them; Node cannot). It accepts one
- * client, optionally waits for "go" on stdin before reading, tries to write to the client (as
+ * client, waits for "go" on stdin, tries to write to the client (as
  * conmon writes output to attach clients), then reports each packet's length and first byte.
  */
 const PEER = String.raw`
@@ -18,8 +18,8 @@ srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 srv.bind(path); srv.listen(4)
 print("listening", flush=True)
 c, _ = srv.accept()
-if sys.argv[2] == "wait":
-    sys.stdin.readline()
+# Writes only once the test says the client is connected (its read side is shut by then).
+sys.stdin.readline()
 try:
     c.send(b"o" * 100)
     c.send(b"o" * 100)
@@ -33,7 +33,8 @@ while True:
     print("packet %d %d" % (len(b), b[0]), flush=True)
 `;
 
-describe('SOCK_SEQPACKET client through koffi', () => {
+// Each test starts a Python peer: seconds on a loaded machine, which is not what these tests measure.
+describe('SOCK_SEQPACKET client through koffi', { timeout: 30_000 }, () => {
   let dir: string;
   let peer: ChildProcess | undefined;
   let lines: string[];
@@ -50,8 +51,8 @@ describe('SOCK_SEQPACKET client through koffi', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function startPeer(socketPath: string, mode: 'read' | 'wait'): void {
-    peer = spawn('python3', ['-c', PEER, socketPath, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  function startPeer(socketPath: string): void {
+    peer = spawn('python3', ['-c', PEER, socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
     readline.createInterface({ input: peer.stdout! }).on('line', (l) => {
       lines.push(l);
       for (const w of waiters.splice(0)) w();
@@ -70,9 +71,11 @@ describe('SOCK_SEQPACKET client through koffi', () => {
 
   it('sends packets with their boundaries, refuses the peer output, and ends with EOF on close', async () => {
     const sock = path.join(dir, 'attach');
-    startPeer(sock, 'read');
+    startPeer(sock);
     await until((l) => l.includes('listening'));
     const c = await SeqpacketClient.connect(sock);
+    peer!.stdin!.write('go\n');
+    await until((l) => l.some((x) => x.startsWith('write')));
     await c.send(Buffer.from('a'.repeat(10)));
     await c.send(Buffer.from('b'.repeat(3000)));
     c.close();
@@ -87,7 +90,7 @@ describe('SOCK_SEQPACKET client through koffi', () => {
 
   it('waits without blocking while the peer does not read, then delivers everything in order', async () => {
     const sock = path.join(dir, 'attach');
-    startPeer(sock, 'wait');
+    startPeer(sock);
     await until((l) => l.includes('listening'));
     const c = await SeqpacketClient.connect(sock);
     const packet = (i: number) => Buffer.alloc(16 * 1024, i % 200);
@@ -114,11 +117,13 @@ describe('SOCK_SEQPACKET client through koffi', () => {
     fs.mkdirSync(deep, { recursive: true });
     const sock = path.join(deep, 'attach');
     // Python cannot bind the long path either: bind it relative to its directory.
-    peer = spawn('sh', ['-c', `cd "${deep}" && exec python3 -c "$0" attach read`, PEER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    peer = spawn('sh', ['-c', `cd "${deep}" && exec python3 -c "$0" attach`, PEER], { stdio: ['pipe', 'pipe', 'inherit'] });
     readline.createInterface({ input: peer.stdout! }).on('line', (l) => lines.push(l));
     await until((l) => l.includes('listening'));
     expect(Buffer.byteLength(sock)).toBeGreaterThan(108);
     const c = await SeqpacketClient.connect(sock);
+    peer.stdin!.write('go\n');
+    await until((l) => l.some((x) => x.startsWith('write')));
     await c.send(Buffer.from('hi'));
     c.close();
     await until((l) => l.includes('eof'));
