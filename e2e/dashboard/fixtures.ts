@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LaunchOptions, Locator, Page } from '@playwright/test';
+import WebSocket from 'ws';
 import { test as base, expect, uniq } from '../support/fixtures.js';
 import { distDir, repoRoot } from '../support/paths.js';
 
@@ -91,6 +92,28 @@ export class DashboardProcess {
   get port(): number {
     return Number(new URL(this.url).port);
   }
+
+  /** One contract call over the dashboard's own RPC socket, as the page makes it. */
+  async call(method: string, params: unknown): Promise<unknown> {
+    const ws = new WebSocket(`ws://${new URL(this.url).host}/rpc?token=${this.token}`, { headers: { Origin: this.origin } });
+    try {
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      ws.on('error', () => undefined); // a late error ends in the close handler below
+      const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
+        ws.on('message', (d) => {
+          const m = JSON.parse(String(d)) as Record<string, unknown>;
+          if (m.id === 1) resolve(m);
+        });
+        ws.once('close', () => reject(new Error(`${method}: the dashboard closed the connection`)));
+      });
+      ws.send(JSON.stringify({ kind: 'call', id: 1, method, params }));
+      const m = await reply;
+      if (m.kind !== 'result') throw new Error(`${method}: ${JSON.stringify(m.error ?? m)}`);
+      return m.value;
+    } finally {
+      ws.close();
+    }
+  }
 }
 
 /** The dashboard as a user sees it. */
@@ -155,6 +178,9 @@ export const test = base.extend<{ app: App }, { dashboard: DashboardProcess }>({
     { scope: 'worker', timeout: 60_000 },
   ],
   app: async ({ page, dashboard }, use) => {
+    // Table views (sort, filters) are remembered in the worker's shared settings: each test starts from none,
+    // so a filter one test leaves (containers.spec's "running") never hides another test's rows.
+    await dashboard.call('settings.update', { views: {} });
     await use(new App(page, dashboard));
   },
 });
