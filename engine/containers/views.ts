@@ -15,6 +15,7 @@ import type { Container } from './container.js';
 import type { ContainerStore } from './store.js';
 import type { RootfsManager } from './rootfs.js';
 import { walkConfinedSync } from '../storage/confined.js';
+import { logLimits, logSize } from './log-rotation.js';
 import { commandString } from './env.js';
 
 export const containerFilterKeys = ['ancestor', 'before', 'exited', 'id', 'isolation', 'label', 'name', 'status', 'health', 'since', 'volume', 'network', 'is-task', 'publish', 'expose'];
@@ -83,6 +84,7 @@ export class ContainerViews {
       HostnamePath: etc.hostname,
       HostsPath: etc.hosts,
       LogPath: r.logPath,
+      LogSize: logSize(r.logPath, logLimits(r.hostConfig.LogConfig).maxFile),
       Name: `/${r.name}`,
       RestartCount: r.restartCount,
       Driver: 'overlay2',

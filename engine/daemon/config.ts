@@ -247,7 +247,8 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
     hosts: m.hosts && m.hosts.length > 0 ? m.hosts : defaults.hosts,
     logLevel: level,
     logDriver: driver,
-    logOpts: m['log-opts'] ?? {},
+    // Unless configured otherwise, logs are capped as Docker's `local` driver caps them (containers/log-rotation.ts).
+    logOpts: m['log-opts'] ?? { 'max-size': '20m', 'max-file': '5' },
     registryMirrors: (m['registry-mirrors'] ?? []).map(normalizeMirror),
     insecureRegistries: m['insecure-registries'] ?? [],
     defaultAddressPools: m['default-address-pools'] ?? defaults.defaultAddressPools,
@@ -309,12 +310,13 @@ export function validateLogOpts(opts: Record<string, string>): void {
   for (const [k, v] of Object.entries(opts)) {
     switch (k) {
       case 'max-size':
-        parseSize(v);
+        // "-1": unlimited, as json-file.
+        if (v !== '-1') parseSize(v);
         break;
       case 'max-file': {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) throw new ConfigError(`max-file cannot be less than 1`);
-        if (!opts['max-size'] && n > 1) throw new ConfigError(`max-file can only be set if max-size is set`);
+        if ((!opts['max-size'] || opts['max-size'] === '-1') && n > 1) throw new ConfigError(`max-file can only be set if max-size is set`);
         break;
       }
       case 'compress':
