@@ -29,6 +29,7 @@ import type { RootfsManager } from './rootfs.js';
 import { resolveUser } from './user.js';
 import { pathComponents, RootPathError } from '../storage/rootpath.js';
 import { ConfinedRoot, fdPath, regularFileStream } from '../storage/confined.js';
+import { extractTar, sparseInfo, writeSparse } from '../images/tar-sparse.js';
 
 const O = fs.constants;
 
@@ -367,9 +368,7 @@ class Extractor {
   ) {}
 
   async run(input: Readable): Promise<void> {
-    const ex = tar.extract();
-    input.on('error', (err) => ex.destroy(err));
-    input.pipe(ex);
+    const ex = extractTar(input);
     try {
       for await (const entry of ex) {
         try {
@@ -379,7 +378,7 @@ class Extractor {
         }
       }
     } catch (err) {
-      input.unpipe(ex);
+      input.unpipe();
       input.resume();
       if ((err as Error).message?.includes('Invalid tar header') || (err as Error).message?.includes('Unexpected end of data')) {
         throw new InvalidParameterError(`invalid tar archive: ${(err as Error).message}`);
@@ -401,6 +400,8 @@ class Extractor {
   }
 
   private async entry(h: Hdr, body: AsyncIterable<unknown>): Promise<void> {
+    const sparse = h.type === 'file' || h.type === 'contiguous-file' ? sparseInfo(h as tar.Header) : undefined;
+    if (sparse) h = { ...h, name: sparse.name };
     const rel = entryParts(h.name);
     if (h.type === 'link') entryParts(h.linkname ?? '');
     if (rel.length === 0) return; // the destination itself
@@ -439,10 +440,13 @@ class Extractor {
         case null: {
           const fd = fs.openSync(target, O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW, 0o600);
           try {
-            for await (const c of body) {
-              const chunk = c as Buffer;
-              let off = 0;
-              while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+            if (sparse) await writeSparse(fd, sparse, body, h.size ?? 0);
+            else {
+              for await (const c of body) {
+                const chunk = c as Buffer;
+                let off = 0;
+                while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+              }
             }
             fs.fchownSync(fd, uid, gid);
             fs.fchmodSync(fd, mode);
