@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { test, expect, uniq } from '../support/fixtures.js';
 import { Demuxer } from '../../engine/api/streams/multiplex.js';
 
@@ -99,6 +100,41 @@ test('max-size and max-file rotate the log and keep the newest lines', async ({ 
   const bad = await berthd.docker(['run', '--rm', '--log-opt', 'max-file=2', 'busybox', 'true']);
   expect(bad.code).toBe(125);
   expect(bad.stderr).toContain('max-file can only be set if max-size is set');
+});
+
+test("logs are capped by default (20m × 5, as Docker's local driver) and a spamming container stays within its limits", async ({ berthd }) => {
+  const quiet = uniq('logdefault');
+  const spam = uniq('logspam');
+  try {
+    await berthd.dockerOk(['create', '--name', quiet, 'busybox', 'true']);
+    expect(JSON.parse(await berthd.dockerOk(['inspect', '-f', '{{json .HostConfig.LogConfig}}', quiet]))).toEqual({ Type: 'json-file', Config: { 'max-size': '20m', 'max-file': '5' } });
+    // As fast as a container can write: the monitor cuts at max-size, berthd keeps max-file files.
+    await berthd.dockerOk(['run', '-d', '--name', spam, '--network', 'none', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', 'yes "$(printf %0100d 7)"']);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const logPath = (await berthd.dockerOk(['inspect', '-f', '{{.LogPath}}', spam])).trim();
+    const dir = path.dirname(logPath);
+    const sizes = () => fs.readdirSync(dir).filter((f) => f.startsWith('container.log')).map((f) => [f, fs.statSync(path.join(dir, f)).size] as const);
+    const seen = sizes();
+    expect(seen.map(([f]) => f).sort()).toEqual(['container.log', 'container.log.1', 'container.log.2']);
+    for (const [f, size] of seen) expect(size, f).toBeLessThanOrEqual(1024 * 1024);
+    await berthd.dockerOk(['stop', '-t', '0', spam]);
+    const after = sizes();
+    const total = after.reduce((n, [, s]) => n + s, 0);
+    expect(total).toBeLessThanOrEqual(3 * 1024 * 1024);
+    expect(total).toBeGreaterThan(1024 * 1024);
+    // docker inspect reports what the log uses; docker logs reads across the kept files.
+    expect(Number(await berthd.dockerOk(['inspect', '-f', '{{.LogSize}}', spam]))).toBe(total);
+    const tail = (await berthd.dockerOk(['logs', '--tail', '3', spam])).split('\n').filter(Boolean);
+    expect(tail.length).toBe(3);
+    const lines = (await berthd.dockerOk(['logs', spam])).split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(10_000);
+    expect(new Set(lines.slice(0, -1))).toEqual(new Set([`${'0'.repeat(99)}7`]));
+    // -1 turns the limit off (json-file's notation).
+    const unlimited = await berthd.docker(['run', '--rm', '--log-opt', 'max-size=-1', 'busybox', 'echo', 'ok']);
+    expect(unlimited.stdout).toBe('ok\n');
+  } finally {
+    await berthd.docker(['rm', '-f', quiet, spam]);
+  }
 });
 
 test('log driver none: attach still works, logs cannot be read', async ({ berthd }) => {

@@ -43,7 +43,7 @@ export class Berthd {
 
   private constructor(
     readonly base: string,
-    private readonly opts: BerthdOptions,
+    private opts: BerthdOptions,
   ) {
     this.dataRoot = path.join(base, 'data');
     this.socket = path.join(base, 'docker.sock');
@@ -133,6 +133,11 @@ export class Berthd {
   async restart(): Promise<void> {
     await this.stop();
     await this.launch();
+  }
+
+  /** Changes the extra flags used by the next launch(). */
+  setArgs(args: string[]): void {
+    this.opts.args = args;
   }
 
   docker(args: string[], opts: { input?: string | Buffer; timeout?: number } = {}): Promise<RunResult> {

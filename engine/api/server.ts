@@ -1,12 +1,12 @@
 /**
- * The Docker Engine API server: HTTP on unix (and loopback TCP) sockets,
- * version prefixes, browser-origin refusal, Docker's error shape, and
+ * The Docker Engine API server: HTTP on unix and TCP sockets (TLS and mutual TLS as dockerd:
+ * api/listeners.ts), version prefixes, browser-origin refusal, Docker's error shape, and
  * Upgrade requests routed to the same handlers for hijacking.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { listenTcp, listenUnix, loadTls, parseTcpHost, plainTcpWarnings, socketGid, somaxconn, ListenerError, type TcpAddress, type TlsFiles, type TlsMaterial } from './listeners.js';
 import { messageOf, statusOf } from '../errdefs.js';
 import type { Logger } from '../daemon/log.js';
 import { commonHeaders, versionLess, type RequestContext } from './context.js';
@@ -14,6 +14,14 @@ import type { Router } from './router.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
 
 const versionPrefix = /^\/v(\d+\.\d+)(\/.*)?$/;
+
+export interface ListenPlan {
+  backlog: number;
+  entries: Array<
+    | { host: string; kind: 'unix'; sock: string; gid: number }
+    | { host: string; kind: 'tcp'; addr: TcpAddress; tls?: TlsMaterial; verify: boolean; warnings: string[] }
+  >;
+}
 
 function statusText(status: number): string {
   return http.STATUS_CODES[status] ?? 'Unknown';
@@ -28,10 +36,17 @@ export class ApiServer {
     private readonly log: Logger,
   ) {}
 
-  private createServer(): http.Server {
-    const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  private createServer(tls?: TlsMaterial): http.Server {
+    const options = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 };
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       void this.dispatch(req, res, undefined);
-    });
+    };
+    // allowHalfOpen on TLS too: the CLI half-closes the TCP connection under TLS at stdin EOF and still reads the output.
+    const server: http.Server = tls ? https.createServer({ ...options, ...tls, allowHalfOpen: true }, handler) : http.createServer(options, handler);
+    if (tls) {
+      // No certificate, one from another CA, or plain HTTP: the handshake fails and the connection closes.
+      server.on('tlsClientError', (err: Error) => this.log.debug('TLS handshake refused', { err: err.message }));
+    }
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.dispatch(req, undefined, { socket, head });
     });
@@ -46,34 +61,36 @@ export class ApiServer {
     return server;
   }
 
-  async listen(hosts: string[]): Promise<void> {
-    for (const host of hosts) {
-      const server = this.createServer();
-      if (host.startsWith('unix://')) {
-        const sock = host.slice('unix://'.length);
-        fs.mkdirSync(path.dirname(sock), { recursive: true });
-        try {
-          fs.unlinkSync(sock);
-        } catch {
-          /* not there */
-        }
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(sock, () => resolve());
-        });
-        fs.chmodSync(sock, 0o660);
-      } else if (host.startsWith('tcp://')) {
-        const url = new URL(host);
-        const hostname = url.hostname || '127.0.0.1';
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(Number(url.port || 2375), hostname, () => resolve());
-        });
+  /**
+   * Checks every host and loads what serving it needs — TLS files (api/listeners.ts), the socket
+   * group — before the daemon touches anything, so a bad flag fails the start at once.
+   */
+  prepare(hosts: string[], opts: { tls?: TlsFiles; tlsExplicitlyOff?: boolean; socketGroup?: string } = {}): ListenPlan {
+    const tls = opts.tls && hosts.some((h) => h.startsWith('tcp://')) ? loadTls(opts.tls) : undefined;
+    const entries = hosts.map((host): ListenPlan['entries'][number] => {
+      if (host.startsWith('unix://')) return { host, kind: 'unix', sock: host.slice('unix://'.length), gid: socketGid(opts.socketGroup, this.log) };
+      if (host.startsWith('tcp://')) {
+        const addr = parseTcpHost(host, tls !== undefined);
+        const warnings = opts.tls?.verify ? [] : plainTcpWarnings(addr.host, opts.tlsExplicitlyOff === true);
+        return { host, kind: 'tcp', addr, ...(tls ? { tls } : {}), verify: opts.tls?.verify === true, warnings };
+      }
+      throw new ListenerError(`invalid host: ${host}: only unix:// and tcp:// are supported`);
+    });
+    return { backlog: somaxconn(), entries };
+  }
+
+  /** Serves a prepared plan (see prepare). */
+  async listen(plan: ListenPlan): Promise<void> {
+    for (const e of plan.entries) {
+      const server = this.createServer(e.kind === 'tcp' ? e.tls : undefined);
+      if (e.kind === 'unix') {
+        await listenUnix(server, e.sock, { gid: e.gid, backlog: plan.backlog });
       } else {
-        throw new Error(`invalid host: ${host}: only unix:// and tcp:// are supported`);
+        for (const w of e.warnings) this.log.warn(w, { host: e.host });
+        await listenTcp(server, e.addr, plan.backlog);
       }
       this.servers.push(server);
-      this.log.info('API listen', { addr: host });
+      this.log.info('API listen', { addr: e.host, ...(e.kind === 'tcp' ? { tls: e.tls ? (e.verify ? 'verify' : 'on') : 'off' } : {}) });
     }
   }
 

@@ -231,6 +231,8 @@ export interface ContainerInspect {
   HostnamePath: string;
   HostsPath: string;
   LogPath: string;
+  /** Berth: bytes the container's log files use (the live one and the kept ones). Docker has no such field. */
+  LogSize: number;
   Name: string;
   RestartCount: number;
   Driver: string;

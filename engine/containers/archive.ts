@@ -27,7 +27,9 @@ import type { Container } from './container.js';
 import type { ContainerStore } from './store.js';
 import type { RootfsManager } from './rootfs.js';
 import { resolveUser } from './user.js';
-import { pathComponents, resolveComponents, RootPathError, type RootTree } from '../storage/rootpath.js';
+import { pathComponents, RootPathError } from '../storage/rootpath.js';
+import { ConfinedRoot, fdPath, regularFileStream } from '../storage/confined.js';
+import { extractTar, sparseInfo, writeSparse } from '../images/tar-sparse.js';
 
 const O = fs.constants;
 
@@ -58,99 +60,23 @@ function goMode(st: fs.Stats): number {
   return m;
 }
 
-function fdPath(fd: number, name?: string): string {
-  return name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`;
-}
-
 function notFound(p: string, c: Container): NotFoundError {
   return new NotFoundError(`Could not find the file ${p} in container ${c.name}`);
 }
 
-interface MountMap {
-  dest: string;
-  source: string;
-}
+type ContainerTree = ConfinedRoot;
 
-/** A container's file tree, opened at its root. */
-class ContainerTree implements RootTree {
-  constructor(
-    private readonly rootFd: number,
-    /** Mount points to map by hand (stopped containers); empty when the view already shows them. */
-    private readonly mounts: MountMap[],
-  ) {}
-
-  close(): void {
-    fs.closeSync(this.rootFd);
-  }
-
-  /** Opens the directory at resolved container path components (none of them a link). */
-  openDir(parts: string[]): number {
-    let fd = fs.openSync(fdPath(this.rootFd), O.O_RDONLY | O.O_DIRECTORY);
-    try {
-      for (let i = 0; i < parts.length; i++) {
-        const mount = this.mounts.find((m) => m.dest === '/' + parts.slice(0, i + 1).join('/'));
-        const next = mount ? fs.openSync(mount.source, O.O_RDONLY | O.O_DIRECTORY) : fs.openSync(fdPath(fd, parts[i]), O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW);
-        fs.closeSync(fd);
-        fd = next;
-      }
-      return fd;
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
-  }
-
-  lstat(parts: string[]): fs.Stats | undefined {
-    if (parts.length === 0) return fs.statSync(fdPath(this.rootFd));
-    const mount = this.mounts.find((m) => m.dest === '/' + parts.join('/'));
-    if (mount) return fs.statSync(mount.source);
-    let dir: number;
-    try {
-      dir = this.openDir(parts.slice(0, -1));
-    } catch {
-      return undefined;
-    }
-    try {
-      return fs.lstatSync(fdPath(dir, parts[parts.length - 1]));
-    } catch {
-      return undefined;
-    } finally {
-      fs.closeSync(dir);
-    }
-  }
-
-  readlink(parts: string[]): string {
-    const dir = this.openDir(parts.slice(0, -1));
-    try {
-      return fs.readlinkSync(fdPath(dir, parts[parts.length - 1]));
-    } finally {
-      fs.closeSync(dir);
-    }
-  }
-
-  /**
-   * Resolves a container path to components free of links (the final one is
-   * followed only when asked). With `create`, missing directories on the way
-   * are made (mode 0755, root-owned), as tar extraction does.
-   */
-  resolve(p: string, followFinal: boolean, create = false): string[] {
-    try {
-      return resolveComponents(this, p, followFinal, create);
-    } catch (err) {
-      if (err instanceof RootPathError) throw new InvalidParameterError(err.message);
-      throw err;
-    }
-  }
-
-  mkdir(parts: string[]): void {
-    const dir = this.openDir(parts.slice(0, -1));
-    try {
-      fs.mkdirSync(fdPath(dir, parts[parts.length - 1]), { mode: 0o755 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      fs.closeSync(dir);
-    }
+/**
+ * Resolves a container path to components free of links (the final one is followed only when
+ * asked). With `create`, missing directories on the way are made (mode 0755, root-owned), as tar
+ * extraction does.
+ */
+function resolveIn(t: ContainerTree, p: string, followFinal: boolean, create = false): string[] {
+  try {
+    return t.resolve(p, followFinal, create);
+  } catch (err) {
+    if (err instanceof RootPathError) throw new InvalidParameterError(err.message);
+    throw err;
   }
 }
 
@@ -173,13 +99,12 @@ export class ArchiveService {
     /** Runs fn inside a running container's view; undefined when it is not (or no longer) running. */
     const inRunning = async (): Promise<{ value: T } | undefined> => {
       if (!c.isRunning()) return undefined;
-      let rootFd: number;
+      let t: ContainerTree;
       try {
-        rootFd = fs.openSync(`/proc/${c.record.state.pid}/root`, O.O_RDONLY | O.O_DIRECTORY);
+        t = ConfinedRoot.open(`/proc/${c.record.state.pid}/root`);
       } catch {
         return undefined; // it just exited: fall back to the stopped path
       }
-      const t = new ContainerTree(rootFd, []);
       try {
         return { value: await fn(t) };
       } finally {
@@ -198,7 +123,7 @@ export class ArchiveService {
       const merged = await this.d.rootfs.mount(c.id, image.topLayer);
       try {
         const mounts = c.record.mounts.filter((m) => (m.Type === 'bind' || m.Type === 'volume') && m.Source && fs.existsSync(m.Source)).map((m) => ({ dest: m.Destination, source: m.Source }));
-        const t = new ContainerTree(fs.openSync(merged, O.O_RDONLY | O.O_DIRECTORY), mounts);
+        const t = ConfinedRoot.open(merged, mounts);
         try {
           return await fn(t);
         } finally {
@@ -215,7 +140,7 @@ export class ArchiveService {
     const follow = p.endsWith('/') || p.endsWith('/.');
     let parts: string[];
     try {
-      parts = t.resolve(p, follow);
+      parts = resolveIn(t, p, follow);
     } catch (err) {
       if (err instanceof InvalidParameterError) throw err;
       throw notFound(p, c);
@@ -226,7 +151,7 @@ export class ArchiveService {
     let linkTarget = '';
     if (st.isSymbolicLink()) {
       try {
-        linkTarget = '/' + t.resolve('/' + parts.join('/'), true).join('/');
+        linkTarget = '/' + resolveIn(t, '/' + parts.join('/'), true).join('/');
       } catch {
         linkTarget = '';
       }
@@ -273,7 +198,7 @@ export class ArchiveService {
     await this.withTree(c, async (t) => {
       let dest: string[];
       try {
-        dest = t.resolve(p, true);
+        dest = resolveIn(t, p, true);
       } catch (err) {
         if (err instanceof InvalidParameterError) throw err;
         throw notFound(p, c);
@@ -286,7 +211,7 @@ export class ArchiveService {
       if (opts.copyUIDGID && c.record.config.User) {
         const rootFd = t.openDir([]);
         try {
-          const u = resolveUser(fdPath(rootFd), c.record.config.User, []);
+          const u = await resolveUser(fdPath(rootFd), c.record.config.User, [], { forRuntime: false });
           owner = { uid: u.uid, gid: u.gid };
         } finally {
           fs.closeSync(rootFd);
@@ -350,18 +275,20 @@ class Packer {
         await this.entry({ ...header, type: 'link', linkname: first });
         return;
       }
-      if (st.nlink > 1) this.inodes.set(key, name);
-      const dir = this.t.openDir(parts.slice(0, -1));
-      let fd: number;
-      try {
-        fd = fs.openSync(fdPath(dir, parts[parts.length - 1]), O.O_RDONLY | O.O_NOFOLLOW);
-      } finally {
-        fs.closeSync(dir);
+      // lstat said "file"; what is there now may differ (a FIFO swapped in): it is opened only if it
+      // still is a regular file, and archived as whatever fstat says otherwise.
+      const opened = this.t.open(parts, { label: '/' + parts.join('/') });
+      if (!opened) return; // vanished meanwhile
+      if (opened.kind === 'other') {
+        if (!opened.stat.isFile()) await this.add(parts, opened.stat, name);
+        return;
       }
-      const size = fs.fstatSync(fd).size;
-      const stream = fs.createReadStream('', { fd, start: 0, end: Math.max(0, size - 1), autoClose: true });
+      if (st.nlink > 1) this.inodes.set(key, name);
+      const size = opened.stat.size;
+      const header2: Hdr = { ...header, mode: opened.stat.mode & 0o7777, uid: opened.stat.uid, gid: opened.stat.gid, mtime: opened.stat.mtime };
+      const stream = regularFileStream(opened.fd, size, { label: '/' + parts.join('/') });
       await new Promise<void>((resolve, reject) => {
-        const w = this.pack.entry({ ...header, type: 'file', size }, (err) => (err ? reject(err) : resolve()));
+        const w = this.pack.entry({ ...header2, type: 'file', size }, (err) => (err ? reject(err) : resolve()));
         if (size === 0) {
           stream.destroy();
           w.end(Buffer.alloc(0));
@@ -441,9 +368,7 @@ class Extractor {
   ) {}
 
   async run(input: Readable): Promise<void> {
-    const ex = tar.extract();
-    input.on('error', (err) => ex.destroy(err));
-    input.pipe(ex);
+    const ex = extractTar(input);
     try {
       for await (const entry of ex) {
         try {
@@ -453,7 +378,7 @@ class Extractor {
         }
       }
     } catch (err) {
-      input.unpipe(ex);
+      input.unpipe();
       input.resume();
       if ((err as Error).message?.includes('Invalid tar header') || (err as Error).message?.includes('Unexpected end of data')) {
         throw new InvalidParameterError(`invalid tar archive: ${(err as Error).message}`);
@@ -475,11 +400,13 @@ class Extractor {
   }
 
   private async entry(h: Hdr, body: AsyncIterable<unknown>): Promise<void> {
+    const sparse = h.type === 'file' || h.type === 'contiguous-file' ? sparseInfo(h as tar.Header) : undefined;
+    if (sparse) h = { ...h, name: sparse.name };
     const rel = entryParts(h.name);
     if (h.type === 'link') entryParts(h.linkname ?? '');
     if (rel.length === 0) return; // the destination itself
     // Parents are resolved inside the container: a link among them (even to "/") stays in it.
-    const parent = this.t.resolve('/' + [...this.dest, ...rel.slice(0, -1)].join('/'), true, true);
+    const parent = resolveIn(this.t, '/' + [...this.dest, ...rel.slice(0, -1)].join('/'), true, true);
     const name = rel[rel.length - 1]!;
     const dir = this.t.openDir(parent);
     try {
@@ -513,10 +440,13 @@ class Extractor {
         case null: {
           const fd = fs.openSync(target, O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW, 0o600);
           try {
-            for await (const c of body) {
-              const chunk = c as Buffer;
-              let off = 0;
-              while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+            if (sparse) await writeSparse(fd, sparse, body, h.size ?? 0);
+            else {
+              for await (const c of body) {
+                const chunk = c as Buffer;
+                let off = 0;
+                while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+              }
             }
             fs.fchownSync(fd, uid, gid);
             fs.fchmodSync(fd, mode);
@@ -534,7 +464,7 @@ class Extractor {
         case 'link': {
           const lparts = entryParts(h.linkname ?? '');
           if (lparts.length === 0) throw new InvalidParameterError(`invalid archive entry ${JSON.stringify(h.name)}: hard link to the destination directory`);
-          const lparent = this.t.resolve('/' + [...this.dest, ...lparts.slice(0, -1)].join('/'), true);
+          const lparent = resolveIn(this.t, '/' + [...this.dest, ...lparts.slice(0, -1)].join('/'), true);
           const ldir = this.t.openDir(lparent);
           try {
             // link(2) does not follow a link at the source: a hard link to a symlink stays a link to it.

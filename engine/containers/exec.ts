@@ -174,7 +174,7 @@ export class ExecManager {
     const r = c.record;
     let proc: ExecProcess;
     try {
-      const user = resolveUser(this.d.rootfsOf(c.id), cfg.User || r.config.User, r.hostConfig.GroupAdd ?? []);
+      const user = await resolveUser(this.d.rootfsOf(c.id), cfg.User || r.config.User, r.hostConfig.GroupAdd ?? []);
       let env = mergeEnv([DEFAULT_PATH, `HOSTNAME=${r.config.Hostname}`], r.config.Env);
       if (cfg.Tty) env = mergeEnv(env, ['TERM=xterm']);
       env = mergeEnv(env, cfg.Env);

@@ -41,6 +41,8 @@ async function releaseRunning(lc: Lifecycle, c: Container, exitCode: number, exi
   const d = lc.d;
   const r = c.record;
   const warn = (what: string) => (err: unknown) => d.log.warn(`${what} failed`, { container: r.id, err: messageOf(err) });
+  // The last file the monitor cut is kept like the others.
+  if (r.hostConfig.LogConfig.Type !== 'none') lc.logKeeper.check({ id: r.id, logPath: r.logPath, limits: lc.logLimits(c) });
   // Runtime state, networking, volumes and the root filesystem are independent: release them at once.
   const [{ oomKilled }] = await Promise.all([
     d.runtime.release(c),

@@ -5,7 +5,6 @@
  * root filesystem).
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -17,6 +16,7 @@ import type { LayerStore } from '../images/layers.js';
 import type { Container } from './container.js';
 import type { RootfsManager } from './rootfs.js';
 import type { ContainerRuntime } from './runtime.js';
+import { ConfinedRoot, walkConfined } from '../storage/confined.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const cgroupV2 = fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'));
@@ -279,36 +279,33 @@ export class ContainerIntrospection {
     const top = c.record.topLayer ?? null;
     const lowers = top ? this.layers.chain(top).reverse().map((l) => this.layers.diffPath(l.chainID)) : [];
     const opaque = new Set(await findOpaqueDirs(upper));
-    const existsBelow = (rel: string) => lowers.some((l) => {
+    // The upper dir is the running container's to change while we walk it, and the layers are the
+    // image's: both are read through storage/confined.ts, never following a link out.
+    const below = lowers.flatMap((l) => {
       try {
-        fs.lstatSync(path.join(l, rel));
-        return true;
+        return [ConfinedRoot.open(l)];
       } catch {
-        return false;
+        return [];
       }
     });
+    const existsBelow = (rel: string) => below.some((l) => l.lstat(rel.split('/').filter(Boolean)) !== undefined);
     const out: Array<{ Path: string; Kind: 0 | 1 | 2 }> = [];
-    const walk = async (dir: string, rel: string) => {
-      let names: string[];
-      try {
-        names = (await fsp.readdir(dir)).sort();
-      } catch {
-        return;
-      }
-      for (const n of names) {
-        const p = path.join(dir, n);
-        const r = `${rel}/${n}`;
-        const st = await fsp.lstat(p);
-        if (st.isCharacterDevice() && st.rdev === 0) {
+    try {
+      await walkConfined(upper, (e) => {
+        const r = `/${e.rel}`;
+        if (e.stat.isCharacterDevice() && e.stat.rdev === 0) {
           out.push({ Path: r, Kind: 2 });
-          continue;
+          return false;
         }
         // An opaque directory replaced whatever was below it: it counts as modified, its entries as added.
-        out.push({ Path: r, Kind: existsBelow(r) || opaque.has(p) ? 0 : 1 });
-        if (st.isDirectory()) await walk(p, r);
-      }
-    };
-    await walk(upper, '');
+        out.push({ Path: r, Kind: existsBelow(r) || opaque.has(path.join(upper, e.rel)) ? 0 : 1 });
+        return true;
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    } finally {
+      for (const l of below) l.close();
+    }
     return out.length > 0 ? out : null;
   }
 

@@ -7,7 +7,6 @@
  */
 import path from 'node:path';
 import type { DaemonConfig } from '../daemon/config.js';
-import { parseSize } from '../daemon/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { EventBus } from '../events/bus.js';
 import type { EndpointSettings } from '../api/types.js';
@@ -18,6 +17,7 @@ import type { ContainerRuntime } from './runtime.js';
 import type { OciMount } from './spec.js';
 import { ContainerStateMachine } from './state.js';
 import { RestartManager, type Clock } from './restart-policy.js';
+import { LogKeeper, logLimits, type LogLimits } from './log-rotation.js';
 
 /** A container's networking for one start, as the network module plans it. */
 export interface NetworkPlan {
@@ -98,8 +98,15 @@ export class Lifecycle {
   /** Late-bound to remove.ts: start and exit paths remove --rm containers, and remove waits for exits. */
   remove: (c: Container, opts: RemoveOptions) => Promise<void> = () => Promise.reject(new Error('lifecycle not wired'));
 
+  /** Keeps the log files the monitors cut (log-rotation.ts); started and stopped by the service. */
+  readonly logKeeper: LogKeeper;
+
   constructor(readonly d: LifecycleDeps) {
     this.restarts = new RestartManager(d.clock);
+    this.logKeeper = new LogKeeper(
+      () => d.store.all().filter((c) => c.isRunning() && c.record.hostConfig.LogConfig.Type !== 'none').map((c) => ({ id: c.id, logPath: c.record.logPath, limits: this.logLimits(c) })),
+      d.log,
+    );
   }
 
   event(c: Container, action: string, extra: Record<string, string> = {}): void {
@@ -121,8 +128,8 @@ export class Lifecycle {
     return c.record.hostConfig.LogConfig.Type === 'none' ? path.join(this.d.store.dir(c.id), 'output.log') : c.record.logPath;
   }
 
-  /** Log rotation settings of a container (json-file's max-size / max-file). */
-  logLimits(c: Container): { maxSize: number; maxFile: number } {
+  /** Log limits of a container (json-file's max-size / max-file; on by default: log-rotation.ts). */
+  logLimits(c: Container): LogLimits {
     return logLimitsOf(c.record);
   }
 
@@ -132,11 +139,8 @@ export class Lifecycle {
   }
 }
 
-export function logLimitsOf(r: ContainerRecord): { maxSize: number; maxFile: number } {
-  const cfg = r.hostConfig.LogConfig.Config ?? {};
-  const maxSize = cfg['max-size'] ? parseSize(cfg['max-size']) : 0;
-  const maxFile = maxSize > 0 ? Number(cfg['max-file'] ?? 1) : 1;
-  return { maxSize, maxFile };
+export function logLimitsOf(r: ContainerRecord): LogLimits {
+  return logLimits(r.hostConfig.LogConfig);
 }
 
 export function delay(ms: number): Promise<void> {

@@ -24,7 +24,6 @@ import { updateContainer, type UpdateConfig } from './update.js';
 import { waitContainer } from './wait.js';
 import { handleExit } from './exit.js';
 import { loadAndReconcile, startPolicyContainers } from './reconcile.js';
-import { LogRotation } from './log-rotation.js';
 import { attachContainer, containerLogs, type AttachRequest, type AttachSession, type LogsOptions, type LogsStream } from './output.js';
 import { ConflictError } from '../errdefs.js';
 import { parseSignal } from '../system/signals.js';
@@ -34,12 +33,10 @@ export type { UpdateConfig } from './update.js';
 
 export class ContainerService implements ContainerLifecycleBackend {
   readonly lc: Lifecycle;
-  private readonly rotation: LogRotation;
 
   constructor(deps: LifecycleDeps) {
     this.lc = new Lifecycle(deps);
     this.lc.remove = (c, opts) => removeContainer(this.lc, c, c.id, opts);
-    this.rotation = new LogRotation(this.lc);
   }
 
   get store(): ContainerStore {
@@ -57,7 +54,7 @@ export class ContainerService implements ContainerLifecycleBackend {
   async init(): Promise<void> {
     const report = await loadAndReconcile(this.lc);
     if (report.orphansCleaned + report.unmounted + report.lost > 0) this.lc.d.log.info('reconciled containers', { ...report });
-    this.rotation.start();
+    this.lc.logKeeper.start();
   }
 
   /**
@@ -75,7 +72,7 @@ export class ContainerService implements ContainerLifecycleBackend {
   async shutdown(): Promise<void> {
     this.lc.shuttingDown = true;
     this.lc.d.runtime.shutdown();
-    this.rotation.stop();
+    this.lc.logKeeper.stop();
     this.lc.restarts.shutdown();
   }
 

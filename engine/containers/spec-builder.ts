@@ -42,7 +42,7 @@ export async function buildStartSpec(lc: Lifecycle, c: Container, rootfs: string
   const r = c.record;
   const hc = r.hostConfig;
   const cfg = r.config;
-  const user = resolveUser(rootfs, cfg.User, hc.GroupAdd ?? []);
+  const user = await resolveUser(rootfs, cfg.User, hc.GroupAdd ?? []);
   const cwd = cfg.WorkingDir || '/';
   if (cwd !== '/') {
     try {

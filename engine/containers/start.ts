@@ -9,6 +9,7 @@ import type { Container } from './container.js';
 import type { Lifecycle } from './lifecycle.js';
 import { RuntimeStartError } from './monitor.js';
 import { buildStartSpec } from './spec-builder.js';
+import { prepareLog } from './log-rotation.js';
 
 export async function startContainer(lc: Lifecycle, c: Container): Promise<void> {
   await c.lock.run(async () => {
@@ -37,18 +38,21 @@ export async function startLocked(lc: Lifecycle, c: Container): Promise<void> {
     mark('mount');
     const spec = await buildStartSpec(lc, c, rootfs);
     mark('spec');
-    const { maxSize, maxFile } = lc.logLimits(c);
+    const limits = lc.logLimits(c);
+    const logged = r.hostConfig.LogConfig.Type !== 'none';
+    if (logged) prepareLog(r.logPath, limits);
     created = await d.runtime.create(c, {
       spec,
       terminal: r.config.Tty,
       stdin: r.config.OpenStdin,
       leaveStdinOpen: !r.config.StdinOnce,
       logPath: lc.outputPath(c),
-      // With a single file the monitor enforces max-size itself; with several, log rotation shifts them.
-      logSizeMax: r.hostConfig.LogConfig.Type === 'none' ? 1024 * 1024 : maxSize > 0 && maxFile <= 1 ? maxSize : undefined,
+      // The monitor cuts the file at max-size itself (also while berthd is down); the log keeper keeps the older files.
+      logSizeMax: !logged ? 1024 * 1024 : limits.maxSize > 0 ? limits.maxSize : undefined,
       onSpawned: () => d.networking.launching(c),
     });
     mark('create');
+    if (logged) lc.logKeeper.started({ id: r.id, logPath: r.logPath, limits });
     // Known from here on: a failure below (or a daemon crash) can still find the monitor.
     r.monitor = created.monitor;
     r.state.pid = created.pid;

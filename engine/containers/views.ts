@@ -3,7 +3,6 @@
  * `ps` list with its filters (moby's semantics: regex name/id matches,
  * before/since by creation order, ancestor including child images).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidParameterError } from '../errdefs.js';
 import { Filters } from '../api/filters.js';
@@ -15,6 +14,8 @@ import { etcPaths } from '../network/etc-files.js';
 import type { Container } from './container.js';
 import type { ContainerStore } from './store.js';
 import type { RootfsManager } from './rootfs.js';
+import { walkConfinedSync } from '../storage/confined.js';
+import { logLimits, logSize } from './log-rotation.js';
 import { commandString } from './env.js';
 
 export const containerFilterKeys = ['ancestor', 'before', 'exited', 'id', 'isolation', 'label', 'name', 'status', 'health', 'since', 'volume', 'network', 'is-task', 'publish', 'expose'];
@@ -33,33 +34,17 @@ function regexMatch(pattern: string, value: string): boolean {
 export function dirSize(dir: string): number {
   let total = 0;
   const seen = new Set<string>();
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = fs.readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = path.join(d, n);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(p);
-      } catch {
-        continue;
+  // The directory is a container's (or a volume's) to change while we add it up: walked without following links.
+  walkConfinedSync(dir, ({ stat: st }) => {
+    if (st.isFile()) {
+      const key = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1) {
+        if (seen.has(key)) return;
+        seen.add(key);
       }
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) {
-        const key = `${st.dev}:${st.ino}`;
-        if (st.nlink > 1) {
-          if (seen.has(key)) continue;
-          seen.add(key);
-        }
-        total += st.size;
-      } else if (st.isSymbolicLink()) total += st.size;
-    }
-  };
-  walk(dir);
+      total += st.size;
+    } else if (st.isSymbolicLink()) total += st.size;
+  });
   return total;
 }
 
@@ -99,6 +84,7 @@ export class ContainerViews {
       HostnamePath: etc.hostname,
       HostsPath: etc.hosts,
       LogPath: r.logPath,
+      LogSize: logSize(r.logPath, logLimits(r.hostConfig.LogConfig).maxFile),
       Name: `/${r.name}`,
       RestartCount: r.restartCount,
       Driver: 'overlay2',

@@ -3,6 +3,8 @@
  * file that uses dockerd's key names, validated with dockerd's messages.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { isLogLevel, type LogLevel } from './log.js';
 
@@ -44,6 +46,12 @@ export const fileSchema = z
     'shutdown-timeout': z.number().int(),
     features: z.record(z.string(), z.boolean()),
     experimental: z.boolean(),
+    group: z.string(),
+    tls: z.boolean(),
+    tlsverify: z.boolean(),
+    tlscacert: z.string(),
+    tlscert: z.string(),
+    tlskey: z.string(),
   })
   .partial()
   .strict();
@@ -92,7 +100,21 @@ export interface DaemonConfig {
   experimental: boolean;
   /** Feature switches (dockerd's "features" map); Berth reads "cgroup-favordynmods". */
   features: Record<string, boolean>;
+  /** Group of the unix sockets (-G/--group); undefined: `berth` if it exists, else root. */
+  socketGroup: string | undefined;
+  /** TLS for tcp:// listeners (--tls, --tlsverify and their files); undefined: plain HTTP. */
+  tls: TlsConfig | undefined;
+  /** --tls=false or --tlsverify=false given: dockerd's way to say "plain TCP on purpose". */
+  tlsExplicitlyOff: boolean;
   configFile: string | undefined;
+}
+
+export interface TlsConfig {
+  /** Mutual TLS: clients need a certificate signed by cacert. */
+  verify: boolean;
+  cacert: string;
+  cert: string;
+  key: string;
 }
 
 export const defaults: DaemonConfig = {
@@ -132,6 +154,9 @@ export const defaults: DaemonConfig = {
   shutdownTimeout: 15,
   experimental: false,
   features: {},
+  socketGroup: undefined,
+  tls: undefined,
+  tlsExplicitlyOff: false,
   configFile: undefined,
 };
 
@@ -176,9 +201,11 @@ export function readConfigFile(file: string, required: boolean): DaemonFileConfi
 }
 
 /** Flag values given on the command line, in config-file key names. */
-export type FlagConfig = Partial<Record<'data-root' | 'exec-root' | 'log-level' | 'bip' | 'bridge', string>> & {
+export type FlagConfig = Partial<Record<'data-root' | 'exec-root' | 'log-level' | 'bip' | 'bridge' | 'group' | 'tlscacert' | 'tlscert' | 'tlskey', string>> & {
   hosts?: string[];
   debug?: boolean;
+  tls?: boolean;
+  tlsverify?: boolean;
   'insecure-registries'?: string[];
   'registry-mirrors'?: string[];
 };
@@ -220,7 +247,8 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
     hosts: m.hosts && m.hosts.length > 0 ? m.hosts : defaults.hosts,
     logLevel: level,
     logDriver: driver,
-    logOpts: m['log-opts'] ?? {},
+    // Unless configured otherwise, logs are capped as Docker's `local` driver caps them (containers/log-rotation.ts).
+    logOpts: m['log-opts'] ?? { 'max-size': '20m', 'max-file': '5' },
     registryMirrors: (m['registry-mirrors'] ?? []).map(normalizeMirror),
     insecureRegistries: m['insecure-registries'] ?? [],
     defaultAddressPools: m['default-address-pools'] ?? defaults.defaultAddressPools,
@@ -243,7 +271,23 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
     shutdownTimeout: m['shutdown-timeout'] ?? defaults.shutdownTimeout,
     experimental: m.experimental ?? false,
     features: m.features ?? {},
+    socketGroup: m.group,
+    tls: tlsConfig(m),
+    tlsExplicitlyOff: m.tls === false || m.tlsverify === false,
     configFile,
+  };
+}
+
+/** dockerd's TLS rules: --tlsverify implies --tls; the files default to $DOCKER_CERT_PATH (or ~/.docker)/{ca,cert,key}.pem. */
+function tlsConfig(m: DaemonFileConfig): TlsConfig | undefined {
+  const verify = m.tlsverify === true;
+  if (!verify && m.tls !== true) return undefined;
+  const dir = process.env.DOCKER_CERT_PATH || path.join(os.homedir(), '.docker');
+  return {
+    verify,
+    cacert: m.tlscacert ?? path.join(dir, 'ca.pem'),
+    cert: m.tlscert ?? path.join(dir, 'cert.pem'),
+    key: m.tlskey ?? path.join(dir, 'key.pem'),
   };
 }
 
@@ -266,12 +310,13 @@ export function validateLogOpts(opts: Record<string, string>): void {
   for (const [k, v] of Object.entries(opts)) {
     switch (k) {
       case 'max-size':
-        parseSize(v);
+        // "-1": unlimited, as json-file.
+        if (v !== '-1') parseSize(v);
         break;
       case 'max-file': {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) throw new ConfigError(`max-file cannot be less than 1`);
-        if (!opts['max-size'] && n > 1) throw new ConfigError(`max-file can only be set if max-size is set`);
+        if ((!opts['max-size'] || opts['max-size'] === '-1') && n > 1) throw new ConfigError(`max-file can only be set if max-size is set`);
         break;
       }
       case 'compress':

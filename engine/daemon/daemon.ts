@@ -131,6 +131,8 @@ export class Daemon {
 
   async start(): Promise<void> {
     this.checkPaths();
+    // Hosts, TLS files and the socket group are checked before anything on the host changes.
+    const listenPlan = this.server.prepare(this.config.hosts, { ...(this.config.tls ? { tls: this.config.tls } : {}), tlsExplicitlyOff: this.config.tlsExplicitlyOff, ...(this.config.socketGroup !== undefined ? { socketGroup: this.config.socketGroup } : {}) });
     await this.versions();
     await this.tuneHost();
     await fsp.mkdir(this.config.dataRoot, { recursive: true, mode: 0o711 });
@@ -145,7 +147,7 @@ export class Daemon {
     await this.networks.restore();
     await this.volumes.restore();
     this.containers.watchExits();
-    await this.server.listen(this.config.hosts);
+    await this.server.listen(listenPlan);
     this.containers.startPolicyContainers();
     this.log.info('berthd is ready', { dataRoot: this.config.dataRoot, images: this.images.all().length, containers: this.containers.store.count() });
   }

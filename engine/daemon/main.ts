@@ -19,6 +19,12 @@ Options:
       --data-root string     Root directory of persistent state (default "/var/lib/berth")
       --exec-root string     Root directory for execution state (default "/var/run/berth")
   -H, --host list            Daemon socket(s) to connect to (default unix:///var/run/berth/docker.sock)
+  -G, --group string         Group for the unix socket (default "berth" if it exists, else root)
+      --tls                  Use TLS; implied by --tlsverify
+      --tlscacert string     Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string       Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string        Path to TLS key file (default "~/.docker/key.pem")
+      --tlsverify            Use TLS and verify the remote (clients need a certificate signed by --tlscacert)
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")
   -D, --debug                Enable debug mode
       --bip string           Network address for the default bridge
@@ -29,14 +35,33 @@ Options:
   -h, --help                 Print usage
 `;
 
+/** Boolean flags that also take dockerd's `--flag=true|false` form, which parseArgs does not. */
+type ExplicitBoolean = 'tls' | 'tlsverify';
+
+function takeExplicitBooleans(argv: string[]): { rest: string[]; values: Partial<Record<ExplicitBoolean, boolean>> } {
+  const values: Partial<Record<ExplicitBoolean, boolean>> = {};
+  const rest: string[] = [];
+  for (const a of argv) {
+    const m = /^--(tls|tlsverify)(?:=(true|false|1|0))?$/.exec(a);
+    if (m) values[m[1] as ExplicitBoolean] = m[2] === undefined || m[2] === 'true' || m[2] === '1';
+    else rest.push(a);
+  }
+  return { rest, values };
+}
+
 function parseFlags(argv: string[]): { flags: FlagConfig; configFile: string; configFileGiven: boolean } {
+  const booleans = takeExplicitBooleans(argv);
   const { values } = parseArgs({
-    args: argv,
+    args: booleans.rest,
     options: {
       'config-file': { type: 'string' },
       'data-root': { type: 'string' },
       'exec-root': { type: 'string' },
       host: { type: 'string', short: 'H', multiple: true },
+      group: { type: 'string', short: 'G' },
+      tlscacert: { type: 'string' },
+      tlscert: { type: 'string' },
+      tlskey: { type: 'string' },
       'log-level': { type: 'string', short: 'l' },
       debug: { type: 'boolean', short: 'D' },
       bip: { type: 'string' },
@@ -66,6 +91,10 @@ function parseFlags(argv: string[]): { flags: FlagConfig; configFile: string; co
   if (values.bridge) flags.bridge = values.bridge;
   if (values['insecure-registry']?.length) flags['insecure-registries'] = values['insecure-registry'];
   if (values['registry-mirror']?.length) flags['registry-mirrors'] = values['registry-mirror'];
+  if (values.group !== undefined) flags.group = values.group;
+  for (const k of ['tlscacert', 'tlscert', 'tlskey'] as const) if (values[k] !== undefined) flags[k] = values[k];
+  if (booleans.values.tls !== undefined) flags.tls = booleans.values.tls;
+  if (booleans.values.tlsverify !== undefined) flags.tlsverify = booleans.values.tlsverify;
   return { flags, configFile: values['config-file'] ?? '/etc/berth/daemon.json', configFileGiven: values['config-file'] !== undefined };
 }
 

@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { InvalidParameterError } from '../errdefs.js';
 import { entryComponents } from './extract.js';
+import { extractTar, sparseInfo } from './tar-sparse.js';
 
 export interface StagedFile {
   /** Where the content is now. */
@@ -40,9 +41,7 @@ export class StagedArchive {
   static async stage(input: Readable, dir: string): Promise<StagedArchive> {
     await fsp.mkdir(dir, { mode: 0o700 });
     const a = new StagedArchive(dir);
-    const ex = tar.extract();
-    input.on('error', (err) => ex.destroy(err));
-    input.pipe(ex);
+    const ex = extractTar(input);
     let entries = 0;
     try {
       for await (const entry of ex) {
@@ -69,6 +68,8 @@ export class StagedArchive {
     switch (h.type) {
       case 'file':
       case 'contiguous-file': {
+        // An image archive's files are layer tars and JSON, never sparse: refused rather than staged wrong.
+        if (sparseInfo(h)) throw new InvalidParameterError(`invalid archive: ${JSON.stringify(h.name)} is stored as a sparse file, which an image archive never holds`);
         const file = path.join(this.dir, String(this.count++));
         const hash = createHash('sha256');
         let size = 0;

@@ -5,10 +5,14 @@
  * `.wh..wh..opq` entry — and overlay's own xattrs are left out. Hard links
  * inside the directory stay hard links. Entries are written in lexical order,
  * as Docker's archiver walks.
+ *
+ * The directory is the container's to change while we read it (`commit --pause=false`): it is
+ * walked and read through storage/confined.ts — no link followed, nothing but regular files opened.
  */
-import fsp from 'node:fs/promises';
+import type fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { openAt, readlinkAt, regularFileStream, walkConfined } from '../storage/confined.js';
 import { run } from '../system/command.js';
 import { findOpaqueDirs } from '../system/fsops.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './extract.js';
@@ -49,59 +53,61 @@ export async function writeDiffTar(upper: string, out: Writable, opts: DiffTarOp
   const inodes = new Map<string, string>();
   const exclude = opts.exclude ?? (() => false);
 
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    const names = (await fsp.readdir(dir)).sort();
-    for (const name of names) {
-      const r = rel === '' ? name : `${rel}/${name}`;
-      if (exclude(r)) continue;
-      const p = path.join(dir, name);
-      let st;
-      try {
-        st = await fsp.lstat(p);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we walked
-        throw err;
-      }
-      const base: Omit<TarEntry, 'name' | 'type'> = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
-      const xattrs = caps.get(p);
-      if (xattrs) base.xattrs = { 'security.capability': xattrs };
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        await w.header({ ...base, name: rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`, type: 'file', mode: 0o600, size: 0 });
-        continue;
-      }
-      if (st.isDirectory()) {
-        await w.header({ ...base, name: r, type: 'directory' });
-        if (opaque.has(p)) await w.header({ name: `${r}/${OPAQUE_MARKER}`, type: 'file', mode: st.mode & 0o777, uid: st.uid, gid: st.gid, mtime: base.mtime, size: 0 });
-        await walk(p, r);
-        continue;
-      }
-      if (st.isFile()) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? inodes.get(key) : undefined;
-        if (first !== undefined) {
-          await w.header({ ...base, name: r, type: 'link', linkname: first });
-          continue;
-        }
-        if (st.nlink > 1) inodes.set(key, r);
-        await w.header({ ...base, name: r, type: 'file', size: st.size });
-        await w.fileData(p, st.size);
-        continue;
-      }
-      if (st.isSymbolicLink()) {
-        await w.header({ ...base, name: r, type: 'symlink', linkname: await fsp.readlink(p) });
-        continue;
-      }
-      if (st.isFIFO()) {
-        await w.header({ ...base, name: r, type: 'fifo' });
-        continue;
-      }
-      if (st.isCharacterDevice() || st.isBlockDevice()) {
-        await w.header({ ...base, name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', ...devNumbers(st.rdev) });
-        continue;
-      }
-      // Sockets are not archived (as Docker's archiver).
+  const entry = async (st: fs.Stats, p: string, r: string, name: string, rel: string, dirFd: number): Promise<boolean> => {
+    const base: Omit<TarEntry, 'name' | 'type'> = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+    const xattrs = caps.get(p);
+    if (xattrs) base.xattrs = { 'security.capability': xattrs };
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      await w.header({ ...base, name: rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`, type: 'file', mode: 0o600, size: 0 });
+      return false;
     }
+    if (st.isDirectory()) {
+      await w.header({ ...base, name: r, type: 'directory' });
+      if (opaque.has(p)) await w.header({ name: `${r}/${OPAQUE_MARKER}`, type: 'file', mode: st.mode & 0o777, uid: st.uid, gid: st.gid, mtime: base.mtime, size: 0 });
+      return true;
+    }
+    if (st.isFile()) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? inodes.get(key) : undefined;
+      if (first !== undefined) {
+        await w.header({ ...base, name: r, type: 'link', linkname: first });
+        return false;
+      }
+      // Opened only if it still is a regular file; otherwise archived as what is there now.
+      const opened = openAt(dirFd, name, { label: r });
+      if (!opened) return false; // removed meanwhile
+      if (opened.kind === 'other') return opened.stat.isFile() ? false : entry(opened.stat, p, r, name, rel, dirFd);
+      if (st.nlink > 1) inodes.set(key, r);
+      const now = opened.stat;
+      await w.header({ ...base, mode: now.mode & 0o7777, uid: now.uid, gid: now.gid, name: r, type: 'file', size: now.size });
+      await w.data(regularFileStream(opened.fd, now.size, { label: r }));
+      return false;
+    }
+    if (st.isSymbolicLink()) {
+      let target: string;
+      try {
+        target = readlinkAt(dirFd, name);
+      } catch {
+        return false; // replaced meanwhile
+      }
+      await w.header({ ...base, name: r, type: 'symlink', linkname: target });
+      return false;
+    }
+    if (st.isFIFO()) {
+      await w.header({ ...base, name: r, type: 'fifo' });
+      return false;
+    }
+    if (st.isCharacterDevice() || st.isBlockDevice()) {
+      await w.header({ ...base, name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', ...devNumbers(st.rdev) });
+      return false;
+    }
+    // Sockets are not archived (as Docker's archiver).
+    return false;
   };
-  await walk(upper, '');
+  await walkConfined(upper, async (e) => {
+    if (exclude(e.rel)) return false;
+    const slash = e.rel.lastIndexOf('/');
+    return entry(e.stat, path.join(upper, e.rel), e.rel, e.name, slash < 0 ? '' : e.rel.slice(0, slash), e.dirFd);
+  });
   await w.finish();
 }

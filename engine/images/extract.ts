@@ -8,8 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
 import { InvalidParameterError } from '../errdefs.js';
+import { extractTar, sparseInfo, writeSparse } from './tar-sparse.js';
 import { mknod, mknodWhiteout, setXattr } from '../system/fsops.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -87,15 +88,15 @@ type Header = tar.Header;
 
 /** Extracts an uncompressed tar stream into dest (an empty directory). */
 export async function extractLayer(input: Readable, dest: string): Promise<ExtractStats> {
-  const ex = tar.extract();
-  input.on('error', (err) => ex.destroy(err));
-  input.pipe(ex);
+  // Sparse entries (GNU tar --sparse, both formats) are restored with their holes: images/tar-sparse.ts.
+  const ex = extractTar(input);
   const stats: ExtractStats = { size: 0, entries: 0 };
   const dirTimes: Array<[string, Date]> = [];
 
   for await (const entry of ex) {
     const header = entry.header;
-    const name = header.name;
+    const sparse = header.type === 'file' || header.type === 'contiguous-file' ? sparseInfo(header) : undefined;
+    const name = sparse?.name ?? header.name;
     stats.entries++;
     const parts = entryComponents(name);
     try {
@@ -135,10 +136,13 @@ export async function extractLayer(input: Readable, dest: string): Promise<Extra
           clearTarget(target, false);
           const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
           try {
-            for await (const chunk of entry as AsyncIterable<Buffer>) {
-              let off = 0;
-              while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
-              stats.size += chunk.length;
+            if (sparse) stats.size += await writeSparse(fd, sparse, entry, header.size ?? 0);
+            else {
+              for await (const chunk of entry as AsyncIterable<Buffer>) {
+                let off = 0;
+                while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+                stats.size += chunk.length;
+              }
             }
           } finally {
             fs.closeSync(fd);

@@ -6,7 +6,6 @@
  */
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import fsp from 'node:fs/promises';
 
 export type TarEntryType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo';
 
@@ -100,7 +99,7 @@ export class TarWriter {
     if (!this.out.write(buf)) await once(this.out, 'drain');
   }
 
-  /** Writes an entry's header; for files, follow with writeFileData or writeData of exactly `size` bytes. */
+  /** Writes an entry's header; for files, follow with data() of exactly `size` bytes. */
   async header(e: TarEntry): Promise<void> {
     await this.flushPad();
     const size = e.type === 'file' ? (e.size ?? 0) : 0;
@@ -149,29 +148,11 @@ export class TarWriter {
   }
 
   /**
-   * Writes exactly `size` bytes from file (the size given in the header):
-   * a file that shrank meanwhile is padded with zeros, one that grew is cut,
-   * so the archive stays well-formed.
+   * Writes an entry's content from a stream of exactly the size given in the header
+   * (storage/confined.regularFileStream pads or cuts a file that changed meanwhile).
    */
-  async fileData(file: string, size: number): Promise<void> {
-    const fh = await fsp.open(file, 'r');
-    try {
-      let done = 0;
-      const chunk = 1024 * 1024;
-      while (done < size) {
-        const buf = Buffer.alloc(Math.min(chunk, size - done));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, done);
-        if (bytesRead === 0) {
-          await this.write(buf); // zeros for what is missing
-          done += buf.length;
-          continue;
-        }
-        await this.write(buf.subarray(0, bytesRead));
-        done += bytesRead;
-      }
-    } finally {
-      await fh.close();
-    }
+  async data(content: AsyncIterable<Buffer>): Promise<void> {
+    for await (const chunk of content) await this.write(chunk);
   }
 
   private async flushPad(): Promise<void> {

@@ -38,6 +38,7 @@ export interface SandboxHost {
   allBridges(): BridgeNet[];
   syncFirewall(): Promise<void>;
 }
+import { MiB, readUntrustedFile } from '../storage/confined.js';
 
 export interface PreparedNetwork {
   /** Network namespace to join; '' = a new one; undefined = the host's. */
@@ -194,7 +195,8 @@ export class Sandboxes {
       return {
         netnsPath: `/proc/${other.record.state.pid}/ns/net`,
         env: [],
-        etc: { hosts: readOr(otherEtc.hosts, hostsContent(undefined, [])), hostname, resolvConf: readOr(otherEtc.resolvConf, '') },
+        // Those files are mounted read-write in the other container: their content is its to choose.
+        etc: { hosts: await readContainerEtc(otherEtc.hosts, hostsContent(undefined, [])), hostname, resolvConf: await readContainerEtc(otherEtc.resolvConf, '') },
       };
     }
 
@@ -663,6 +665,15 @@ export function parseExtraHost(spec: string): { host: string; ip: string } {
   const ip = spec.slice(at + 1).replace(/^\[(.*)\]$/, '$1');
   if (ip !== HOST_GATEWAY && !net.isIP(ip)) throw new InvalidParameterError(`invalid IP address in add-host: "${ip}"`);
   return { host, ip };
+}
+
+/** A file a container can write (capped, never blocking: storage/confined.ts), or the fallback. */
+async function readContainerEtc(file: string, fallback: string): Promise<string> {
+  try {
+    return (await readUntrustedFile(file, { maxBytes: MiB }))?.toString('utf8') ?? fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 function readOr(file: string, fallback: string): string {

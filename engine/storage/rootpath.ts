@@ -3,6 +3,7 @@
  * it: symbolic links are followed but interpreted relative to the root, and
  * `..` stops at the root — so a link to "/" or "../../.." never reaches the
  * host. (The "securejoin" rule every engine uses for cp, user lookup, workdir.)
+ * Reading what such a path names goes through storage/confined.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -75,22 +76,6 @@ function hostTree(root: string): RootTree {
  */
 export function resolveInRoot(root: string, p: string, followFinal = true): string {
   return path.join(root, ...resolveComponents(hostTree(root), p, followFinal));
-}
-
-/** Reads a file inside a container root, or returns undefined if it does not exist. */
-export function readFileInRoot(root: string, p: string): string | undefined {
-  try {
-    const host = resolveInRoot(root, p);
-    // O_NOFOLLOW: the resolved path must not be swapped for a link behind our back.
-    const fd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    try {
-      return fs.readFileSync(fd, 'utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
 }
 
 /** mkdir -p inside a root, owned by uid:gid for the created components. */

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Logger } from '../daemon/log.js';
+import { liveLink, LogKeeper, logLimits, logSize, prepareLog } from './log-rotation.js';
+
+/** What conmon does at max-size: a new file renamed over the log. */
+function conmonCut(logPath: string, content: string): void {
+  fs.writeFileSync(`${logPath}.tmp`, content);
+  fs.renameSync(`${logPath}.tmp`, logPath);
+}
+
+describe('log limits and the files the monitor cuts', () => {
+  let dir: string;
+  let log: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logrot-'));
+    log = path.join(dir, 'container.log');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('defaults to 20m × 5 as Docker\'s local driver; json-file semantics otherwise; -1 is unlimited', () => {
+    expect(logLimits({ Type: 'json-file', Config: {} })).toEqual({ maxSize: 20 * 1024 * 1024, maxFile: 5 });
+    expect(logLimits({ Type: 'local', Config: {} })).toEqual({ maxSize: 20 * 1024 * 1024, maxFile: 5 });
+    expect(logLimits({ Type: 'json-file', Config: { 'max-size': '1m' } })).toEqual({ maxSize: 1024 * 1024, maxFile: 1 });
+    expect(logLimits({ Type: 'json-file', Config: { 'max-size': '10k', 'max-file': '3' } })).toEqual({ maxSize: 10 * 1024, maxFile: 3 });
+    expect(logLimits({ Type: 'json-file', Config: { 'max-size': '-1' } })).toEqual({ maxSize: 0, maxFile: 1 });
+  });
+
+  it('keeps each cut file, shifting them, never more than max-file', () => {
+    const limits = { maxSize: 100, maxFile: 3 };
+    const keeper = new LogKeeper(() => [], new Logger('error'));
+    const k = { id: 'c1', logPath: log, limits };
+    fs.writeFileSync(log, 'first\n');
+    keeper.check(k);
+    expect(fs.statSync(liveLink(log)).ino).toBe(fs.statSync(log).ino);
+    for (const content of ['second\n', 'third\n', 'fourth\n']) {
+      conmonCut(log, content);
+      keeper.check(k);
+    }
+    expect(fs.readFileSync(log, 'utf8')).toBe('fourth\n');
+    expect(fs.readFileSync(`${log}.1`, 'utf8')).toBe('third\n');
+    expect(fs.readFileSync(`${log}.2`, 'utf8')).toBe('second\n');
+    expect(fs.existsSync(`${log}.3`)).toBe(false);
+    expect(fs.statSync(liveLink(log)).ino).toBe(fs.statSync(log).ino);
+    // The live link is the same inode: counted once.
+    expect(logSize(log, 3)).toBe('fourth\nthird\nsecond\n'.length);
+  });
+
+  it('a restart starts a fresh file when the old one is large (small ones are appended to); the log has its second name from the start', () => {
+    const limits = { maxSize: 100, maxFile: 3 };
+    fs.writeFileSync(log, 'x'.repeat(10));
+    prepareLog(log, limits);
+    expect(fs.readFileSync(log, 'utf8')).toBe('x'.repeat(10));
+    expect(fs.statSync(liveLink(log)).ino).toBe(fs.statSync(log).ino);
+    fs.appendFileSync(log, 'y'.repeat(50));
+    prepareLog(log, limits);
+    expect(fs.readFileSync(`${log}.1`, 'utf8')).toBe('x'.repeat(10) + 'y'.repeat(50));
+    expect(fs.readFileSync(log, 'utf8')).toBe('');
+    expect(fs.statSync(liveLink(log)).ino).toBe(fs.statSync(log).ino);
+    // The very first file conmon cuts is kept.
+    const keeper = new LogKeeper(() => [], new Logger('error'));
+    conmonCut(log, 'after-cut\n');
+    keeper.check({ id: 'c', logPath: log, limits });
+    expect(fs.readFileSync(`${log}.1`, 'utf8')).toBe('');
+    expect(fs.readFileSync(`${log}.2`, 'utf8')).toBe('x'.repeat(10) + 'y'.repeat(50));
+  });
+});
