@@ -13,7 +13,7 @@ import type { Logger } from '../daemon/log.js';
 import { isSameProcess } from '../system/proc.js';
 import { StdinChannel } from './attach.js';
 import type { Container, MonitorRef } from './container.js';
-import { ExitWatcher, launchMonitor, reopenLog, resizeTerminal } from './monitor.js';
+import { ExitWatcher, launchMonitor, resizeTerminal } from './monitor.js';
 import type { Runtimes } from './runtimes.js';
 import type { ContainerRuntime, CreatedProcess, ExecProcess, ExecProcessOptions, ExitListener, Leftovers, ReleasedProcess, RuntimeCreateOptions } from './runtime.js';
 
@@ -180,10 +180,6 @@ export class ConmonRuntime implements ContainerRuntime {
 
   resizeTerminal(c: Container, height: number, width: number): void {
     resizeTerminal(this.bundleDir(c.id), height, width);
-  }
-
-  reopenLog(c: Container): void {
-    reopenLog(this.bundleDir(c.id));
   }
 
   stdinChannel(c: Container): StdinChannel {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLogLine, readLogs, rotateLogFiles, type LogEntry } from './logs.js';
+import { parseLogLine, readLogs, type LogEntry } from './logs.js';
 
 function line(i: number, stream = 'stdout', flag = 'F'): string {
   return `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(9, '0')}+00:00 ${stream} ${flag} line ${i}\n`;
@@ -44,18 +44,5 @@ describe('container logs (k8s-file)', () => {
     expect((await collect(f, 1, { stderr: false })).map((e) => e.content.toString())).toEqual(['line 1', 'line 3']);
     const got = await collect(f, 1, { since: '2026-01-01T00:00:02.000000002', until: '2026-01-01T00:00:03.000000003' });
     expect(got.map((e) => e.content.toString())).toEqual(['line 2', 'line 3']);
-  });
-
-  it('rotates log → log.1 → log.2 and drops the oldest', async () => {
-    const f = path.join(dir, 'c.log');
-    fs.writeFileSync(f, 'one\n');
-    await rotateLogFiles(f, 3);
-    fs.writeFileSync(f, 'two\n');
-    await rotateLogFiles(f, 3);
-    fs.writeFileSync(f, 'three\n');
-    await rotateLogFiles(f, 3);
-    expect(fs.readFileSync(`${f}.1`, 'utf8')).toBe('three\n');
-    expect(fs.readFileSync(`${f}.2`, 'utf8')).toBe('two\n');
-    expect(fs.existsSync(f)).toBe(false);
   });
 });

@@ -51,13 +51,6 @@ export function logFiles(logPath: string, maxFiles: number): string[] {
   return out.filter((p) => fs.existsSync(p));
 }
 
-/** Shifts log → log.1 → log.2 ...; the monitor is then told to reopen. */
-export async function rotateLogFiles(logPath: string, maxFiles: number): Promise<void> {
-  await fsp.rm(`${logPath}.${maxFiles - 1}`, { force: true });
-  for (let i = maxFiles - 2; i >= 1; i--) await fsp.rename(`${logPath}.${i}`, `${logPath}.${i + 1}`).catch(() => undefined);
-  await fsp.rename(logPath, `${logPath}.1`).catch(() => undefined);
-}
-
 const SPACE = 0x20;
 const NL = 0x0a;
 

@@ -158,16 +158,6 @@ export function resizeTerminal(bundle: string, height: number, width: number): v
   }
 }
 
-/** Asks the monitor to reopen its log file (after we rotated it). */
-export function reopenLog(bundle: string): void {
-  const fd = fs.openSync(`${bundle}/ctl`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  try {
-    fs.writeSync(fd, `2 0 0\n`);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** Watches a directory where monitors drop exit files named after the session. */
 export class ExitWatcher {
   private watcher: fs.FSWatcher | undefined;

@@ -91,8 +91,6 @@ export interface ContainerRuntime {
   /** Host PIDs of the container's processes. */
   pids(c: Container): Promise<number[]>;
   resizeTerminal(c: Container, height: number, width: number): void;
-  /** Makes the monitor reopen the log file (after rotation). */
-  reopenLog(c: Container): void;
   /** The stdin connection of a container's monitor (shared by attached clients). */
   stdinChannel(c: Container): StdinChannel;
   /** Forgets the stdin connection (closed) at exit. */

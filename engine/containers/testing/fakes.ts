@@ -118,10 +118,6 @@ export class FakeRuntime implements ContainerRuntime {
     this.calls.push(['resize', c.id, h, w]);
   }
 
-  reopenLog(c: Container): void {
-    this.calls.push(['reopenLog', c.id]);
-  }
-
   stdinChannel(): StdinChannel {
     throw new Error('no stdin in the fake runtime');
   }
