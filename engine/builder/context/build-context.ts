@@ -1,0 +1,422 @@
+/**
+ * The build context: the uploaded tar (plain, gzip, bzip2 or xz), written to
+ * one spool file in a single sequential pass while an index of its entries is
+ * built in memory — with each file's TarSum, as dockerd computes it while
+ * extracting. Nothing is extracted: COPY reads content from the spool by
+ * offset, and every path is resolved inside the index (links interpreted
+ * relative to the context root, `..` stopping there), so a hostile context
+ * can never make the daemon read a host file.
+ *
+ * Limits make a hostile upload fail cleanly: names that climb out of the
+ * context, sparse files and oversized extension headers are refused; the
+ * uncompressed size, the entry count and the expansion ratio of compressed
+ * uploads (a gzip bomb) are bounded.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path, { posix } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { decompress } from '../../images/compression.js';
+import { resolveComponents, type RootTree } from '../../storage/rootpath.js';
+import { TarFormatError, TarParser, type TarHeader, type TarType } from './tar-parser.js';
+import { startTarsum } from './tarsum.js';
+import { PatternMatcher, readIgnoreFile } from '../dockerignore.js';
+
+export interface ContextLimits {
+  /** Uncompressed bytes accepted. */
+  maxSize: number;
+  /** Entries accepted. */
+  maxEntries: number;
+  /** A compressed upload may expand this many times once it is past ratioFloor bytes. */
+  maxRatio: number;
+  ratioFloor: number;
+}
+
+export const DEFAULT_LIMITS: ContextLimits = {
+  maxSize: 32 * 1024 ** 3,
+  maxEntries: 2_000_000,
+  maxRatio: 200,
+  ratioFloor: 256 * 1024 ** 2,
+};
+
+export class BuildContextError extends Error {}
+
+/** What the files of the context share when hard-linked: content and metadata. */
+export interface Inode {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  size: number;
+  dataOffset: number;
+  xattrs: Record<string, string>;
+}
+
+export interface ContextEntry {
+  /** Clean path relative to the context ("." for the root). */
+  path: string;
+  type: TarType;
+  inode: Inode;
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+  /** TarSum of the entry as uploaded; undefined for directories the archive only implied. */
+  sum: string | undefined;
+  /** Hard link: path of the entry it shares its inode with. */
+  linkTarget?: string;
+  /** Children by name (directories). */
+  children?: Map<string, ContextEntry>;
+}
+
+export interface ContextProgress {
+  /** Bytes received (as uploaded, before decompression). */
+  received: number;
+}
+
+/** Go's path.Clean of an archive name, relative to the context; undefined for the root. */
+export function cleanEntryName(name: string): string | undefined {
+  const clean = posix.normalize('/' + name).replace(/\/+$/, '');
+  return clean === '' ? undefined : clean.slice(1);
+}
+
+function climbsOut(name: string): boolean {
+  const parts: string[] = [];
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') {
+      if (parts.length === 0) return true;
+      parts.pop();
+    } else parts.push(p);
+  }
+  return false;
+}
+
+const rootInode = (): Inode => ({ mode: 0o755, uid: 0, gid: 0, mtime: Math.floor(Date.now() / 1000), size: 0, dataOffset: 0, xattrs: {} });
+
+export class BuildContext {
+  readonly root: ContextEntry = { path: '.', type: 'dir', inode: rootInode(), linkname: '', devmajor: 0, devminor: 0, sum: undefined, children: new Map() };
+  private fd: fsp.FileHandle | undefined;
+  private entryCount = 0;
+  /** Bytes of the uncompressed tar. */
+  size = 0;
+  /** Bytes as uploaded. */
+  received = 0;
+
+  private constructor(
+    readonly spoolPath: string | undefined,
+    private readonly limits: ContextLimits,
+  ) {}
+
+  /** An empty context (builds from a remote Dockerfile have none). */
+  static empty(): BuildContext {
+    return new BuildContext(undefined, DEFAULT_LIMITS);
+  }
+
+  /**
+   * Reads an upload into a spool file under spoolDir and indexes it.
+   * Throws BuildContextError for anything it refuses.
+   */
+  static async read(input: Readable, spoolDir: string, opts: { limits?: Partial<ContextLimits>; signal?: AbortSignal; onProgress?: (p: ContextProgress) => void } = {}): Promise<BuildContext> {
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    await fsp.mkdir(spoolDir, { recursive: true, mode: 0o700 });
+    const spool = path.join(spoolDir, `context-${randomBytes(8).toString('hex')}.tar`);
+    const ctx = new BuildContext(spool, limits);
+    let received = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        received += chunk.length;
+        ctx.received = received;
+        opts.onProgress?.({ received });
+        cb(null, chunk);
+      },
+    });
+    input.on('error', (err) => counter.destroy(err));
+    input.pipe(counter);
+    const file = fs.createWriteStream(spool, { mode: 0o600, highWaterMark: 1 << 20 });
+    try {
+      const { stream, compression } = await decompress(counter);
+      const indexer = new Indexer(ctx, limits, () => (compression === 'none' ? 0 : received));
+      await pipeline(stream, indexer.transform(), file, ...(opts.signal ? [{ signal: opts.signal }] : []));
+      indexer.finish();
+      ctx.size = indexer.parser.position;
+      ctx.fd = await fsp.open(spool, 'r');
+      return ctx;
+    } catch (err) {
+      file.destroy();
+      // Stops the upload and any decompressor process reading it.
+      counter.destroy(err as Error);
+      await fsp.rm(spool, { force: true });
+      if (err instanceof TarFormatError) throw new BuildContextError(`Error processing tar file: ${err.message}`);
+      if (err instanceof BuildContextError) throw err;
+      if ((err as Error).name === 'AbortError') throw err;
+      const msg = (err as Error).message;
+      if (/incorrect header check|unexpected end of file|invalid|corrupt|decompressing/i.test(msg)) throw new BuildContextError(`Error processing tar file: ${msg}`);
+      throw err;
+    }
+  }
+
+  /** Deletes the spool file. */
+  async close(): Promise<void> {
+    await this.fd?.close().catch(() => undefined);
+    this.fd = undefined;
+    if (this.spoolPath) await fsp.rm(this.spoolPath, { force: true });
+  }
+
+  // ---- index -----------------------------------------------------------------
+
+  /** @internal the indexer's way in */
+  addEntry(name: string, h: TarHeader, dataOffset: number): ContextEntry {
+    if (++this.entryCount > this.limits.maxEntries) throw new BuildContextError(`the build context has more than ${this.limits.maxEntries} entries`);
+    if (climbsOut(name)) throw new BuildContextError(`Error processing tar file: ${JSON.stringify(h.name)} is outside of the build context`);
+    const clean = cleanEntryName(name);
+    const mode = h.mode & 0o7777;
+    if (clean === undefined) {
+      // The context root's own entry: only its metadata matters.
+      if (h.type === 'dir') Object.assign(this.root.inode, { mode, uid: h.uid, gid: h.gid, mtime: h.mtime, xattrs: h.xattrs });
+      return this.root;
+    }
+    const parts = clean.split('/');
+    const parent = this.ensureParents(parts.slice(0, -1), clean);
+    const base = parts[parts.length - 1]!;
+    const existing = parent.children!.get(base);
+    let inode: Inode = { mode, uid: h.uid, gid: h.gid, mtime: h.mtime, size: h.type === 'file' ? h.size : 0, dataOffset, xattrs: h.xattrs };
+    let linkTarget: string | undefined;
+    if (h.type === 'link') {
+      if (climbsOut(h.linkname)) throw new BuildContextError(`Error processing tar file: invalid hardlink ${JSON.stringify(h.linkname)} outside of the build context`);
+      const target = this.entry(cleanEntryName(h.linkname) ?? '.');
+      if (!target || target.type === 'dir') throw new BuildContextError(`Error processing tar file: hardlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}: no such file in the archive before it`);
+      // A hard link shares the inode: the link's header metadata is applied to it, as extraction would.
+      Object.assign(target.inode, { mode, uid: h.uid, gid: h.gid, mtime: h.mtime });
+      inode = target.inode;
+      linkTarget = target.linkTarget ?? target.path;
+    }
+    const entry: ContextEntry = {
+      path: clean,
+      type: h.type === 'link' ? this.entry(linkTarget!)!.type : h.type,
+      inode,
+      linkname: h.type === 'symlink' ? h.linkname : '',
+      devmajor: h.devmajor,
+      devminor: h.devminor,
+      sum: undefined,
+      ...(linkTarget ? { linkTarget } : {}),
+    };
+    if (h.type === 'dir') entry.children = existing?.type === 'dir' && existing.children ? existing.children : new Map();
+    parent.children!.set(base, entry);
+    return entry;
+  }
+
+  private ensureParents(parts: string[], forName: string): ContextEntry {
+    let cur = this.root;
+    for (let i = 0; i < parts.length; i++) {
+      const name = parts[i]!;
+      let next = cur.children!.get(name);
+      if (!next) {
+        next = { path: parts.slice(0, i + 1).join('/'), type: 'dir', inode: rootInode(), linkname: '', devmajor: 0, devminor: 0, sum: undefined, children: new Map() };
+        cur.children!.set(name, next);
+        this.entryCount++;
+      } else if (next.type !== 'dir') {
+        throw new BuildContextError(`Error processing tar file: ${JSON.stringify(forName)}: ${JSON.stringify(next.path)} is not a directory`);
+      }
+      cur = next;
+    }
+    return cur;
+  }
+
+  /** The entry at a clean path (no link resolution). */
+  entry(p: string): ContextEntry | undefined {
+    if (p === '.' || p === '') return this.root;
+    let cur: ContextEntry | undefined = this.root;
+    for (const part of p.split('/')) {
+      if (part === '' || part === '.') continue;
+      cur = cur?.children?.get(part);
+      if (!cur) return undefined;
+    }
+    return cur;
+  }
+
+  /** Removes an entry (and what is below it). */
+  remove(p: string): void {
+    const clean = cleanEntryName(p);
+    if (!clean) return;
+    const parent = this.entry(posix.dirname(clean));
+    parent?.children?.delete(posix.basename(clean));
+  }
+
+  /** The context as a tree for rootpath's resolver: links are followed inside the context only. */
+  tree(): RootTree {
+    const fake = (e: ContextEntry) => ({ isSymbolicLink: () => e.type === 'symlink', isDirectory: () => e.type === 'dir' }) as fs.Stats;
+    return {
+      lstat: (parts) => {
+        const e = this.entry(parts.join('/'));
+        return e ? fake(e) : undefined;
+      },
+      readlink: (parts) => this.entry(parts.join('/'))?.linkname ?? '',
+    };
+  }
+
+  /** Resolves a path the way dockerd's ResolveScopedPath does: links followed, never leaving the context. */
+  resolve(p: string, followFinal = true): string {
+    const parts = resolveComponents(this.tree(), p, followFinal);
+    return parts.length === 0 ? '.' : parts.join('/');
+  }
+
+  /** Stat through links: the entry a path finally names. */
+  stat(p: string): ContextEntry | undefined {
+    return this.entry(this.resolve(p, true));
+  }
+
+  /**
+   * dockerd's archive-context Hash: the TarSum of the path a name resolves to,
+   * or the name itself when the archive holds no sum for it (an implied
+   * directory, a dangling link).
+   */
+  hash(p: string): string {
+    const resolved = this.resolve(p, true);
+    const e = this.entry(resolved);
+    return e?.sum ?? (cleanEntryName(p) ?? '.');
+  }
+
+  /** Pre-order walk in lexical order, not following links (filepath.Walk). */
+  *walk(from: ContextEntry = this.root): Generator<ContextEntry> {
+    yield from;
+    if (from.type !== 'dir' || !from.children) return;
+    for (const name of [...from.children.keys()].sort(byteOrder)) yield* this.walk(from.children.get(name)!);
+  }
+
+  /** A file's content from the spool. */
+  read(e: ContextEntry): Readable {
+    if (!this.spoolPath || e.inode.size === 0) return Readable.from([]);
+    return fs.createReadStream(this.spoolPath, { start: e.inode.dataOffset, end: e.inode.dataOffset + e.inode.size - 1, highWaterMark: 1 << 20 });
+  }
+
+  async readAll(e: ContextEntry, limit = 16 * 1024 * 1024): Promise<Buffer> {
+    if (e.inode.size > limit) throw new BuildContextError(`${e.path} is larger than ${limit} bytes`);
+    if (e.inode.size === 0 || !this.fd) return Buffer.alloc(0);
+    const buf = Buffer.alloc(e.inode.size);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesRead } = await this.fd.read(buf, off, buf.length - off, e.inode.dataOffset + off);
+      if (bytesRead === 0) throw new BuildContextError(`${e.path}: the spooled context is truncated`);
+      off += bytesRead;
+    }
+    return buf;
+  }
+
+  // ---- Dockerfile and .dockerignore ---------------------------------------------
+
+  /**
+   * Reads the Dockerfile (followed through links inside the context), falling back
+   * to `dockerfile` for the default name, as dockerd does.
+   */
+  async dockerfile(name: string): Promise<{ name: string; content: Buffer }> {
+    const e = this.stat(name);
+    if (!e || e.type !== 'file') {
+      if (name === 'Dockerfile') {
+        const lower = this.stat('dockerfile');
+        if (lower && lower.type === 'file') return { name: 'dockerfile', content: await this.readAll(lower) };
+      }
+      throw new BuildContextError(`Cannot locate specified Dockerfile: ${name}`);
+    }
+    return { name, content: await this.readAll(e) };
+  }
+
+  /**
+   * Applies .dockerignore to the context (the CLI already did; raw API clients may
+   * not have). The Dockerfile was read before, so ignoring it only keeps it out of COPY.
+   */
+  async applyDockerignore(): Promise<string[]> {
+    const e = this.stat('.dockerignore');
+    if (!e || e.type !== 'file') return [];
+    const patterns = readIgnoreFile(await this.readAll(e));
+    let matcher: PatternMatcher;
+    try {
+      matcher = new PatternMatcher(patterns);
+    } catch (err) {
+      throw new BuildContextError(`invalid .dockerignore: ${(err as Error).message}`);
+    }
+    if (matcher.empty) return patterns;
+    const drop: string[] = [];
+    for (const entry of this.walk()) {
+      if (entry === this.root) continue;
+      if (matcher.matches(entry.path)) drop.push(entry.path);
+    }
+    // A dropped directory may still hold re-included paths: keep those (and their parents, implied).
+    for (const p of drop) {
+      const entry = this.entry(p);
+      if (!entry) continue;
+      if (entry.type === 'dir' && matcher.hasExclusions && matcher.mayReinclude(p)) {
+        entry.sum = undefined;
+        Object.assign(entry.inode, rootInode());
+        continue;
+      }
+      this.remove(p);
+    }
+    return patterns;
+  }
+}
+
+/** Go's string order (bytes), not locale order. */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Feeds the tar stream to the parser and the index while it passes on to the spool file. */
+class Indexer {
+  readonly parser: TarParser;
+  private current: { entry: ContextEntry; hash: Hash } | undefined;
+
+  constructor(
+    ctx: BuildContext,
+    private readonly limits: ContextLimits,
+    private readonly compressedBytes: () => number,
+  ) {
+    this.parser = new TarParser({
+      entry: (h, offset) => {
+        if (h.type === 'file' && h.size > limits.maxSize) throw new BuildContextError(`build context entry ${JSON.stringify(h.name)} is larger than the ${limits.maxSize}-byte limit`);
+        const entry = ctx.addEntry(h.name, h, offset);
+        // TarSum of the header as uploaded (uname/gname never count for an uploaded context).
+        const hash = startTarsum({ ...h, uname: '', gname: '' });
+        this.current = { entry, hash };
+      },
+      data: (chunk) => this.current?.hash.update(chunk),
+      entryEnd: () => {
+        const cur = this.current;
+        this.current = undefined;
+        if (!cur) return;
+        const sum = cur.hash.digest('hex');
+        if (cur.entry !== ctx.root) cur.entry.sum = sum;
+      },
+    });
+  }
+
+  transform(): Transform {
+    let total = 0;
+    const limits = this.limits;
+    return new Transform({
+      highWaterMark: 1 << 20,
+      transform: (chunk: Buffer, _enc, cb) => {
+        try {
+          total += chunk.length;
+          if (total > limits.maxSize) throw new BuildContextError(`the build context is larger than the ${limits.maxSize}-byte limit`);
+          const packed = this.compressedBytes();
+          if (packed > 0 && total > limits.ratioFloor && total > packed * limits.maxRatio) {
+            throw new BuildContextError(`the build context expands more than ${limits.maxRatio} times (${packed} compressed bytes became over ${total}): refusing what looks like a decompression bomb`);
+          }
+          // After the end-of-archive blocks, nothing more is read (or spooled).
+          if (this.parser.finished) return cb();
+          this.parser.push(chunk);
+          cb(null, chunk);
+        } catch (err) {
+          cb(err as Error);
+        }
+      },
+    });
+  }
+
+  finish(): void {
+    this.parser.end();
+  }
+}
