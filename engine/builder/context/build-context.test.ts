@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BuildContext, BuildContextError } from './build-context.js';
+import { BuildContext } from './build-context.js';
 import { makeTar } from '../testing/tars.js';
 import { tarsumHeader } from './tarsum.js';
 

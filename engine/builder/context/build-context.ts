@@ -42,7 +42,10 @@ export const DEFAULT_LIMITS: ContextLimits = {
   ratioFloor: 256 * 1024 ** 2,
 };
 
-export class BuildContextError extends Error {}
+export class BuildContextError extends Error {
+  /** Entries read before the error (an ADD source that is no archive at all fails at the first). */
+  entriesRead = 0;
+}
 
 /** What the files of the context share when hard-linked: content and metadata. */
 export interface Inode {
@@ -99,7 +102,8 @@ const rootInode = (): Inode => ({ mode: 0o755, uid: 0, gid: 0, mtime: Math.floor
 export class BuildContext {
   readonly root: ContextEntry = { path: '.', type: 'dir', inode: rootInode(), linkname: '', devmajor: 0, devminor: 0, sum: undefined, children: new Map() };
   private fd: fsp.FileHandle | undefined;
-  private entryCount = 0;
+  /** Entries indexed so far. */
+  entryCount = 0;
   /** Bytes of the uncompressed tar. */
   size = 0;
   /** Bytes as uploaded. */
@@ -149,11 +153,12 @@ export class BuildContext {
       // Stops the upload and any decompressor process reading it.
       counter.destroy(err as Error);
       await fsp.rm(spool, { force: true });
-      if (err instanceof TarFormatError) throw new BuildContextError(`Error processing tar file: ${err.message}`);
-      if (err instanceof BuildContextError) throw err;
+      const fail = (message: string) => Object.assign(new BuildContextError(message), { entriesRead: ctx.entryCount });
+      if (err instanceof TarFormatError) throw fail(`Error processing tar file: ${err.message}`);
+      if (err instanceof BuildContextError) throw Object.assign(err, { entriesRead: ctx.entryCount });
       if ((err as Error).name === 'AbortError') throw err;
       const msg = (err as Error).message;
-      if (/incorrect header check|unexpected end of file|invalid|corrupt|decompressing/i.test(msg)) throw new BuildContextError(`Error processing tar file: ${msg}`);
+      if (/incorrect header check|unexpected end of file|invalid|corrupt|decompressing/i.test(msg)) throw fail(`Error processing tar file: ${msg}`);
       throw err;
     }
   }
