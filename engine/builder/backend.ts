@@ -49,6 +49,8 @@ export interface ImageFS {
   /** A regular file's content. */
   open(parts: readonly string[]): Readable;
   readFile(parts: readonly string[], limit?: number): Promise<Buffer>;
+  /** Releases what the view holds (a mount); reads must be done by then. */
+  close(): Promise<void>;
 }
 
 /** One entry of a layer the builder writes (COPY, ADD, WORKDIR). Parents come before children. */
@@ -125,8 +127,8 @@ export interface BuildBackend {
   noteCacheHit(imageId: string): void;
   tag(imageId: string, ref: string): Promise<string>;
 
-  /** The files of an image ('' for scratch). */
-  imageFS(imageId: string): ImageFS;
+  /** The files of an image ('' for scratch), until close(). */
+  imageFS(imageId: string): Promise<ImageFS>;
   /** A new image on parentId with a layer of these entries (none: no layer). */
   createImage(parentId: string, entries: Iterable<LayerEntry> | undefined, config: ConfigFactory): Promise<BuildImage>;
 

@@ -187,7 +187,7 @@ describe('COPY and ADD', () => {
   it('copies a directory’s content, a file into a directory, and makes files 0:0', async () => {
     const r = await build(be, 'FROM base\nCOPY app /srv/\nCOPY a.txt /srv/\nCOPY b.txt /renamed\n', ctx());
     expect(r.error).toBeUndefined();
-    expect(listing(be.imageFS(r.imageId!)).filter((l) => / (srv|renamed)/.test(l))).toEqual([
+    expect(listing(await be.imageFS(r.imageId!)).filter((l) => / (srv|renamed)/.test(l))).toEqual([
       'file renamed 644 0:0 1',
       'dir srv 755 0:0',
       'file srv/a.txt 644 0:0 1',
@@ -202,7 +202,7 @@ describe('COPY and ADD', () => {
 
   it('resolves relative destinations against WORKDIR and follows a source link', async () => {
     const r = await build(be, 'FROM base\nWORKDIR /w\nCOPY link.txt ./\n', ctx());
-    expect(listing(be.imageFS(r.imageId!))).toContain('file w/link.txt 644 0:0 1');
+    expect(listing(await be.imageFS(r.imageId!))).toContain('file w/link.txt 644 0:0 1');
     expect(createdBy(be, r.imageId!).at(-1)).toMatch(/COPY file:[0-9a-f]{64} in \.\/ $/);
   });
 
@@ -213,7 +213,7 @@ describe('COPY and ADD', () => {
 
   it('wildcards, several sources and the trailing-slash rule', async () => {
     const ok = await build(be, 'FROM base\nCOPY *.txt /t/\n', ctx());
-    expect(listing(be.imageFS(ok.imageId!)).filter((l) => l.includes(' t/'))).toEqual(['file t/a.txt 644 0:0 1', 'file t/b.txt 644 0:0 1', 'file t/link.txt 644 0:0 1']);
+    expect(listing(await be.imageFS(ok.imageId!)).filter((l) => l.includes(' t/'))).toEqual(['file t/a.txt 644 0:0 1', 'file t/b.txt 644 0:0 1', 'file t/link.txt 644 0:0 1']);
     expect(createdBy(be, ok.imageId!).at(-1)).toMatch(/COPY multi:[0-9a-f]{64} in \/t\/ $/);
     const bad = await build(be, 'FROM base\nCOPY a.txt b.txt /t\n', ctx());
     expect(bad.messages.at(-1)?.error).toBe('When using COPY with more than one source file, the destination must be a directory and end with a /');
@@ -223,7 +223,7 @@ describe('COPY and ADD', () => {
 
   it('--chown resolves names in the image; a lone user is also the group name', async () => {
     const r = await build(be, 'FROM base\nCOPY --chown=app:staff a.txt /o/\nCOPY --chown=1000 b.txt /o/\n', ctx());
-    expect(listing(be.imageFS(r.imageId!)).filter((l) => l.includes(' o'))).toEqual(['dir o 755 1000:50', 'file o/a.txt 644 1000:50 1', 'file o/b.txt 644 1000:1000 1']);
+    expect(listing(await be.imageFS(r.imageId!)).filter((l) => l.includes(' o'))).toEqual(['dir o 755 1000:50', 'file o/a.txt 644 1000:50 1', 'file o/b.txt 644 1000:1000 1']);
     expect(createdBy(be, r.imageId!).at(-2)).toMatch(/^\/bin\/sh -c #\(nop\) COPY --chown=app:stafffile:[0-9a-f]{64} in \/o\/ $/);
     const missing = await build(be, 'FROM base\nCOPY --chown=solo a.txt /o/\n', ctx());
     expect(missing.messages.at(-1)?.error).toBe("unable to convert uid/gid chown string to host mapping: can't find gid for group solo: no such group: solo");
@@ -233,7 +233,7 @@ describe('COPY and ADD', () => {
     be.runner = () => ({ writes: { 'out/bin': 'binary' } });
     const r = await build(be, 'FROM base AS build\nRUN make\nFROM base\nCOPY --from=build /out/bin /usr/bin/app\nCOPY --from=0 /out /o2\n');
     expect(r.error).toBeUndefined();
-    expect(listing(be.imageFS(r.imageId!))).toEqual(expect.arrayContaining(['file usr/bin/app 644 0:0 6', 'file o2/bin 644 0:0 6']));
+    expect(listing(await be.imageFS(r.imageId!))).toEqual(expect.arrayContaining(['file usr/bin/app 644 0:0 6', 'file o2/bin 644 0:0 6']));
     const self = await build(be, 'FROM base\nCOPY --from=0 /x /y\n');
     expect(self.messages.at(-1)?.error).toBe('invalid from flag value 0: refers to current build stage');
   });
@@ -242,12 +242,12 @@ describe('COPY and ADD', () => {
     const archive = makeTar([{ name: 'pkg/', type: '5', uid: 7, gid: 7 }, { name: 'pkg/file', content: 'in tar', uid: 7, gid: 7 }]);
     const files = [{ name: 'pkg.tar', content: archive }];
     const r = await build(be, 'FROM base\nADD pkg.tar /opt/\nCOPY pkg.tar /copied/\n', files);
-    expect(listing(be.imageFS(r.imageId!)).filter((l) => / (opt|copied)/.test(l))).toEqual(['dir copied 755 0:0', `file copied/pkg.tar 644 0:0 ${archive.length}`, 'dir opt 755 0:0', 'dir opt/pkg 755 7:7', 'file opt/pkg/file 644 7:7 6']);
+    expect(listing(await be.imageFS(r.imageId!)).filter((l) => / (opt|copied)/.test(l))).toEqual(['dir copied 755 0:0', `file copied/pkg.tar 644 0:0 ${archive.length}`, 'dir opt 755 0:0', 'dir opt/pkg 755 7:7', 'file opt/pkg/file 644 7:7 6']);
   });
 
   it('writes heredoc files, expanding variables unless the name is quoted', async () => {
     const r = await build(be, "FROM base\nENV NAME=world\nCOPY <<EOF /hello\nhello $NAME\nEOF\nCOPY <<'EOF' /raw\n$NAME\nEOF\n");
-    const f = be.imageFS(r.imageId!);
+    const f = await be.imageFS(r.imageId!);
     expect((await f.readFile(['hello'])).toString()).toBe('hello world\n');
     expect((await f.readFile(['raw'])).toString()).toBe('$NAME\n');
   });
@@ -335,9 +335,14 @@ describe('RUN', () => {
   it('a cancelled build kills and removes the running container', async () => {
     const ctl = new AbortController();
     let release!: () => void;
-    be.runner = () => ({ until: new Promise<void>((r) => (release = r)) });
+    let started!: () => void;
+    const isRunning = new Promise<void>((r) => (started = r));
+    be.runner = () => {
+      started();
+      return { until: new Promise<void>((r) => (release = r)) };
+    };
     const running = build(be, 'FROM base\nRUN sleep 100\nRUN echo never\n', {}, { signal: ctl.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    await isRunning;
     ctl.abort();
     const r = await running;
     release();
@@ -355,7 +360,7 @@ describe('the context', () => {
   it('applies .dockerignore server-side but still reads an ignored Dockerfile', async () => {
     const r = await build(be, 'FROM base\nCOPY . /ctx/\n', { '.dockerignore': 'Dockerfile\n*.log\n', 'keep.txt': 'k', 'x.log': 'l' });
     expect(r.error).toBeUndefined();
-    expect(listing(be.imageFS(r.imageId!)).filter((l) => l.includes('ctx/'))).toEqual(['file ctx/.dockerignore 644 0:0 17', 'file ctx/keep.txt 644 0:0 1']);
+    expect(listing(await be.imageFS(r.imageId!)).filter((l) => l.includes('ctx/'))).toEqual(['file ctx/.dockerignore 644 0:0 17', 'file ctx/keep.txt 644 0:0 1']);
   });
 
   it('answers a remote git URL with a clear error', async () => {
@@ -366,8 +371,8 @@ describe('the context', () => {
 });
 
 describe('fake backend files', () => {
-  it('lists a base image', () => {
-    expect(listing(be.imageFS(base))).toContain('file bin/sh 644 0:0 2');
+  it('lists a base image', async () => {
+    expect(listing(await be.imageFS(base))).toContain('file bin/sh 644 0:0 2');
     expect(fileStat('dir').mode).toBe(0o755);
   });
 });

@@ -289,17 +289,22 @@ async function dispatchWorkdir(s: StepContext, c: Cmd<'workdir'>): Promise<void>
   if (await b.probeCache(state, cfg)) return;
   const id = await b.containers.createForConfig(state, cfg);
   // The directory is made at once, root-owned, as dockerd's ContainerCreateWorkdir does.
-  const layer = new PendingLayer(b.backend.imageFS(state.imageID));
+  const imageFS = await b.backend.imageFS(state.imageID);
   try {
-    const parts = layer.resolve(posix.normalize(rc.WorkingDir), true);
-    const st = layer.lstat(parts);
-    if (st && st.type !== 'dir') throw new DispatchError(`Cannot mkdir: ${rc.WorkingDir} is not a directory`);
-    layer.mkdirAll(parts, 0o755, 0, 0);
-  } catch (err) {
-    if (err instanceof LayerPlanError) throw new DispatchError(`Cannot mkdir: ${err.message}`);
-    throw err;
+    const layer = new PendingLayer(imageFS);
+    try {
+      const parts = layer.resolve(posix.normalize(rc.WorkingDir), true);
+      const st = layer.lstat(parts);
+      if (st && st.type !== 'dir') throw new DispatchError(`Cannot mkdir: ${rc.WorkingDir} is not a directory`);
+      layer.mkdirAll(parts, 0o755, 0, 0);
+    } catch (err) {
+      if (err instanceof LayerPlanError) throw new DispatchError(`Cannot mkdir: ${err.message}`);
+      throw err;
+    }
+    await b.commitLayer(state, layer.size > 0 ? layer.list() : undefined, cfg, id);
+  } finally {
+    await imageFS.close();
   }
-  await b.commitLayer(state, layer.size > 0 ? layer.list() : undefined, cfg, id);
 }
 
 // ---- COPY and ADD ---------------------------------------------------------------
@@ -309,6 +314,7 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 async function dispatchCopy(s: StepContext, c: Cmd<'copy'> | Cmd<'add'>, name: 'COPY' | 'ADD'): Promise<void> {
   const { b, state } = s;
   if (c.chmod !== '') throw requiresBuildKit('chmod');
+  const cleanupsFirst: Array<() => Promise<void>> = [];
   let source: CopySource | undefined;
   let preserveOwnership = false;
   if (c.kind === 'copy' && c.from !== '') {
@@ -318,12 +324,14 @@ async function dispatchCopy(s: StepContext, c: Cmd<'copy'> | Cmd<'add'>, name: '
     } catch (err) {
       throw new DispatchError(`invalid from flag value ${c.from}: ${(err as Error).message}`);
     }
-    source = new ImageSource(imageId, b.backend.imageFS(imageId));
+    const fromFS = await b.backend.imageFS(imageId);
+    source = new ImageSource(imageId, fromFS);
     preserveOwnership = c.chown === '';
+    cleanupsFirst.push(() => fromFS.close());
   } else if (b.context) source = new ContextSource(b.context);
   const exclude = c.exclude.length > 0 ? new PatternMatcher(c.exclude) : undefined;
   const infos: CopyInfo[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<() => Promise<void>> = cleanupsFirst;
   try {
     try {
       for (const orig of c.sourcePaths) {
@@ -353,7 +361,8 @@ async function dispatchCopy(s: StepContext, c: Cmd<'copy'> | Cmd<'add'>, name: '
     const chown = c.chown !== '' ? `--chown=${c.chown}` : '';
     const cfg = copyRunConfig(state.runConfig, withCmdCommentString(`${name} ${chown}${sourceHash(infos)} in ${c.dest} `));
     if (await b.probeCache(state, cfg)) return;
-    const imageFS = b.backend.imageFS(state.imageID);
+    const imageFS = await b.backend.imageFS(state.imageID);
+    cleanups.push(() => imageFS.close());
     const layer = new PendingLayer(imageFS);
     let identity: Identity | undefined = { uid: 0, gid: 0 };
     if (c.chown !== '') {

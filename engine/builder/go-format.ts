@@ -90,7 +90,7 @@ export function parseGoDuration(s: string): number {
     s = s.slice(unit.length);
     total += Number(num[1] || '0') * mult + (num[3] ? Number(`0.${num[3]}`) * mult : 0);
   }
-  if (total > 9223372036854775807) throw new Error(`time: invalid duration ${quoted}`);
+  if (total > 9.223372036854776e18) throw new Error(`time: invalid duration ${quoted}`);
   return Math.round(neg ? -total : total);
 }
 

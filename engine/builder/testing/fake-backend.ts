@@ -136,7 +136,7 @@ export class FakeBackend implements BuildBackend {
     return familiar;
   }
 
-  imageFS(imageId: string): ImageFS {
+  async imageFS(imageId: string): Promise<ImageFS> {
     const layers = imageId ? (this.images.get(imageId)?.img.config.rootfs.diff_ids ?? []).map((d) => this.layers.get(d) ?? new Map<string, FakeFile>()) : [];
     return fsOver(layers);
   }
@@ -234,6 +234,7 @@ export function fsOver(layers: Layer[]): ImageFS {
     },
     open: (parts) => Readable.from([find(parts)?.content ?? Buffer.alloc(0)]),
     readFile: async (parts) => find(parts)?.content ?? Buffer.alloc(0),
+    close: async () => undefined,
   };
 }
 
