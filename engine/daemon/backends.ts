@@ -13,6 +13,7 @@ import { registerNetworkRoutes, type NetworkBackend } from '../api/routes/networ
 import { registerRegistryRoutes } from '../api/routes/registry.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
+import { registerBuildRoutes, type BuildRoutesBackend } from '../api/routes/build.js';
 import { Filters } from '../api/filters.js';
 import type { Logger } from './log.js';
 import type { EventBus } from '../events/bus.js';
@@ -36,6 +37,7 @@ import type { NetworkViews } from '../network/views.js';
 import type { VolumeService } from '../volumes/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { SystemInfo } from './system-info.js';
+import type { BuildService } from '../builder/service.js';
 
 /** The services the routers are built from (the Daemon has them all). */
 export interface BackendServices {
@@ -55,6 +57,8 @@ export interface BackendServices {
   networkViews: NetworkViews;
   volumes: VolumeService;
   system: SystemInfo;
+  builds: BuildService;
+  config: { experimental: boolean };
   registry(): Promise<RegistryService>;
 }
 
@@ -136,11 +140,20 @@ export function networkBackend(s: BackendServices): NetworkBackend {
   };
 }
 
+export function buildBackend(s: BackendServices): BuildRoutesBackend {
+  return {
+    build: (req, out, signal, buildId) => s.builds.build(req, (line) => out.write(line), signal, buildId),
+    prune: (opts) => s.builds.prune(opts),
+    cancel: (buildId) => s.builds.cancel(buildId),
+    experimental: () => s.config.experimental,
+  };
+}
+
 /** `docker system df`. */
 export function diskUsage(s: BackendServices): unknown {
   const images = s.images.all().map((i) => s.imageViews.summary(i));
   const containers = s.views.list({ all: true, size: true, filters: new Filters() });
-  return { LayersSize: s.layers.all().reduce((n, l) => n + l.size, 0), Images: images, Containers: containers, Volumes: s.volumes.usage(), BuildCache: [] };
+  return { LayersSize: s.layers.all().reduce((n, l) => n + l.size, 0), Images: images, Containers: containers, Volumes: s.volumes.usage(), BuildCache: s.builds.cacheItems() };
 }
 
 export function registerRoutes(r: Router, s: BackendServices): void {
@@ -161,4 +174,5 @@ export function registerRoutes(r: Router, s: BackendServices): void {
   });
   registerVolumeRoutes(r, s.volumes);
   registerArchiveRoutes(r, s.archive);
+  registerBuildRoutes(r, buildBackend(s));
 }

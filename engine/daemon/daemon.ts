@@ -33,6 +33,9 @@ import { ImageDeleter } from '../images/delete.js';
 import { NetworkViews } from '../network/views.js';
 import { SystemInfo } from './system-info.js';
 import { registerRoutes } from './backends.js';
+import { BuildService } from '../builder/service.js';
+import { BuildCacheStore } from '../builder/cache-store.js';
+import { EngineBuildBackend, builderDirs, cacheImageRemover } from '../builder/engine-backend.js';
 
 const MAX_SOCKET_PATH = 107;
 
@@ -56,6 +59,7 @@ export class Daemon {
   readonly imageDeleter: ImageDeleter;
   readonly networkViews: NetworkViews;
   readonly system: SystemInfo;
+  readonly builds: BuildService;
   engineId = '';
   runtimeVersion = '';
   monitorVersion = '';
@@ -104,6 +108,19 @@ export class Daemon {
       containers: store,
       runtimes: this.runtimes,
     });
+    // The builder (engine/builder): cache records of the images builds make; RUN steps through the
+    // container lifecycle's narrow backend (containers/backend.ts).
+    const dirs = builderDirs(root, config.execRoot);
+    const buildCache = new BuildCacheStore(dirs.cacheDir, this.images, () => new Set(store.all().map((c) => c.record.imageId)));
+    this.builds = new BuildService({
+      backend: new EngineBuildBackend({ images: this.images, layers: this.layers, containers: this.containers, upperDir: (id) => this.rootfs.upperDir(id), events: this.events, registry: () => this.registry(), cache: buildCache, mountRoot: dirs.mountRoot }),
+      cache: buildCache,
+      events: this.events,
+      log: log.with({ module: 'builder' }),
+      tmpRoot: dirs.tmpRoot,
+      mountRoot: dirs.mountRoot,
+      removeImage: cacheImageRemover(this.images, this.layers, this.events),
+    });
     const router = new Router();
     registerRoutes(router, this);
     this.server = new ApiServer(router, log);
@@ -144,6 +161,7 @@ export class Daemon {
     await this.networks.init();
     await this.volumes.init();
     await this.containers.init();
+    await this.builds.init();
     await this.networks.restore();
     await this.volumes.restore();
     this.containers.watchExits();
@@ -197,6 +215,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    await this.builds.shutdown();
     await this.containers.shutdown();
     await this.networks.shutdown();
     await this.server.close();

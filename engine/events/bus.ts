@@ -5,7 +5,7 @@
  */
 import type { Filters } from '../api/filters.js';
 
-export type EventType = 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin';
+export type EventType = 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'builder';
 
 export interface EngineEvent {
   status?: string;

@@ -155,6 +155,22 @@ export class TarWriter {
     for await (const chunk of content) await this.write(chunk);
   }
 
+  /** Writes exactly `size` bytes from a stream (a short stream is padded with zeros, a long one cut), as fileData does. */
+  async streamData(input: AsyncIterable<Uint8Array>, size: number): Promise<void> {
+    let done = 0;
+    for await (const chunk of input) {
+      if (done >= size) continue;
+      const buf = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, size - done));
+      await this.write(buf);
+      done += buf.length;
+    }
+    while (done < size) {
+      const n = Math.min(ZEROS.length, size - done);
+      await this.write(ZEROS.subarray(0, n));
+      done += n;
+    }
+  }
+
   private async flushPad(): Promise<void> {
     if (this.pendingPad > 0) await this.write(ZEROS.subarray(0, this.pendingPad));
     this.pendingPad = 0;
