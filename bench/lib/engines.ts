@@ -98,14 +98,31 @@ export function dockerdAvailable(): boolean {
   return fs.existsSync('/usr/sbin/dockerd') || fs.existsSync('/usr/bin/dockerd');
 }
 
-/** dockerd 20.10 with its own containerd, data root and socket. */
-export async function startDockerd(): Promise<Engine> {
+/**
+ * dockerd 20.10 with its own containerd, data root and socket. `isolated` leaves the host's
+ * network alone (no default bridge, no iptables rules): for checks that run with --network none.
+ */
+export async function startDockerd(opts: { isolated?: boolean } = {}): Promise<Engine> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'dockerd-bench-'));
   const socket = path.join(base, 'docker.sock');
   const bin = fs.existsSync('/usr/sbin/dockerd') ? '/usr/sbin/dockerd' : '/usr/bin/dockerd';
   const proc = spawn(
     bin,
-    ['--data-root', path.join(base, 'data'), '--exec-root', path.join(base, 'exec'), '--pidfile', path.join(base, 'dockerd.pid'), '-H', `unix://${socket}`, '--bip', '10.253.0.1/24', '--default-address-pool', 'base=10.254.0.0/16,size=24', '--storage-driver', 'overlay2', '--log-level', 'warn'],
+    [
+      '--data-root',
+      path.join(base, 'data'),
+      '--exec-root',
+      path.join(base, 'exec'),
+      '--pidfile',
+      path.join(base, 'dockerd.pid'),
+      '-H',
+      `unix://${socket}`,
+      ...(opts.isolated ? ['--bridge', 'none', '--iptables=false', '--ip-masq=false'] : ['--bip', '10.253.0.1/24', '--default-address-pool', 'base=10.254.0.0/16,size=24']),
+      '--storage-driver',
+      'overlay2',
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
