@@ -8,6 +8,8 @@ packages=(
   runc conmon tini attr zstd xz-utils bzip2 procps util-linux iproute2 iptables
   # test images and registries
   busybox-static mmdebstrap docker-registry skopeo umoci apache2-utils curl
+  # build conformance: docker-compose v1's `build:` (docker-py under it)
+  docker-compose
   # networking benchmarks (bench/networking.ts)
   wrk
   # dashboard e2e in a real browser

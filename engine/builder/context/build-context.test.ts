@@ -147,6 +147,13 @@ describe('hostile build contexts', () => {
     await refuse(makeTar([{ name: 'ok', content: 'x' }, { name: 'h', type: '1', linkname: '../../etc/passwd' }]), 'outside of the build context');
   });
 
+  it('accepts an archive that stops right after the last content, as the CLI sends for `build -f -`', async () => {
+    const full = makeTar([{ name: 'a', content: 'x'.repeat(47) }], { end: false });
+    const ctx = await read(full.subarray(0, 512 + 47));
+    expect(await text(ctx, 'a')).toBe('x'.repeat(47));
+    await ctx.close();
+  });
+
   it('treats absolute names as relative to the context', async () => {
     const ctx = await read(makeTar([{ name: '/abs/file', content: 'x' }]));
     expect(ctx.entry('abs/file')).toBeDefined();

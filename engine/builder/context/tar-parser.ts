@@ -192,16 +192,21 @@ export class TarParser {
   /** The stream ended: it must not stop inside an entry. */
   end(): void {
     if (this.state === 'done') return;
-    if (this.state === 'header' && this.headerFill === 0 && !this.inEntry) {
-      // An archive without its end-of-archive blocks (some writers omit them): accepted, as Go does at a header boundary.
+    // An archive that stops right after an entry's content, without padding or end-of-archive
+    // blocks, is accepted as Go's reader accepts it: the docker CLI sends one for `build -f -`.
+    const atBoundary = (this.state === 'header' && this.headerFill === 0) || (this.state === 'pad' && this.padding === this.padTotal);
+    if (atBoundary && !this.inEntry) {
       this.state = 'done';
       return;
     }
     throw new TarFormatError('unexpected EOF');
   }
 
+  private padTotal = 0;
+
   private padTo(size: number): void {
     this.padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    this.padTotal = this.padding;
     this.state = this.padding > 0 ? 'pad' : 'header';
   }
 
