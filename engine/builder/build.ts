@@ -43,6 +43,8 @@ export interface BuildOutcome {
   imageId?: string;
   /** Set when the build failed after its output began (the error is in the stream). */
   error?: Error;
+  /** How long reading the context took, and its size (for the log). */
+  timings?: { context?: number; contextBytes?: number };
 }
 
 const isGitUrl = (s: string) => /^(git:\/\/|git@|github\.com\/)/.test(s) || (/^https?:\/\//.test(s) && /\.git(?:#.+)?$/.test(s));
@@ -149,6 +151,8 @@ export async function runBuild(env: BuildEnv, req: BuildRequest, sink: (data: st
   const out = new BuildOutput(req.quiet ? (d) => quietBuffer.push(d) : write);
   const tags = checkTags(req.options.tags);
   const tmp = path.join(env.tmpRoot, `build-${randomBytes(8).toString('hex')}`);
+  const startedAt = Date.now();
+  const timings: NonNullable<BuildOutcome['timings']> = {};
   await fsp.mkdir(tmp, { recursive: true, mode: 0o700 });
   let ctx: BuildContext | undefined;
   try {
@@ -159,6 +163,8 @@ export async function runBuild(env: BuildEnv, req: BuildRequest, sink: (data: st
       throw asRequestError(err);
     }
     ctx = source.ctx;
+    timings.context = Date.now() - startedAt;
+    timings.contextBytes = ctx.received;
     const parsed = parse(source.name, source.dockerfile);
     let plan;
     try {
@@ -172,7 +178,7 @@ export async function runBuild(env: BuildEnv, req: BuildRequest, sink: (data: st
       out.stdout(`Successfully built ${imageId.replace(/^sha256:/, '').slice(0, 12)}\n`);
       for (const t of tags) out.stdout(`Successfully tagged ${await env.backend.tag(imageId, t)}\n`);
       if (req.quiet) write(`{"stream":"${imageId}\\n"}\r\n`);
-      return { imageId };
+      return { imageId, timings };
     } catch (err) {
       if (req.quiet && quietBuffer.length > 0) for (const d of quietBuffer) write(d);
       if (!started) throw asRequestError(err);

@@ -52,7 +52,7 @@ export class BuildService {
     const started = Date.now();
     try {
       const outcome = await runBuild({ backend: this.d.backend, tmpRoot: this.d.tmpRoot, ...(this.d.limits ? { limits: this.d.limits } : {}) }, req, sink, ctl.signal);
-      this.d.log.info('build finished', { image: outcome.imageId?.slice(7, 19), error: outcome.error?.message, ms: Date.now() - started });
+      this.d.log.info('build finished', { image: outcome.imageId?.slice(7, 19), error: outcome.error?.message, ms: Date.now() - started, contextMs: outcome.timings?.context, contextBytes: outcome.timings?.contextBytes });
       return outcome;
     } finally {
       signal.removeEventListener('abort', onAbort);

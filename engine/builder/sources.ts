@@ -91,7 +91,7 @@ export class ContextSource implements CopySource {
     if (!e) throw new Error(`${rel}: no such file in the build context`);
     return this.ctx.read(e);
   }
-  async hash(p: string): Promise<string> {
+  hash(p: string): Promise<string> {
     return this.ctx.hash(p);
   }
 }

@@ -44,6 +44,22 @@ describe('build context', () => {
     expect(fs.readdirSync(spoolDir)).toEqual([]);
   });
 
+  it('spills to a file past the memory limit and reads the same either way', async () => {
+    const big = Buffer.alloc(300_000, 3);
+    const tarBuf = makeTar([{ name: 'small', content: 'tiny' }, { name: 'big', content: big }]);
+    for (const memory of [10 * 1024 * 1024, 4096]) {
+      const ctx = await read(tarBuf, { memory });
+      expect(fs.readdirSync(spoolDir).length).toBe(memory === 4096 ? 1 : 0);
+      expect((await ctx.readAll(ctx.stat('big')!)).equals(big)).toBe(true);
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.read(ctx.stat('big')!)) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).equals(big)).toBe(true);
+      expect(await text(ctx, 'small')).toBe('tiny');
+      await ctx.close();
+      expect(fs.readdirSync(spoolDir)).toEqual([]);
+    }
+  });
+
   it('hashes files as dockerd does: TarSum v1 of header and content, never the mtime', async () => {
     const a = await read(makeTar([{ name: 'f', content: 'data', mtime: 1 }]));
     const b = await read(makeTar([{ name: 'f', content: 'data', mtime: 2 }]));
@@ -54,10 +70,10 @@ describe('build context', () => {
         .update(tarsumHeader({ name: 'f', mode: 0o644, uid: 0, gid: 0, size: 4, typeflag: '0', linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, xattrs: {} }))
         .update('data')
         .digest('hex');
-      expect(a.hash('f')).toBe(expected);
-      expect(b.hash('f')).toBe(expected);
-      expect(c.hash('f')).not.toBe(expected);
-      expect(d.hash('f')).not.toBe(expected);
+      expect(await a.hash('f')).toBe(expected);
+      expect(await b.hash('f')).toBe(expected);
+      expect(await c.hash('f')).not.toBe(expected);
+      expect(await d.hash('f')).not.toBe(expected);
     } finally {
       for (const x of [a, b, c, d]) await x.close();
     }
@@ -66,9 +82,9 @@ describe('build context', () => {
   it('hashes a link as what it points to, and implied or missing paths as their name', async () => {
     const ctx = await read(makeTar([{ name: 'dir/f', content: 'x' }, { name: 'ln', type: '2', linkname: 'dir/f' }, { name: 'dangling', type: '2', linkname: 'nowhere' }]));
     try {
-      expect(ctx.hash('ln')).toBe(ctx.hash('dir/f'));
-      expect(ctx.hash('dir')).toBe('dir');
-      expect(ctx.hash('dangling')).toBe('dangling');
+      expect(await ctx.hash('ln')).toBe(await ctx.hash('dir/f'));
+      expect(await ctx.hash('dir')).toBe('dir');
+      expect(await ctx.hash('dangling')).toBe('dangling');
     } finally {
       await ctx.close();
     }

@@ -15,19 +15,21 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path, { posix } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Hash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { decompress } from '../../images/compression.js';
+import { decompress, detectCompression, peek } from '../../images/compression.js';
 import { resolveComponents, type RootTree } from '../../storage/rootpath.js';
 import { TarFormatError, TarParser, type TarHeader, type TarType } from './tar-parser.js';
-import { startTarsum } from './tarsum.js';
+import { startTarsum, type TarsumFields } from './tarsum.js';
+import { Spool } from './spool.js';
 import { PatternMatcher, readIgnoreFile } from '../dockerignore.js';
 
 export interface ContextLimits {
   /** Uncompressed bytes accepted. */
   maxSize: number;
+  /** Bytes held in memory before the context is spooled to disk. */
+  memory: number;
   /** Entries accepted. */
   maxEntries: number;
   /** A compressed upload may expand this many times once it is past ratioFloor bytes. */
@@ -37,6 +39,7 @@ export interface ContextLimits {
 
 export const DEFAULT_LIMITS: ContextLimits = {
   maxSize: 32 * 1024 ** 3,
+  memory: 160 * 1024 ** 2,
   maxEntries: 2_000_000,
   maxRatio: 200,
   ratioFloor: 256 * 1024 ** 2,
@@ -66,8 +69,10 @@ export interface ContextEntry {
   linkname: string;
   devmajor: number;
   devminor: number;
-  /** TarSum of the entry as uploaded; undefined for directories the archive only implied. */
-  sum: string | undefined;
+  /** What the entry's TarSum covers: its header as uploaded and its own content; undefined for implied directories. */
+  hashed: { fields: TarsumFields; offset: number; size: number } | undefined;
+  /** The TarSum, once computed (lazily: only what COPY and ADD use is ever hashed). */
+  sum?: string;
   /** Hard link: path of the entry it shares its inode with. */
   linkTarget?: string;
   /** Children by name (directories). */
@@ -100,8 +105,7 @@ function climbsOut(name: string): boolean {
 const rootInode = (): Inode => ({ mode: 0o755, uid: 0, gid: 0, mtime: Math.floor(Date.now() / 1000), size: 0, dataOffset: 0, xattrs: {} });
 
 export class BuildContext {
-  readonly root: ContextEntry = { path: '.', type: 'dir', inode: rootInode(), linkname: '', devmajor: 0, devminor: 0, sum: undefined, children: new Map() };
-  private fd: fsp.FileHandle | undefined;
+  readonly root: ContextEntry = { path: '.', type: 'dir', inode: rootInode(), linkname: '', devmajor: 0, devminor: 0, hashed: undefined, children: new Map() };
   /** Entries indexed so far. */
   entryCount = 0;
   /** Bytes of the uncompressed tar. */
@@ -110,7 +114,7 @@ export class BuildContext {
   received = 0;
 
   private constructor(
-    readonly spoolPath: string | undefined,
+    private readonly spool: Spool | undefined,
     private readonly limits: ContextLimits,
   ) {}
 
@@ -126,33 +130,34 @@ export class BuildContext {
   static async read(input: Readable, spoolDir: string, opts: { limits?: Partial<ContextLimits>; signal?: AbortSignal; onProgress?: (p: ContextProgress) => void } = {}): Promise<BuildContext> {
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     await fsp.mkdir(spoolDir, { recursive: true, mode: 0o700 });
-    const spool = path.join(spoolDir, `context-${randomBytes(8).toString('hex')}.tar`);
+    const spool = new Spool(path.join(spoolDir, `context-${randomBytes(8).toString('hex')}.tar`), limits.memory);
     const ctx = new BuildContext(spool, limits);
     let received = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        received += chunk.length;
-        ctx.received = received;
-        opts.onProgress?.({ received });
-        cb(null, chunk);
-      },
-    });
-    input.on('error', (err) => counter.destroy(err));
-    input.pipe(counter);
-    const file = fs.createWriteStream(spool, { mode: 0o600, highWaterMark: 1 << 20 });
+    const indexer = new Indexer(ctx, spool, limits, () => received);
     try {
-      const { stream, compression } = await decompress(counter);
-      const indexer = new Indexer(ctx, limits, () => (compression === 'none' ? 0 : received));
-      await pipeline(stream, indexer.transform(), file, ...(opts.signal ? [{ signal: opts.signal }] : []));
+      const compressed = detectCompression(await peek(input)) !== 'none';
+      let source: Readable = input;
+      if (compressed) {
+        // Compressed bytes are counted for the expansion-ratio limit (plain tars skip this stage).
+        const counter = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            received += chunk.length;
+            cb(null, chunk);
+          },
+        });
+        input.on('error', (err) => counter.destroy(err));
+        source = (await decompress(input.pipe(counter))).stream;
+      }
+      indexer.compressed = compressed;
+      await pipeline(source, indexer.writable(), ...(opts.signal ? [{ signal: opts.signal }] : []));
+      ctx.received = compressed ? received : indexer.parser.position;
       indexer.finish();
       ctx.size = indexer.parser.position;
-      ctx.fd = await fsp.open(spool, 'r');
       return ctx;
     } catch (err) {
-      file.destroy();
       // Stops the upload and any decompressor process reading it.
-      counter.destroy(err as Error);
-      await fsp.rm(spool, { force: true });
+      input.destroy(err as Error);
+      await spool.close();
       const fail = (message: string) => Object.assign(new BuildContextError(message), { entriesRead: ctx.entryCount });
       if (err instanceof TarFormatError) throw fail(`Error processing tar file: ${err.message}`);
       if (err instanceof BuildContextError) throw Object.assign(err, { entriesRead: ctx.entryCount });
@@ -163,11 +168,9 @@ export class BuildContext {
     }
   }
 
-  /** Deletes the spool file. */
+  /** Drops the spooled bytes (and the spool file). */
   async close(): Promise<void> {
-    await this.fd?.close().catch(() => undefined);
-    this.fd = undefined;
-    if (this.spoolPath) await fsp.rm(this.spoolPath, { force: true });
+    await this.spool?.close();
   }
 
   // ---- index -----------------------------------------------------------------
@@ -205,7 +208,8 @@ export class BuildContext {
       linkname: h.type === 'symlink' ? h.linkname : '',
       devmajor: h.devmajor,
       devminor: h.devminor,
-      sum: undefined,
+      // uname and gname never count for an uploaded context (dockerd's tarsum blanks them).
+      hashed: { fields: { ...h, uname: '', gname: '' }, offset: dataOffset, size: h.type === 'file' ? h.size : 0 },
       ...(linkTarget ? { linkTarget } : {}),
     };
     if (h.type === 'dir') entry.children = existing?.type === 'dir' && existing.children ? existing.children : new Map();
@@ -219,7 +223,7 @@ export class BuildContext {
       const name = parts[i]!;
       let next = cur.children!.get(name);
       if (!next) {
-        next = { path: parts.slice(0, i + 1).join('/'), type: 'dir', inode: rootInode(), linkname: '', devmajor: 0, devminor: 0, sum: undefined, children: new Map() };
+        next = { path: parts.slice(0, i + 1).join('/'), type: 'dir', inode: rootInode(), linkname: '', devmajor: 0, devminor: 0, hashed: undefined, children: new Map() };
         cur.children!.set(name, next);
         this.entryCount++;
       } else if (next.type !== 'dir') {
@@ -278,10 +282,20 @@ export class BuildContext {
    * or the name itself when the archive holds no sum for it (an implied
    * directory, a dangling link).
    */
-  hash(p: string): string {
+  async hash(p: string): Promise<string> {
     const resolved = this.resolve(p, true);
     const e = this.entry(resolved);
-    return e?.sum ?? (cleanEntryName(p) ?? '.');
+    if (!e || !e.hashed || e === this.root) return cleanEntryName(p) ?? '.';
+    return this.sumOf(e);
+  }
+
+  /** The TarSum of an entry: sha256 of its header fields and content. */
+  private async sumOf(e: ContextEntry): Promise<string> {
+    if (e.sum) return e.sum;
+    const h = startTarsum(e.hashed!.fields);
+    if (e.hashed!.size > 0 && this.spool) await this.spool.feed(e.hashed!.offset, e.hashed!.size, (c) => h.update(c));
+    e.sum = h.digest('hex');
+    return e.sum;
   }
 
   /** Pre-order walk in lexical order, not following links (filepath.Walk). */
@@ -293,21 +307,14 @@ export class BuildContext {
 
   /** A file's content from the spool. */
   read(e: ContextEntry): Readable {
-    if (!this.spoolPath || e.inode.size === 0) return Readable.from([]);
-    return fs.createReadStream(this.spoolPath, { start: e.inode.dataOffset, end: e.inode.dataOffset + e.inode.size - 1, highWaterMark: 1 << 20 });
+    if (!this.spool || e.inode.size === 0) return Readable.from([]);
+    return this.spool.read(e.inode.dataOffset, e.inode.size);
   }
 
   async readAll(e: ContextEntry, limit = 16 * 1024 * 1024): Promise<Buffer> {
     if (e.inode.size > limit) throw new BuildContextError(`${e.path} is larger than ${limit} bytes`);
-    if (e.inode.size === 0 || !this.fd) return Buffer.alloc(0);
-    const buf = Buffer.alloc(e.inode.size);
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesRead } = await this.fd.read(buf, off, buf.length - off, e.inode.dataOffset + off);
-      if (bytesRead === 0) throw new BuildContextError(`${e.path}: the spooled context is truncated`);
-      off += bytesRead;
-    }
-    return buf;
+    if (e.inode.size === 0 || !this.spool) return Buffer.alloc(0);
+    return this.spool.readAll(e.inode.dataOffset, e.inode.size);
   }
 
   // ---- Dockerfile and .dockerignore ---------------------------------------------
@@ -353,7 +360,8 @@ export class BuildContext {
       const entry = this.entry(p);
       if (!entry) continue;
       if (entry.type === 'dir' && matcher.hasExclusions && matcher.mayReinclude(p)) {
-        entry.sum = undefined;
+        entry.hashed = undefined;
+        delete entry.sum;
         Object.assign(entry.inode, rootInode());
         continue;
       }
@@ -368,55 +376,62 @@ export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** Feeds the tar stream to the parser and the index while it passes on to the spool file. */
+/** One stage: limits, the tar parser building the index, the spool keeping the bytes. */
 class Indexer {
   readonly parser: TarParser;
-  private current: { entry: ContextEntry; hash: Hash } | undefined;
+  compressed = false;
+  private total = 0;
 
   constructor(
     ctx: BuildContext,
+    private readonly spool: Spool,
     private readonly limits: ContextLimits,
     private readonly compressedBytes: () => number,
   ) {
     this.parser = new TarParser({
       entry: (h, offset) => {
         if (h.type === 'file' && h.size > limits.maxSize) throw new BuildContextError(`build context entry ${JSON.stringify(h.name)} is larger than the ${limits.maxSize}-byte limit`);
-        const entry = ctx.addEntry(h.name, h, offset);
-        // TarSum of the header as uploaded (uname/gname never count for an uploaded context).
-        const hash = startTarsum({ ...h, uname: '', gname: '' });
-        this.current = { entry, hash };
+        ctx.addEntry(h.name, h, offset);
       },
-      data: (chunk) => this.current?.hash.update(chunk),
-      entryEnd: () => {
-        const cur = this.current;
-        this.current = undefined;
-        if (!cur) return;
-        const sum = cur.hash.digest('hex');
-        if (cur.entry !== ctx.root) cur.entry.sum = sum;
-      },
+      data: () => undefined,
+      entryEnd: () => undefined,
     });
   }
 
-  transform(): Transform {
-    let total = 0;
+  private check(chunk: Buffer): void {
+    this.total += chunk.length;
     const limits = this.limits;
-    return new Transform({
+    if (this.total > limits.maxSize) throw new BuildContextError(`the build context is larger than the ${limits.maxSize}-byte limit`);
+    if (!this.compressed) return;
+    const packed = this.compressedBytes();
+    if (packed > 0 && this.total > limits.ratioFloor && this.total > packed * limits.maxRatio) {
+      throw new BuildContextError(`the build context expands more than ${limits.maxRatio} times (${packed} compressed bytes became over ${this.total}): refusing what looks like a decompression bomb`);
+    }
+  }
+
+  writable(): Writable {
+    const take = (chunk: Buffer): Promise<void> | void => {
+      this.check(chunk);
+      // After the end-of-archive blocks, nothing more is read (or spooled).
+      if (this.parser.finished) return;
+      this.parser.push(chunk);
+      return this.spool.append(chunk);
+    };
+    return new Writable({
       highWaterMark: 1 << 20,
-      transform: (chunk: Buffer, _enc, cb) => {
+      write: (chunk: Buffer, _enc, cb) => {
         try {
-          total += chunk.length;
-          if (total > limits.maxSize) throw new BuildContextError(`the build context is larger than the ${limits.maxSize}-byte limit`);
-          const packed = this.compressedBytes();
-          if (packed > 0 && total > limits.ratioFloor && total > packed * limits.maxRatio) {
-            throw new BuildContextError(`the build context expands more than ${limits.maxRatio} times (${packed} compressed bytes became over ${total}): refusing what looks like a decompression bomb`);
-          }
-          // After the end-of-archive blocks, nothing more is read (or spooled).
-          if (this.parser.finished) return cb();
-          this.parser.push(chunk);
-          cb(null, chunk);
+          const p = take(chunk);
+          if (p) p.then(() => cb(), cb);
+          else cb();
         } catch (err) {
           cb(err as Error);
         }
+      },
+      writev: (list, cb) => {
+        void (async () => {
+          for (const { chunk } of list) await take(chunk as Buffer);
+        })().then(() => cb(), cb);
       },
     });
   }
