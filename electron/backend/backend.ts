@@ -35,6 +35,8 @@ import { streamExec } from './streams/exec.js';
 import { streamStats, streamStatsSummary } from './streams/stats.js';
 import { streamPull, streamPush } from './streams/pull.js';
 import { BERTH_VERSION } from '../../engine/version.js';
+import { BuildHistory } from './services/builds.js';
+import { streamBuild } from './streams/build.js';
 
 /** The app and its engine share one version (engine/version.ts, kept equal to package.json's). */
 export const BERTH_APP_VERSION = BERTH_VERSION;
@@ -95,6 +97,7 @@ export class Backend {
   readonly engines: EngineDirectory;
   readonly handlers: Handlers;
   readonly credentials: CredentialStore;
+  readonly builds: BuildHistory;
   private readonly models = new Map<string, EngineModel>();
   private readonly log: (msg: string) => void;
 
@@ -106,6 +109,7 @@ export class Backend {
     if (this.settings.loadProblem) this.log(this.settings.loadProblem);
     const own = opts.ownEngine === undefined ? (process.platform === 'linux' ? linuxOwnEngine(this.paths) : undefined) : (opts.ownEngine ?? undefined);
     this.engines = new EngineDirectory(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
+    this.builds = new BuildHistory(this.paths.configDir);
     this.handlers = { methods: this.methodHandlers(), streams: this.streamHandlers() };
   }
 
@@ -151,6 +155,17 @@ export class Backend {
   async authFor(ref: string): Promise<Docker.AuthConfig | undefined> {
     const auth = await this.credentials.get(registryOfReference(ref)).catch(() => undefined);
     return auth as Docker.AuthConfig | undefined;
+  }
+
+  /** Every stored registry credential, as the docker CLI sends them with a build (X-Registry-Config). */
+  async registryConfig(): Promise<Record<string, Docker.AuthConfig>> {
+    const out: Record<string, Docker.AuthConfig> = {};
+    const { accounts } = await this.credentials.list().catch(() => ({ accounts: [] }));
+    for (const a of accounts) {
+      const auth = await this.credentials.get(a.server).catch(() => undefined);
+      if (auth) out[a.server] = auth as Docker.AuthConfig;
+    }
+    return out;
   }
 
   private methodHandlers(): MethodHandlers {
@@ -319,6 +334,7 @@ export class Backend {
       'system.df': ({ engineId }) => diskUsage(docker(engineId)),
       'system.prunePreview': ({ engineId, kind, all }) => prunePreview(docker(engineId), kind, all),
       'system.prune': ({ engineId, kind, all }) => prune(docker(engineId), kind, all),
+      'builds.list': () => this.builds.list(),
 
       'volumes.create': async ({ engineId, name, driver, labels }) => {
         const v = (await docker(engineId).createVolume({ ...(name ? { Name: name } : {}), Driver: driver, Labels: labels })) as unknown as { Name?: string; name?: string };
@@ -389,6 +405,7 @@ export class Backend {
       'files.upload': (p, sink) => streamUpload(docker(p.engineId), p, sink),
       'images.pull': async (p, sink) => streamPull(docker(p.engineId), p, sink, await this.authFor(p.ref)),
       'images.push': async (p, sink) => streamPush(docker(p.engineId), p, sink, await this.authFor(p.ref)),
+      'images.build': async (p, sink) => streamBuild(docker(p.engineId), this.builds, p, sink, await this.registryConfig()),
     };
   }
 }

@@ -6,6 +6,9 @@
  */
 import { z } from 'zod';
 import {
+  BuildEventSchema,
+  BuildRecordSchema,
+  BuildRequestSchema,
   EngineConfigSchema,
   EngineInfoSchema,
   EnginesSnapshotSchema,
@@ -124,6 +127,8 @@ export const methods = {
   'system.df': method(onEngine({}), DiskUsageSchema),
   'system.prunePreview': method(onEngine({ kind: PruneKindSchema, all: z.boolean().default(false) }), z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), size: z.number() })), size: z.number() })),
   'system.prune': method(onEngine({ kind: PruneKindSchema, all: z.boolean().default(false) }), z.object({ deleted: z.array(z.string()), spaceReclaimed: z.number() })),
+  /** Builds started from the app, newest first (all engines). */
+  'builds.list': method(none, z.array(BuildRecordSchema)),
 
   'volumes.create': method(onEngine({ name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'names may contain letters, digits, "_", "." and "-"').optional(), driver: z.string().default('local'), labels: z.record(z.string(), z.string()).default({}) }), z.object({ name: z.string() })),
   'volumes.remove': method(onEngine({ names: z.array(id).min(1).max(5000), force: z.boolean().default(false) }), BulkResultSchema),
@@ -162,7 +167,7 @@ export const LogsParamsSchema = onEngine({
 
 /** Commands from the desktop shell (native menu, tray) for the dashboard to carry out. */
 export const HostCommandSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('navigate'), page: z.enum(['containers', 'images', 'volumes', 'networks', 'disk', 'engines', 'troubleshoot', 'settings']) }),
+  z.object({ type: z.literal('navigate'), page: z.enum(['containers', 'images', 'builds', 'volumes', 'networks', 'disk', 'engines', 'troubleshoot', 'settings']) }),
   z.object({ type: z.literal('palette') }),
   z.object({ type: z.literal('pull') }),
   z.object({ type: z.literal('resync') }),
@@ -230,6 +235,12 @@ export const streams = {
   ),
   'images.pull': stream(onEngine({ ref: z.string().min(1).max(512) }), PullProgressSchema),
   'images.push': stream(onEngine({ ref: z.string().min(1).max(512) }), PullProgressSchema),
+  /** `docker build` from the app; for an upload, the client sends the context as base64 tar chunks, then `end`. */
+  'images.build': stream(
+    onEngine({ request: BuildRequestSchema }),
+    BuildEventSchema,
+    z.discriminatedUnion('type', [z.object({ type: z.literal('chunk'), data: z.string().max(2_000_000) }), z.object({ type: z.literal('end') })]),
+  ),
 } as const;
 
 export type Methods = typeof methods;

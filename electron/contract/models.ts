@@ -239,6 +239,45 @@ export const DiskUsageSchema = z.object({
   volumeItems: z.array(z.object({ name: z.string(), size: z.number(), refCount: z.number() })),
 });
 export type DiskUsage = z.infer<typeof DiskUsageSchema>;
+/** A build from the Builds page: a folder on the backend's host, or one the page uploads (as tar chunks). */
+export const BuildRequestSchema = z.object({
+  source: z.discriminatedUnion('kind', [z.object({ kind: z.literal('path'), path: z.string().min(1).max(4096) }), z.object({ kind: z.literal('upload'), name: z.string().min(1).max(255) })]),
+  /** The Dockerfile's path in the context ('' for Dockerfile). */
+  dockerfile: z.string().max(4096).default(''),
+  tag: z.string().max(255).default(''),
+  buildArgs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'build arg names are letters, digits and "_"'), z.string().max(65_536)).default({}),
+  target: z.string().max(255).default(''),
+  noCache: z.boolean().default(false),
+  pull: z.boolean().default(false),
+});
+export type BuildRequest = z.infer<typeof BuildRequestSchema>;
+
+/** One build in the history of the Builds page. */
+export const BuildRecordSchema = z.object({
+  id: z.string(),
+  engineId: z.string(),
+  /** The folder (or upload) it was built from. */
+  source: z.string(),
+  tag: z.string(),
+  target: z.string(),
+  startedAt: z.number(),
+  durationMs: z.number(),
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  imageId: z.string().optional(),
+  steps: z.number(),
+  cachedSteps: z.number(),
+  error: z.string().optional(),
+});
+export type BuildRecord = z.infer<typeof BuildRecordSchema>;
+
+export const BuildEventSchema = z.discriminatedUnion('type', [
+  /** The engine's stream text, as the CLI prints it (ANSI colors included), for the log terminal. */
+  z.object({ type: z.literal('output'), text: z.string() }),
+  z.object({ type: z.literal('step'), index: z.number(), total: z.number(), instruction: z.string() }),
+  z.object({ type: z.literal('step-done'), index: z.number(), cached: z.boolean(), durationMs: z.number() }),
+  z.object({ type: z.literal('done'), record: BuildRecordSchema }),
+]);
+export type BuildEvent = z.infer<typeof BuildEventSchema>;
 
 /** What the Run dialog sends: the docker run flags the form covers. */
 export const RunSpecSchema = z.object({

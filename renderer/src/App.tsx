@@ -14,6 +14,7 @@ import { ProjectPage } from './pages/projects/ProjectPage.js';
 import { DiskUsagePage } from './pages/disk/DiskUsagePage.js';
 import { ImagesPage } from './pages/images/ImagesPage.js';
 import { ImageDetail } from './pages/images/ImageDetail.js';
+import { BuildsPage } from './pages/builds/BuildsPage.js';
 import { PullDialog } from './pages/images/PullDialog.js';
 import { RunDialog } from './pages/images/RunDialog.js';
 import { VolumesPage } from './pages/volumes/VolumesPage.js';
@@ -40,6 +41,8 @@ function Page({ route }: { route: Route }) {
       return <ImagesPage />;
     case 'image':
       return <ImageDetail id={route.id} />;
+    case 'builds':
+      return <BuildsPage />;
     case 'volumes':
       return <VolumesPage />;
     case 'volume':

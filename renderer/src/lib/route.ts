@@ -8,6 +8,7 @@ export type Route =
   | { page: 'project'; name: string }
   | { page: 'images' }
   | { page: 'image'; id: string }
+  | { page: 'builds' }
   | { page: 'volumes' }
   | { page: 'volume'; name: string; path: string }
   | { page: 'networks' }
@@ -35,6 +36,7 @@ export function parseRoute(hash: string): Route {
     case 'networks':
       return a ? { page: 'network', id: a } : { page: 'networks' };
     case 'disk':
+    case 'builds':
     case 'engines':
     case 'troubleshoot':
     case 'settings':
@@ -63,7 +65,7 @@ export function formatRoute(r: Route): string {
 }
 
 /** The sidebar section a route belongs to. */
-export type Section = 'containers' | 'images' | 'volumes' | 'networks' | 'disk' | 'engines' | 'troubleshoot' | 'settings';
+export type Section = 'containers' | 'images' | 'builds' | 'volumes' | 'networks' | 'disk' | 'engines' | 'troubleshoot' | 'settings';
 
 export function sectionOf(r: Route): Section {
   switch (r.page) {

@@ -1,6 +1,6 @@
 /**
- * Page navigation with live counts; Alt+1…8 jumps to each entry. The list is
- * data: pages that arrive later (Builds with the builder) are one entry here.
+ * Page navigation with live counts; Alt+1…9 jumps to each entry. The list is
+ * data: a new page is one entry here.
  * Counts show only while the engine's model is live, never stale numbers.
  */
 import { useShallow } from 'zustand/react/shallow';
@@ -11,6 +11,7 @@ import type { Section } from '../lib/route.js';
 export const NAV: ReadonlyArray<{ page: Section; label: string }> = [
   { page: 'containers', label: 'Containers' },
   { page: 'images', label: 'Images' },
+  { page: 'builds', label: 'Builds' },
   { page: 'volumes', label: 'Volumes' },
   { page: 'networks', label: 'Networks' },
   { page: 'disk', label: 'Disk usage' },
