@@ -25,7 +25,7 @@ import { DispatchState, copyRunConfig } from './state.js';
 import { ShellLex, envFromList } from './shell-lex.js';
 import { labelCommand, parseStages, type ArgCommand, type Stage } from './dockerfile/instructions.js';
 import type { ParseResult } from './dockerfile/parser.js';
-import { dispatch, dispatchTriggers, DispatchError, type StepContext } from './dispatchers.js';
+import { dispatch, dispatchTriggers, DispatchError, type StepBuilder, type StepContainerSet, type StepContext } from './dispatchers.js';
 import { parsePlatform, formatPlatform } from './platform.js';
 import { SingleFileSource } from './sources.js';
 
@@ -52,7 +52,7 @@ export interface BuildOptions {
 export class BuildError extends Error {}
 
 /** Intermediate containers of the running step (moby's containerManager). */
-export class StepContainers {
+export class StepContainers implements StepContainerSet {
   private readonly ids = new Map<string, { real: boolean }>();
 
   constructor(private readonly b: Builder) {}
@@ -144,7 +144,7 @@ interface StageResult {
   imageId: string;
 }
 
-export class Builder {
+export class Builder implements StepBuilder {
   readonly containers = new StepContainers(this);
   /** `docker commit --change` dispatches without committing. */
   disableCommit = false;

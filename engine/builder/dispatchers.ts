@@ -22,7 +22,9 @@ import { ContextSource, ImageSource, SingleFileSource, type CopySource } from '.
 import { PendingLayer, LayerPlanError } from './layer-plan.js';
 import { resolveChown } from './chown.js';
 import { PatternMatcher } from './dockerignore.js';
-import type { Builder } from './builder.js';
+import type { BuildBackend, LayerEntry } from './backend.js';
+import type { BuildContext } from './context/build-context.js';
+import type { BuildOutput } from './output.js';
 
 type Cmd<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
@@ -33,9 +35,35 @@ export function requiresBuildKit(flag: string): DispatchError {
   return new DispatchError(`the --${flag} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
 }
 
+/** A step's containers: made for a RUN or a config-only step, run, removed when the step is done. */
+export interface StepContainerSet {
+  create(state: DispatchState, cfg: ImageRunConfig, binds?: string[]): Promise<string>;
+  createForConfig(state: DispatchState, cfg: ImageRunConfig): Promise<string>;
+  run(id: string): Promise<{ exitCode: number; error?: string }>;
+  removeAll(): Promise<void>;
+}
+
+/** What the dispatchers need of the build (builder.ts's Builder; kept here so the two do not import each other). */
+export interface StepBuilder {
+  readonly backend: BuildBackend;
+  readonly context: BuildContext | undefined;
+  readonly opts: { readonly remove: boolean; readonly forceRemove: boolean };
+  readonly out: BuildOutput;
+  readonly tmpDir: string;
+  readonly containers: StepContainerSet;
+  /** `docker commit --change` dispatches without committing. */
+  readonly disableCommit: boolean;
+  probeCache(state: DispatchState, cfg: ImageRunConfig): Promise<boolean>;
+  commitConfigOnly(state: DispatchState, containerId: string, cfg: ImageRunConfig): Promise<void>;
+  commitLayer(state: DispatchState, entries: LayerEntry[] | undefined, cfg: ImageRunConfig, containerId: string): Promise<void>;
+  commitContainer(state: DispatchState, containerId: string, cfg: ImageRunConfig): Promise<void>;
+  imageForFrom(from: string, state: DispatchState): Promise<string>;
+  download(url: string, dest: string, checksum: string): Promise<{ source: SingleFileSource; name: string; cleanup: () => Promise<void> }>;
+}
+
 /** A step of one stage: the builder, the stage's state and its lexer. */
 export interface StepContext {
-  b: Builder;
+  b: StepBuilder;
   state: DispatchState;
   shlex: ShellLex;
 }
