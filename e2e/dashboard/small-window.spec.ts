@@ -87,6 +87,10 @@ test('every page fits a 1000×700 window without sideways scrolling', async ({ a
     await expect(page.getByRole('heading', { name: network })).toBeVisible();
     await shot(page, 'network-detail');
 
+    await app.open('#/builds');
+    await expect(page.getByRole('form', { name: 'Build an image' })).toBeVisible();
+    await shot(page, 'builds');
+
     await app.open('#/disk');
     await expect(page.locator('[data-disk-kind="images"] [data-total]')).not.toHaveText('');
     await shot(page, 'disk-usage');

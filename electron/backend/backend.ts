@@ -405,7 +405,7 @@ export class Backend {
       'files.upload': (p, sink) => streamUpload(docker(p.engineId), p, sink),
       'images.pull': async (p, sink) => streamPull(docker(p.engineId), p, sink, await this.authFor(p.ref)),
       'images.push': async (p, sink) => streamPush(docker(p.engineId), p, sink, await this.authFor(p.ref)),
-      'images.build': async (p, sink) => streamBuild(docker(p.engineId), this.builds, p, sink, await this.registryConfig()),
+      'images.build': (p, sink) => streamBuild(docker(p.engineId), this.builds, p, sink, () => this.registryConfig()),
     };
   }
 }

@@ -25,7 +25,7 @@ interface BuildMessage {
   id?: string;
 }
 
-export async function streamBuild(docker: Docker, history: BuildHistory, p: StreamParamsOf<'images.build'>, sink: StreamSink<'images.build'>, registryConfig: Record<string, Docker.AuthConfig> = {}): Promise<void> {
+export async function streamBuild(docker: Docker, history: BuildHistory, p: StreamParamsOf<'images.build'>, sink: StreamSink<'images.build'>, registryConfig: () => Promise<Record<string, Docker.AuthConfig>> = async () => ({})): Promise<void> {
   const req: BuildRequest = p.request;
   const startedAt = Date.now();
   let context: Readable;
@@ -51,7 +51,6 @@ export async function streamBuild(docker: Docker, history: BuildHistory, p: Stre
   if (req.noCache) opts.nocache = true;
   if (req.pull) opts.pull = true;
   if (Object.keys(req.buildArgs).length > 0) opts.buildargs = req.buildArgs;
-  if (Object.keys(registryConfig).length > 0) opts.registryconfig = registryConfig;
   const record: BuildRecord = { id: randomBytes(8).toString('hex'), engineId: p.engineId, source, tag: req.tag, target: req.target, startedAt, durationMs: 0, status: 'failed', steps: 0, cachedSteps: 0 };
   let current: { index: number; started: number; cached: boolean } | undefined;
   const finishStep = () => {
@@ -79,6 +78,9 @@ export async function streamBuild(docker: Docker, history: BuildHistory, p: Stre
     }
   };
   try {
+    // Looked up only now: the upload's chunks may already be arriving, and onInput is registered.
+    const auths = await registryConfig();
+    if (Object.keys(auths).length > 0) opts.registryconfig = auths;
     const stream = (await docker.buildImage(context as unknown as NodeJS.ReadableStream, opts as Docker.ImageBuildOptions)) as unknown as Readable;
     let failure: string | undefined;
     await readJsonLines(stream, sink.signal, (v) => {

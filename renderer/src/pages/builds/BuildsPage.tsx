@@ -81,6 +81,8 @@ export function BuildsPage() {
     term.loadAddon(fit);
     if (hostRef.current) {
       term.open(hostRef.current);
+      // The e2e tests read the log from the terminal itself, as they do for Logs and exec.
+      Object.defineProperty(hostRef.current, 'berthTerminal', { value: term, configurable: true });
       try {
         fit.fit();
       } catch {
@@ -221,7 +223,6 @@ export function BuildsPage() {
         ),
       },
     ],
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [],
   );
 
