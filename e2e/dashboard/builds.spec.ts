@@ -95,6 +95,11 @@ test('build a folder with tag and build arg, rebuild from the cache, upload a fo
     await expect(dialog.getByLabel('Image')).toHaveValue(tag);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    // The failed RUN's container stays, as dockerd's classic builder leaves it (without --force-rm).
+    const left = (await berthd.dockerOk(['ps', '-aq', '--filter', 'status=exited', '--filter', 'status=created'])).split('\n').filter(Boolean);
+    const failed: string[] = [];
+    for (const id of left) if ((await berthd.dockerOk(['inspect', '-f', '{{.Config.Cmd}}', id])).includes('exit 3')) failed.push(id);
+    if (failed.length) await berthd.docker(['rm', '-f', ...failed]);
     await berthd.docker(['rmi', '-f', tag, uploadTag]);
   }
 });

@@ -36,6 +36,9 @@ test('every page fits a 1000×700 window without sideways scrolling', async ({ a
   const id = (await berthd.dockerOk(['run', '-d', '--name', ticker, '-v', `${volume}:/data`, 'busybox', 'sh', '-c', 'echo seed > /data/seed.txt; while :; do echo tick; sleep 1; done'])).trim();
   const stopped = uniq('stopped');
   await berthd.dockerOk(['create', '--name', stopped, 'busybox', 'true']);
+  // A container of an image named by its full ID (what a failed build leaves): the palette's longest hint.
+  const byId = uniq('by-id');
+  await berthd.dockerOk(['create', '--name', byId, (await berthd.dockerOk(['image', 'inspect', '-f', '{{.Id}}', 'busybox'])).trim(), 'true']);
   try {
     await app.open('#/containers');
     await expect(page.locator(`.trow.group[data-project="${p}"]`)).toContainText('2/2 running');
@@ -135,7 +138,7 @@ test('every page fits a 1000×700 window without sideways scrolling', async ({ a
     await expect(page.locator('.gate.disconnected')).toBeVisible();
     await shot(page, 'disconnected');
   } finally {
-    await berthd.docker(['rm', '-f', `${p}-web-1`, `${p}-api-1`, ticker, stopped]);
+    await berthd.docker(['rm', '-f', `${p}-web-1`, `${p}-api-1`, ticker, stopped, byId]);
     await berthd.docker(['network', 'rm', network]);
     await berthd.docker(['volume', 'rm', volume]);
   }
