@@ -25,3 +25,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Docker Compose v2 for the compose e2e test (a trixie package, unpacked under /opt/berth-test).
+"$(dirname "$0")/install-compose-plugin.sh" >/dev/null
