@@ -122,7 +122,7 @@ test('docker import: hostile layer tars are 400s, nothing lands outside, the dae
   }
 });
 
-test('docker load: hostile layers inside an archive are 400s and leave no half image', async ({ berthd }) => {
+test('docker load: hostile layers inside an archive fail the load and leave no half image', async ({ berthd }) => {
   const sentinel = makeSentinel();
   try {
     const before = storeState(berthd);
@@ -191,8 +191,9 @@ test('docker load: hostile entries in the archive itself never reach outside the
     ];
     for (const [what, items, message] of cases) {
       const r = await rawRequest(berthd.socket, 'POST', '/images/load?quiet=1', await tarBuffer(items));
-      expect(r.status, what).toBe(400);
-      expect(JSON.parse(r.body.toString()).message, what).toContain(message);
+      // As dockerd: 200, the failure in the JSON stream.
+      expect(r.status, what).toBe(200);
+      expect(JSON.parse(r.body.toString().trim().split('\n').pop()!).error, what).toContain(message);
       expectUntouched(sentinel);
     }
     expect(fs.existsSync('/pwned')).toBe(false);

@@ -208,7 +208,7 @@ test('load: OCI layouts with gzip and zstd layers, nested indexes with other pla
   }
 });
 
-test('load: invalid archives are 400s with a message and change nothing', async ({ freshBerthd: d }) => {
+test('load: invalid archives fail with a message inside a 200 JSON stream (as dockerd) and change nothing', async ({ freshBerthd: d }) => {
   const before = storeState(d);
   const img = await multiLayerImage('bad/img:1', { 'x.txt': 'x' });
   const good = configFor(img);
@@ -252,8 +252,11 @@ test('load: invalid archives are 400s with a message and change nothing', async 
   ];
   for (const [what, archive, message] of cases) {
     const r = await rawRequest(d.socket, 'POST', '/images/load?quiet=1', archive);
-    expect(r.status, what).toBe(400);
-    expect(JSON.parse(r.body.toString()).message, what).toContain(message);
+    expect(r.status, what).toBe(200);
+    expect(r.headers['content-type'], what).toBe('application/json');
+    const last = JSON.parse(r.body.toString().trim().split('\n').pop()!) as { error: string; errorDetail: { message: string } };
+    expect(last.error, what).toContain(message);
+    expect(last.errorDetail.message, what).toBe(last.error);
     const cli = await d.docker(['load'], { input: archive });
     expect(cli.code, what).toBe(1);
     expect(cli.stderr, what).toContain(message);

@@ -35,6 +35,11 @@ export class Filters {
     return this;
   }
 
+  /** A copy with `key` set to `values` (routes that add a filter for old API versions). */
+  with(key: string, values: string[]): Filters {
+    return new Filters(new Map([...this.map, [key, values]]));
+  }
+
   has(key: string): boolean {
     return (this.map.get(key)?.length ?? 0) > 0;
   }

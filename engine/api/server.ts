@@ -157,7 +157,8 @@ export class ApiServer {
       await route.handler(ctx);
     } catch (err) {
       const status = statusOf(err);
-      if (status >= 500) this.log.error('handler failed', { method, path: pathname, err: messageOf(err) });
+      // 501/503 are answers (no builder yet, no swarm mode, no plugins), not failures of berthd.
+      if (status >= 500 && status !== 501 && status !== 503) this.log.error('handler failed', { method, path: pathname, err: messageOf(err) });
       else this.log.debug('request rejected', { method, path: pathname, status, err: messageOf(err) });
       if (status === 304 && res && !res.headersSent) {
         res.writeHead(304);

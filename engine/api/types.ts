@@ -295,6 +295,9 @@ export interface ImageInspect {
   Parent: string;
   Comment: string;
   Created: string;
+  /** API < 1.45 only: the container a commit made the image from, and its config. */
+  Container?: string;
+  ContainerConfig?: ImageRunConfig | Record<string, unknown>;
   DockerVersion: string;
   Author: string;
   Config: ImageRunConfig;

@@ -48,3 +48,13 @@ describe('container create requests', () => {
     expect(mergeEnv(['PATH=/bin', 'A=1'], ['A=2', 'B=3'])).toEqual(['PATH=/bin', 'A=2', 'B=3']);
   });
 });
+
+describe('field names as Go decodes them', () => {
+  it('matches Config and HostConfig keys case-insensitively, exact names winning', () => {
+    const b = parseCreateBody({ image: 'busybox', HostConfig: { CPURealtimePeriod: 1000, cpurealtimeruntime: 500, Memory: 7e6, memory: 1 } });
+    expect(b.Image).toBe('busybox');
+    expect(b.HostConfig?.CpuRealtimePeriod).toBe(1000);
+    expect(b.HostConfig?.CpuRealtimeRuntime).toBe(500);
+    expect(b.HostConfig?.Memory).toBe(7e6);
+  });
+});

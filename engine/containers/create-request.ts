@@ -3,6 +3,7 @@
  * and NetworkingConfig with Docker's defaults filled in, rejecting bad input
  * with dockerd's messages. Nothing here touches the system.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { InvalidParameterError } from '../errdefs.js';
@@ -162,10 +163,28 @@ function jsonTypeOf(v: unknown): string {
 }
 
 /** Validates JSON types, reporting the first problem like Go's encoding/json does. */
+/**
+ * Field names as Go's encoding/json matches them: case-insensitively (docker-py sends
+ * `CPURealtimePeriod` for HostConfig.CpuRealtimePeriod). An exact match wins.
+ */
+function goCase(obj: Record<string, unknown>, known: readonly string[]): Record<string, unknown> {
+  const byLower = new Map(known.map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const canon = byLower.get(k.toLowerCase());
+    if (canon && canon !== k && !(canon in obj)) out[canon] = v;
+    else out[k] = v;
+  }
+  return out;
+}
+
 export function parseCreateBody(raw: unknown, struct = 'ContainerConfigWrapper'): CreateBody {
   if (raw === undefined || raw === null) throw new InvalidParameterError('config cannot be empty in order to create a container');
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidParameterError(`json: cannot unmarshal ${jsonTypeOf(raw)} into Go value of type ${struct}`);
-  const r = bodySchema.safeParse(raw);
+  const top = goCase(raw as Record<string, unknown>, Object.keys(bodySchema.shape));
+  const hc = top.HostConfig;
+  if (hc && typeof hc === 'object' && !Array.isArray(hc)) top.HostConfig = goCase(hc as Record<string, unknown>, Object.keys(hostConfigSchema.shape));
+  const r = bodySchema.safeParse(top);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     let value: unknown = raw;
@@ -259,6 +278,20 @@ export function parseSecurityOpts(opts: readonly string[] | null | undefined): S
 const MIN_MEMORY = 6 * 1024 * 1024;
 
 /** Resource checks shared by create and `docker update`. */
+export interface DeviceCgroupRule {
+  type: 'a' | 'b' | 'c';
+  major?: number;
+  minor?: number;
+  access: string;
+}
+
+/** `--device-cgroup-rule 'c 7:128 rwm'` (moby's format: type, major:minor with * for any, access). */
+export function parseDeviceCgroupRule(rule: string): DeviceCgroupRule {
+  const m = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.exec(rule);
+  if (!m) throw new InvalidParameterError(`invalid device cgroup format '${rule}'`);
+  return { type: m[1] as DeviceCgroupRule['type'], ...(m[2] !== '*' ? { major: Number(m[2]) } : {}), ...(m[3] !== '*' ? { minor: Number(m[3]) } : {}), access: m[4]! };
+}
+
 export function validateResources(hc: Partial<HostConfig>): void {
   const memory = hc.Memory ?? 0;
   if (memory > 0 && memory < MIN_MEMORY) throw new InvalidParameterError('Minimum memory limit allowed is 6MB');
@@ -282,6 +315,16 @@ export function validateResources(hc: Partial<HostConfig>): void {
   if (period !== 0 && (period < 1000 || period > 1000000)) throw new InvalidParameterError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
   const quota = hc.CpuQuota ?? 0;
   if (quota > 0 && quota < 1000) throw new InvalidParameterError('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+  const rtPeriod = hc.CpuRealtimePeriod ?? 0;
+  const rtRuntime = hc.CpuRealtimeRuntime ?? 0;
+  if (rtPeriod > 0 || rtRuntime > 0) {
+    if (rtPeriod > 0 && rtRuntime > rtPeriod) throw new InvalidParameterError('cpu-rt-runtime cannot be higher than cpu-rt-period');
+    // cgroup v2 and kernels without CONFIG_RT_GROUP_SCHED have no real-time budget per cgroup.
+    if (!fs.existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) {
+      throw new InvalidParameterError(`Your kernel does not support cgroup cpu real-time ${rtPeriod > 0 ? 'period' : 'runtime'}`);
+    }
+  }
+  for (const rule of hc.DeviceCgroupRules ?? []) parseDeviceCgroupRule(rule);
   const weight = hc.BlkioWeight ?? 0;
   if (weight > 0 && (weight < 10 || weight > 1000)) throw new InvalidParameterError('Range of blkio weight is from 10 to 1000');
   if (hc.CpusetCpus && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(hc.CpusetCpus)) throw new InvalidParameterError(`Invalid value ${hc.CpusetCpus} for cpuset cpus`);
@@ -392,7 +435,7 @@ export function normalizeCreate(body: CreateBody, defaults: { logDriver: string;
   const logType = hcIn.LogConfig?.Type || defaults.logDriver;
   const logOpts = hcIn.LogConfig?.Config ?? {};
   hc.LogConfig = { Type: logType, Config: Object.keys(logOpts).length === 0 && logType === defaults.logDriver ? { ...defaults.logOpts } : logOpts };
-  if (!['json-file', 'local', 'k8s-file', 'none'].includes(logType)) throw new InvalidParameterError(`failed to create task for container: logger: no log driver named '${logType}' is registered`);
+  if (!['json-file', 'local', 'k8s-file', 'none'].includes(logType)) throw new InvalidParameterError(`logger: no log driver named '${logType}' is registered`);
   const mode = hcIn.NetworkMode || 'default';
   hc.NetworkMode = mode === 'default' ? 'bridge' : mode;
   if (hcIn.ConsoleSize) {

@@ -41,10 +41,25 @@ export function applyImageDefaults(config: ContainerConfig, ic: ImageRunConfig):
   if (ic.Volumes) config.Volumes = { ...ic.Volumes, ...(config.Volumes ?? {}) };
   config.Labels = { ...(ic.Labels ?? {}), ...config.Labels };
   if (!config.StopSignal && ic.StopSignal) config.StopSignal = ic.StopSignal;
-  if (!config.Healthcheck && ic.Healthcheck) config.Healthcheck = ic.Healthcheck;
-  else if (config.Healthcheck && ic.Healthcheck && (!config.Healthcheck.Test || config.Healthcheck.Test.length === 0)) {
-    config.Healthcheck = { ...ic.Healthcheck, ...Object.fromEntries(Object.entries(config.Healthcheck).filter(([, v]) => v)) };
+  // moby's merge: the image's HEALTHCHECK, field by field where the request leaves one unset.
+  if (!config.Healthcheck && ic.Healthcheck) config.Healthcheck = { ...ic.Healthcheck };
+  else if (config.Healthcheck && ic.Healthcheck) {
+    const h = config.Healthcheck;
+    if (!h.Test || h.Test.length === 0) h.Test = ic.Healthcheck.Test ?? null;
+    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!h[k] && ic.Healthcheck[k]) h[k] = ic.Healthcheck[k];
   }
+}
+
+/**
+ * A container's json-file options as dockerd checks them at create: max-file without max-size is
+ * accepted there (it just never rotates), unlike in daemon.json; its value must still be a count.
+ */
+function containerLogOpts(opts: Record<string, string>): Record<string, string> {
+  if (opts['max-size'] || opts['max-file'] === undefined) return opts;
+  const { 'max-file': maxFile, ...rest } = opts;
+  const n = Number(maxFile);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidParameterError('max-file cannot be less than 1');
+  return rest;
 }
 
 /** Warnings dockerd gives at create (verifyPlatformContainerResources, the host-network port check). */
@@ -60,7 +75,7 @@ export async function createContainer(lc: Lifecycle, body: CreateBody, name: str
   let n;
   try {
     n = normalizeCreate(body, { logDriver: d.config.logDriver, logOpts: d.config.logOpts });
-    validateLogOpts(n.hostConfig.LogConfig.Type === 'json-file' || n.hostConfig.LogConfig.Type === 'local' ? n.hostConfig.LogConfig.Config : {});
+    validateLogOpts(containerLogOpts(n.hostConfig.LogConfig.Type === 'json-file' || n.hostConfig.LogConfig.Type === 'local' ? n.hostConfig.LogConfig.Config : {}));
   } catch (err) {
     if (err instanceof ConfigError) throw new InvalidParameterError(err.message);
     throw err;
@@ -108,6 +123,9 @@ export async function createContainer(lc: Lifecycle, body: CreateBody, name: str
     sandboxKey: '',
     logPath: lc.logPath(id),
   };
+  // The container-wide --mac-address (Config.MacAddress, API < 1.44) is its NetworkMode endpoint's MAC, as moby migrates it.
+  const primary = record.networks[hostConfig.NetworkMode];
+  if (config.MacAddress && primary && !primary.MacAddress) primary.MacAddress = config.MacAddress;
   await d.networking.creating(record);
   await d.volumes.creating(record, image);
   const c = new Container(record);

@@ -55,10 +55,27 @@ export interface ExecDeps {
   runtime: ContainerRuntime;
 }
 
+const EXEC_FIELDS = ['User', 'Privileged', 'Tty', 'ConsoleSize', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'Detach', 'DetachKeys', 'Env', 'WorkingDir', 'Cmd'];
+
+/**
+ * Field names matched as Go's encoding/json matches them (case-insensitively): docker-py sends
+ * `detachKeys` from the client's config file, and dockerd honours it.
+ */
+function goFields(body: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const byLower = new Map(fields.map((f) => [f.toLowerCase(), f]));
+  for (const [k, v] of Object.entries(body)) {
+    const f = byLower.get(k.toLowerCase());
+    // An exact match wins over a differently cased duplicate.
+    if (f && (k === f || !(f in out))) out[f] = v;
+  }
+  return out;
+}
+
 /** Decodes an exec create request (`POST /containers/{id}/exec`) with dockerd's messages. */
 export function parseExecConfig(body: unknown): ExecConfig {
   if (!body || typeof body !== 'object') throw new InvalidParameterError('exec config cannot be empty');
-  const b = body as Record<string, unknown>;
+  const b = goFields(body as Record<string, unknown>, EXEC_FIELDS);
   const cmd = b.Cmd;
   if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((x) => typeof x === 'string')) throw new InvalidParameterError('No exec command specified');
   const strOr = (v: unknown, d = '') => (typeof v === 'string' ? v : d);
@@ -161,6 +178,8 @@ export class ExecManager {
   /**
    * Starts the process. With a client, streams its I/O until it exits and
    * returns once the exit code is stored (the CLI reads it right after).
+   * `opts.tty` is the start request's Tty: the caller frames the output with it (raw or
+   * multiplexed, as moby's router does); whether the process has a terminal was fixed at create.
    */
   async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null }, client?: ClientStreams): Promise<void> {
     const s = this.get(id);
@@ -168,7 +187,6 @@ export class ExecManager {
     const c = s.container;
     this.checkRunning(c);
     s.started = true;
-    if (opts.tty !== undefined) s.config.Tty = opts.tty || s.config.Tty;
     if (opts.consoleSize) s.config.ConsoleSize = opts.consoleSize;
     const cfg = s.config;
     const r = c.record;
@@ -195,7 +213,8 @@ export class ExecManager {
       s.pid = proc.pid;
       s.running = true;
     } catch (err) {
-      s.exitCode = err instanceof RuntimeStartError ? err.exitCode : 126;
+      // dockerd 20.10 reports 126 for every exec that could not start (a missing executable too).
+      s.exitCode = 126;
       s.running = false;
       s.finishedAt = Date.now();
       const msg = err instanceof RuntimeStartError ? `OCI runtime exec failed: exec failed: ${err.message}: unknown` : messageOf(err);
@@ -247,6 +266,18 @@ export class ExecManager {
       this.sessions.delete(id);
       c.execIds.delete(id);
     }
+  }
+
+  /** Drops a finished session at once (health probes: moby unregisters them, they never show in ExecIDs). */
+  forget(id: string): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    const drop = () => {
+      this.sessions.delete(id);
+      s.container.execIds.delete(id);
+    };
+    if (s.running) void s.stopped.then(drop);
+    else drop();
   }
 
   /** Forgets exec sessions of removed containers and long-finished ones. */

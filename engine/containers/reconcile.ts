@@ -55,6 +55,7 @@ async function reconcile(lc: Lifecycle, c: Container, report: ReconcileReport): 
     if (d.runtime.exitOf(c.id) !== undefined) return; // watching exits replays it
     if (c.record.monitor && d.runtime.monitorAlive(c.record.monitor)) {
       d.log.info('restored running container', { container: short, pid: s.pid });
+      lc.state.setRestored(c);
       report.restored++;
       return;
     }

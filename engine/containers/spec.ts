@@ -9,6 +9,7 @@ import type { HostConfig, Ulimit } from '../api/types.js';
 import { defaultSeccompProfile } from '../security/seccomp.js';
 import { defaultMaskedPaths, defaultReadonlyPaths } from '../security/paths.js';
 import type { ResolvedUser } from './user.js';
+import { parseDeviceCgroupRule } from './create-request.js';
 
 export interface OciMount {
   destination: string;
@@ -113,6 +114,8 @@ function hostDevices(dir = '/dev'): OciDevice[] {
 function resources(hc: HostConfig): Record<string, unknown> {
   const r: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
   if (hc.Privileged) r.devices = [{ allow: true, access: 'rwm' }];
+  // --device-cgroup-rule: allowed on top of the default deny (runc adds its standard devices).
+  else for (const rule of hc.DeviceCgroupRules ?? []) (r.devices as unknown[]).push({ allow: true, ...parseDeviceCgroupRule(rule) });
   const memory: Record<string, unknown> = {};
   if (hc.Memory > 0) {
     memory.limit = hc.Memory;
@@ -132,6 +135,8 @@ function resources(hc: HostConfig): Record<string, unknown> {
     if (hc.CpuPeriod > 0) cpu.period = hc.CpuPeriod;
     if (hc.CpuQuota !== 0) cpu.quota = hc.CpuQuota;
   }
+  if (hc.CpuRealtimePeriod > 0) cpu.realtimePeriod = hc.CpuRealtimePeriod;
+  if (hc.CpuRealtimeRuntime > 0) cpu.realtimeRuntime = hc.CpuRealtimeRuntime;
   if (hc.CpusetCpus) cpu.cpus = hc.CpusetCpus;
   if (hc.CpusetMems) cpu.mems = hc.CpusetMems;
   if (Object.keys(cpu).length > 0) r.cpu = cpu;

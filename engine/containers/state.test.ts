@@ -13,6 +13,7 @@ const allStatuses: ContainerStatus[] = ['created', 'running', 'paused', 'restart
 
 const apply: Record<Transition, (m: ContainerStateMachine, c: Container) => void> = {
   start: (m, c) => m.setRunning(c, { pid: 42, monitor: { pid: 41, startTime: '7' } }),
+  restore: (m, c) => m.setRestored(c),
   'start-failed': (m, c) => m.setStartFailed(c, 127, 'not found'),
   exit: (m, c) => m.setStopped(c, { exitCode: 3, oomKilled: false }),
   pause: (m, c) => m.setPaused(c),
@@ -25,6 +26,7 @@ const apply: Record<Transition, (m: ContainerStateMachine, c: Container) => void
 /** The transition table: from which statuses each transition may happen, and where it leads. */
 const table: Record<Transition, { from: ContainerStatus[]; to: ContainerStatus | 'same' }> = {
   start: { from: ['created', 'exited', 'restarting'], to: 'running' },
+  restore: { from: ['running', 'paused'], to: 'same' },
   'start-failed': { from: ['created', 'exited', 'restarting'], to: 'same' },
   exit: { from: ['running', 'paused'], to: 'exited' },
   pause: { from: ['running'], to: 'paused' },

@@ -13,16 +13,18 @@
  *      └──────────rm─────▶ removing ◀──rm── exited (and restarting with --force)
  *
  * A transition that does not start from an allowed status is a bug: it throws. Listeners
- * (events, health checks) hear every transition after it happened.
+ * (events, health checks) hear every transition after it happened — also 'restore', a
+ * running or paused container found alive after a daemon restart (its status unchanged).
  */
 import type { ContainerStatus } from '../api/types.js';
 import { rfc3339Nano, ZERO_TIME } from '../system/time.js';
 import type { Container, MonitorRef } from './container.js';
 
-export type Transition = 'start' | 'start-failed' | 'exit' | 'pause' | 'unpause' | 'restart-scheduled' | 'restart-ended' | 'removing';
+export type Transition = 'start' | 'restore' | 'start-failed' | 'exit' | 'pause' | 'unpause' | 'restart-scheduled' | 'restart-ended' | 'removing';
 
 const from: Record<Transition, readonly ContainerStatus[]> = {
   start: ['created', 'exited', 'restarting'],
+  restore: ['running', 'paused'],
   'start-failed': ['created', 'exited', 'restarting'],
   exit: ['running', 'paused'],
   pause: ['running'],
@@ -111,6 +113,12 @@ export class ContainerStateMachine {
     r.hasBeenStartedBefore = true;
     r.hasBeenManuallyStopped = false;
     this.done(c, 'start', prev);
+  }
+
+  /** Live restore: the container's monitor outlived the old daemon, so it still runs as recorded. */
+  setRestored(c: Container): void {
+    const prev = this.begin(c, 'restore');
+    this.done(c, 'restore', prev);
   }
 
   /** A start that failed: the status stays, the error and Docker's exit code are recorded. */

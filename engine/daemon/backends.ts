@@ -14,6 +14,8 @@ import { registerRegistryRoutes } from '../api/routes/registry.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { registerBuildRoutes, type BuildRoutesBackend } from '../api/routes/build.js';
+import { registerSwarmRoutes } from '../api/routes/swarm.js';
+import { registerPluginRoutes } from '../api/routes/plugins.js';
 import { Filters } from '../api/filters.js';
 import type { Logger } from './log.js';
 import type { EventBus } from '../events/bus.js';
@@ -24,6 +26,7 @@ import type { ContainerIntrospection } from '../containers/introspection.js';
 import type { RootfsManager } from '../containers/rootfs.js';
 import type { ArchiveService } from '../containers/archive.js';
 import { pruneContainers } from '../containers/prune.js';
+import { removeLink } from '../containers/link-removal.js';
 import type { ImageStore } from '../images/store.js';
 import type { LayerStore } from '../images/layers.js';
 import type { ImageViews } from '../images/views.js';
@@ -79,6 +82,8 @@ export function containerBackend(s: BackendServices): ContainerBackend {
     rename: (ref, name) => svc.rename(ref, name),
     update: (ref, body) => svc.update(ref, body),
     remove: (ref, opts) => svc.remove(ref, opts),
+    idOf: (ref) => svc.store.find(ref)?.id,
+    removeLink: (linkName) => removeLink(svc.store, linkName),
     wait: (ref, cond) => svc.wait(ref, cond),
     resize: (ref, h, w) => svc.resize(ref, h, w),
     logs: (ref, opts) => svc.logs(ref, opts),
@@ -102,7 +107,7 @@ export function imageBackend(s: BackendServices): ImageBackend {
   const archives = { images: s.images, events: s.events, log: s.log };
   return {
     list: (f, all) => s.imageViews.list(f, all),
-    inspect: (name) => s.imageViews.inspect(s.images.lookup(name)),
+    inspect: (name, opts) => s.imageViews.inspect(s.images.lookup(name), opts),
     history: (name) => s.imageViews.history(s.images.lookup(name)),
     tag: async (name, ref) => {
       const img = s.images.lookup(name);
@@ -132,7 +137,7 @@ export function networkBackend(s: BackendServices): NetworkBackend {
   return {
     list: (f) => s.networkViews.list(f),
     inspect: (ref) => s.networkViews.inspect(s.networks.get(ref)),
-    create: (req) => s.networks.create(req),
+    create: (req, opts) => s.networks.create(req, opts),
     remove: (ref) => s.networks.remove(ref),
     connect: (ref, container, ep) => s.networks.connect(ref, container, ep),
     disconnect: (ref, container, force) => s.networks.disconnect(ref, container, force),
@@ -158,6 +163,7 @@ export function diskUsage(s: BackendServices): unknown {
 
 export function registerRoutes(r: Router, s: BackendServices): void {
   registerSystemRoutes(r, {
+    experimental: s.system.experimental,
     version: () => s.system.version(),
     info: () => s.system.info(),
     eventHistory: (since, until) => s.events.history(since, until),
@@ -175,4 +181,7 @@ export function registerRoutes(r: Router, s: BackendServices): void {
   registerVolumeRoutes(r, s.volumes);
   registerArchiveRoutes(r, s.archive);
   registerBuildRoutes(r, buildBackend(s));
+  // No swarm mode and no managed plugins: answered as a dockerd without them (no backend needed).
+  registerSwarmRoutes(r);
+  registerPluginRoutes(r);
 }

@@ -19,6 +19,8 @@ import { ConmonRuntime } from '../containers/conmon-runtime.js';
 import { ContainerService } from '../containers/service.js';
 import { ContainerViews } from '../containers/views.js';
 import { ExecManager } from '../containers/exec.js';
+import { HealthMonitor } from '../containers/health.js';
+import { runHealthProbe } from '../containers/health-exec.js';
 import { ContainerIntrospection } from '../containers/introspection.js';
 import { NetworkManager } from '../network/manager.js';
 import { Router } from '../api/router.js';
@@ -53,6 +55,7 @@ export class Daemon {
   readonly containers: ContainerService;
   readonly views: ContainerViews;
   readonly execs: ExecManager;
+  readonly health: HealthMonitor;
   readonly inspector: ContainerIntrospection;
   readonly server: ApiServer;
   readonly imageViews: ImageViews;
@@ -95,6 +98,19 @@ export class Daemon {
     this.archive = new ArchiveService({ store, rootfs: this.rootfs, images: this.images, events: this.events });
     this.views = new ContainerViews(store, this.images, this.networks, this.rootfs);
     this.execs = new ExecManager({ log, containers: this.containers, rootfsOf: (id) => this.rootfs.mergedDir(id), runtime: this.runtime });
+    // Health checks run while a container runs (and again after a daemon restart), as execs in it.
+    this.health = new HealthMonitor({
+      probe: (c, cmd, timeoutMs) => runHealthProbe(this.execs, c, cmd, timeoutMs),
+      commit: (c, still, apply) =>
+        c.lock.run(async () => {
+          if (!still()) return;
+          apply();
+          await store.save(c);
+        }),
+      event: (c, action) => this.containers.event(c, action),
+      warn: (msg, fields) => log.warn(msg, fields),
+    });
+    this.health.follow(this.containers.lc.state);
     this.inspector = new ContainerIntrospection(this.runtime, this.rootfs, this.layers);
     this.imageViews = new ImageViews(this.images, (id) => store.all().filter((c) => c.record.imageId === id).length);
     this.imageDeleter = new ImageDeleter(this.images, this.events, () => store.all().map((c) => ({ id: c.id, imageId: c.record.imageId, running: c.isRunning() })));
@@ -215,6 +231,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    this.health.unwatchAll();
     await this.builds.shutdown();
     await this.containers.shutdown();
     await this.networks.shutdown();

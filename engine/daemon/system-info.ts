@@ -39,6 +39,11 @@ function operatingSystem(): string {
 export class SystemInfo {
   constructor(private readonly d: SystemInfoDeps) {}
 
+  /** daemon.json's `experimental` (not reloadable, as in dockerd). */
+  get experimental(): boolean {
+    return this.d.config().experimental;
+  }
+
   version(): unknown {
     const platform = hostPlatform();
     return {
@@ -51,7 +56,7 @@ export class SystemInfo {
           ApiVersion: API_VERSION,
           Arch: platform.architecture,
           BuildTime: '2026-11-01T00:00:00.000000000+00:00',
-          Experimental: 'false',
+          Experimental: String(this.experimental),
           GitCommit: 'berthd',
           GoVersion: `node${process.versions.node}`,
           KernelVersion: kernelVersion(),
@@ -72,6 +77,7 @@ export class SystemInfo {
     Arch: platform.architecture,
     KernelVersion: kernelVersion(),
     BuildTime: '2026-11-01T00:00:00.000000000+00:00',
+    Experimental: this.experimental,
   };
   }
 
@@ -134,7 +140,7 @@ export class SystemInfo {
     NoProxy: process.env.NO_PROXY ?? '',
     Name: os.hostname(),
     Labels: cfg.labels,
-    ExperimentalBuild: false,
+    ExperimentalBuild: cfg.experimental,
     ServerVersion: ENGINE_VERSION,
     Runtimes: Object.fromEntries(this.d.runtimes.entries().map(([name, rt]) => [name, { path: rt.binary, ...(cfg.runtimes[name]!.runtimeArgs.length ? { runtimeArgs: cfg.runtimes[name]!.runtimeArgs } : {}) }])),
     DefaultRuntime: this.d.runtimes.defaultName,

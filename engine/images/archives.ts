@@ -1,7 +1,8 @@
 /**
  * `docker save` and `docker load` behind the API: names are resolved and layers checked
- * before any output (so bad input is an ordinary 4xx); once output has begun, failures are
- * reported as dockerd does — a torn tar stream for save, an in-band errorDetail line for load.
+ * before any output (so bad input is an ordinary 4xx) and a failure once the tar has begun
+ * tears the stream. Load answers as dockerd does: always 200, a failure as an in-band
+ * errorDetail line.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { EventBus } from '../events/bus.js';
@@ -40,7 +41,7 @@ export async function saveImages(d: ArchiveDeps, names: string[], open: () => Wr
   for (const e of entries) d.events.publish('image', 'save', e.image.id, { name: e.image.id });
 }
 
-/** Loads an archive from `input`, reporting to `out`; an error before any output is thrown. */
+/** Loads an archive from `input`, reporting to `out`; a failure is reported in `out`, even before any output. */
 export async function loadImages(d: ArchiveDeps, input: Readable, quiet: boolean, out: JsonLineOutput): Promise<void> {
   const line = (obj: unknown) => out.write(JSON.stringify(obj) + '\n');
   const output: LoadOutput = {
@@ -52,8 +53,10 @@ export async function loadImages(d: ArchiveDeps, input: Readable, quiet: boolean
   try {
     await loadArchive(d.images, input, d.images.blobs.tempPath('load'), output, (img) => d.events.publish('image', 'load', img.id, { name: img.id }));
   } catch (err) {
-    if (!out.started) throw err;
+    // dockerd answers 200 and reports a failed load in the stream even before any output
+    // (docker-py raises ImageLoadError from the `error` line, the CLI prints it and exits 1).
     const message = messageOf(err);
+    d.log.debug('docker load failed', { err: message });
     line({ errorDetail: { message }, error: message });
   }
   out.end();

@@ -10,6 +10,11 @@ import type { ImageStore, Image } from './store.js';
 import { parseReference } from './reference.js';
 import { globMatch, globToRegExp } from './glob.js';
 
+/** What dockerd 20.10 shows as ContainerConfig for an image no container made. */
+function emptyContainerConfig(): Record<string, unknown> {
+  return { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null };
+}
+
 export const imageFilterKeys = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
 function createdSeconds(img: Image): number {
@@ -97,8 +102,10 @@ export class ImageViews {
     return out.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
   }
 
-  inspect(img: Image): ImageInspect {
+  /** `docker image inspect`; `legacyFields` (clients below API 1.45) adds Container and ContainerConfig, which 1.45 dropped. */
+  inspect(img: Image, opts: { legacyFields?: boolean } = {}): ImageInspect {
     const c = img.config;
+    const legacy = opts.legacyFields ? { Container: c.container ?? '', ContainerConfig: c.container_config ?? emptyContainerConfig() } : {};
     return {
       Id: img.id,
       RepoTags: this.store.repoTags(img.id),
@@ -106,6 +113,7 @@ export class ImageViews {
       Parent: img.record.parent ?? '',
       Comment: c.comment ?? c.history?.[c.history.length - 1]?.comment ?? '',
       Created: c.created ?? '0001-01-01T00:00:00Z',
+      ...legacy,
       DockerVersion: c.docker_version ?? '',
       Author: c.author ?? '',
       Config: c.config ?? {},

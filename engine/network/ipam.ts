@@ -11,11 +11,16 @@ export class AddressPool {
   private readonly leased = new Set<number>();
   private cursor: number;
 
+  /** Dynamic addresses come from `range` (--ip-range) when given; --ip may use the whole subnet. */
+  private readonly range: Subnet;
+
   constructor(
     readonly subnet: Subnet,
     readonly gateway: number,
+    range?: Subnet,
   ) {
-    this.cursor = gateway;
+    this.range = range ?? subnet;
+    this.cursor = contains(this.range, gateway) ? gateway : this.range.base;
   }
 
   /** Takes a specific address (--ip, or a lease restored after a restart). */
@@ -28,16 +33,17 @@ export class AddressPool {
   }
 
   allocate(): number {
-    const size = subnetSize(this.subnet);
+    const r = this.range;
+    const size = subnetSize(r);
     for (let i = 1; i <= size; i++) {
-      const offset = (this.cursor - this.subnet.base + i) % size;
-      const ip = (this.subnet.base + offset) >>> 0;
-      if (offset === 0 || ip === lastAddress(this.subnet) || ip === this.gateway || this.leased.has(ip)) continue;
+      const offset = (this.cursor - r.base + i) % size;
+      const ip = (r.base + offset) >>> 0;
+      if (ip === this.subnet.base || ip === lastAddress(this.subnet) || ip === this.gateway || this.leased.has(ip)) continue;
       this.leased.add(ip);
       this.cursor = ip;
       return ip;
     }
-    throw new ConflictError(`no available IPv4 addresses on this network's address pools: ${formatSubnet(this.subnet)}`);
+    throw new ConflictError(`no available IPv4 addresses on this network's address pools: ${formatSubnet(this.subnet)}${r !== this.subnet ? ` (range ${formatSubnet(r)})` : ''}`);
   }
 
   release(ip: number): void {

@@ -22,13 +22,14 @@ import { parseTimestamp } from '../api/filters.js';
 import { Mutex } from '../concurrency/mutex.js';
 import { AddressPool, pickSubnet } from './ipam.js';
 import { formatIp, formatSubnet, overlaps, parseCidr, parseIp, contains, type Subnet } from './ipnet.js';
-import { deleteLink, ensureBridge, ensureIpForward, hostRoutes, listLinks } from './netlink.js';
+import { deleteLink, ensureBridge, ensureBridgeV6, ensureIpForward, hostRoutes, listLinks } from './netlink.js';
+import { AddressPool6, contains6, formatIp6, formatSubnet6, overlaps6, parseCidr6, parseIp6 } from './ipnet6.js';
 import { Firewall, type FirewallState } from './firewall.js';
 import { PortReserver } from './ports.js';
 import { DnsServer } from './dns.js';
 import { Sandboxes, type PreparedNetwork, type SandboxHost } from './sandbox.js';
 import type { ContainerNetworking } from '../containers/lifecycle.js';
-import { emptyEndpoint, type BridgeNet, type NetworkRecord } from './records.js';
+import { emptyEndpoint, isIpv6Pool, type BridgeNet, type NetworkRecord } from './records.js';
 
 export interface NetworkCreateRequest {
   Name?: string;
@@ -55,6 +56,11 @@ export interface NetworkManagerDeps {
   log: Logger;
   events: EventBus;
   store: ContainerStore;
+}
+
+/** The key of a network in the manager's maps: its name, or its ID for a duplicate name. */
+function keyOf(n: NetworkRecord): string {
+  return n.Berth?.key ?? n.Name;
 }
 
 export class NetworkManager implements ContainerNetworking, SandboxHost {
@@ -93,7 +99,7 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
   async init(): Promise<void> {
     await fsp.mkdir(path.dirname(this.file), { recursive: true });
     const saved = (await readJsonIfExists<NetworkRecord[]>(this.file)) ?? [];
-    for (const n of saved) this.networks.set(n.Name, n);
+    for (const n of saved) this.networks.set(keyOf(n), n);
     for (const [name, driver] of [
       ['bridge', 'bridge'],
       ['host', 'host'],
@@ -162,7 +168,7 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
     const out: Subnet[] = [];
     for (const n of this.networks.values()) {
       if (n.Name === 'bridge' || n.Driver !== 'bridge') continue;
-      for (const c of n.IPAM.Config) if (c.Subnet) out.push(parseCidr(c.Subnet).subnet);
+      for (const c of n.IPAM.Config) if (c.Subnet && !isIpv6Pool(c)) out.push(parseCidr(c.Subnet).subnet);
     }
     return out;
   }
@@ -181,13 +187,29 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
 
   /** Brings up a user-defined network: its bridge and DNS server. */
   private async activate(n: NetworkRecord): Promise<BridgeNet> {
-    const cfg = n.IPAM.Config[0];
+    const cfg = n.IPAM.Config.find((c) => !isIpv6Pool(c));
     if (!cfg?.Subnet) throw new Error(`network ${n.Name} has no subnet`);
     const subnet = parseCidr(cfg.Subnet).subnet;
     const gateway = cfg.Gateway ? parseIp(cfg.Gateway) : subnet.base + 1;
     const bridge = this.bridgeNameOf(n);
     await ensureBridge(bridge, gateway, subnet);
-    const b: BridgeNet = { record: n, bridge, subnet, gateway, pool: new AddressPool(subnet, gateway), userSubnet: n.Berth?.userSubnet ?? false };
+    const pool = new AddressPool(subnet, gateway, cfg.IPRange ? parseCidr(cfg.IPRange).subnet : undefined);
+    // Auxiliary addresses (--aux-address) are the user's: never leased to containers.
+    for (const ip of Object.values(cfg.AuxiliaryAddresses ?? {})) {
+      try {
+        pool.claim(parseIp(ip));
+      } catch {
+        /* the gateway itself, or outside: nothing to reserve */
+      }
+    }
+    const b: BridgeNet = { record: n, bridge, subnet, gateway, pool, userSubnet: n.Berth?.userSubnet ?? false };
+    const c6 = n.EnableIPv6 ? n.IPAM.Config.find((c) => isIpv6Pool(c) && c.Subnet) : undefined;
+    if (c6) {
+      const subnet6 = parseCidr6(c6.Subnet).subnet;
+      const gateway6 = c6.Gateway ? parseIp6(c6.Gateway) : subnet6.base + 1n;
+      await ensureBridgeV6(bridge, formatIp6(gateway6), subnet6.prefix);
+      b.v6 = { subnet: subnet6, gateway: gateway6, pool: new AddressPool6(subnet6, gateway6, c6.IPRange ? parseCidr6(c6.IPRange).subnet : undefined) };
+    }
     const dns = new DnsServer(formatIp(gateway), this.sandboxes.dnsBackend(n.Name), (err) => this.d.log.debug('dns server error', { network: n.Name, err: err.message }));
     try {
       await dns.start();
@@ -195,7 +217,7 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
     } catch (err) {
       this.d.log.warn('embedded DNS server could not start; containers on this network resolve only through the host', { network: n.Name, err: messageOf(err) });
     }
-    this.bridges.set(n.Name, b);
+    this.bridges.set(keyOf(n), b);
     return b;
   }
 
@@ -251,10 +273,11 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
   }
 
   find(idOrName: string): NetworkRecord | undefined {
-    const byName = this.networks.get(idOrName);
-    if (byName) return byName;
     const byId = this.all().find((n) => n.Id === idOrName);
     if (byId) return byId;
+    const byName = this.all().filter((n) => n.Name === idOrName);
+    if (byName.length > 1) throw new InvalidParameterError(`network ${idOrName} is ambiguous (${byName.length} matches found on name)`);
+    if (byName[0]) return byName[0];
     const matches = this.all().filter((n) => idOrName.length > 0 && n.Id.startsWith(idOrName));
     if (matches.length > 1) throw new InvalidParameterError(`network ${idOrName} is ambiguous (${matches.length} matches found based on ID prefix)`);
     return matches[0];
@@ -295,29 +318,52 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
 
   // ---- network API ------------------------------------------------------------------
 
-  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+  /** `allowDuplicate`: CheckDuplicate false from a client below API 1.44, where dockerd still honoured it. */
+  async create(req: NetworkCreateRequest, opts: { allowDuplicate?: boolean } = {}): Promise<{ Id: string; Warning: string }> {
     const name = req.Name ?? '';
     if (name === '') throw new InvalidParameterError('network name is required');
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new InvalidParameterError(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    // Any name dockerd takes ("test 01" too): bridges are named after the ID, never the name.
+    if (/[\x00-\x1f\x7f/]/.test(name)) throw new InvalidParameterError(`invalid network name ${JSON.stringify(name)}: it must not contain "/" or control characters`);
     if (PREDEFINED.includes(name)) throw new ForbiddenError(`${name} is a pre-defined network and cannot be created`);
     const driver = req.Driver || 'bridge';
     if (driver !== 'bridge') throw new NotFoundError(`plugin "${driver}" not found`);
-    if (req.EnableIPv6) throw new InvalidParameterError('IPv6 networks are not supported by berthd');
     if (req.EnableIPv4 === false) throw new InvalidParameterError('IPv4 cannot be disabled on bridge networks in berthd');
     if (req.ConfigOnly || req.ConfigFrom?.Network) throw new InvalidParameterError('config-only networks are not supported by berthd');
     if (req.Scope && req.Scope !== 'local') throw new InvalidParameterError(`scope ${req.Scope} is not supported: berthd networks are local`);
     if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new NotFoundError(`plugin "${req.IPAM.Driver}" not found`);
-    const configs = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    const pools = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    const configs = pools.filter((c) => !isIpv6Pool(c));
+    const configs6 = pools.filter((c) => isIpv6Pool(c));
     if (configs.length > 1) throw new InvalidParameterError('berthd networks have one IPv4 subnet');
+    if (configs6.length > 1) throw new InvalidParameterError('berthd networks have one IPv6 subnet');
     const cfg = configs[0];
-    if (cfg && !cfg.Subnet && (cfg.Gateway || cfg.IPRange)) throw new InvalidParameterError('invalid network config:\nsubnet is required when a gateway or an IP range is given');
+    const cfg6 = configs6[0];
+    for (const c of [cfg, cfg6]) if (c && !c.Subnet && (c.Gateway || c.IPRange)) throw new InvalidParameterError('invalid network config:\nsubnet is required when a gateway or an IP range is given');
+    // No default IPv6 pool: an IPv6 network names its subnet (as dockerd without default-address-pools for IPv6).
+    if (req.EnableIPv6 && !cfg6) throw new InvalidParameterError('could not find an available, non-overlapping IPv6 address pool: give an IPv6 --subnet (berthd has no default IPv6 pool)');
+    let ipam6: { Subnet: string; Gateway: string; IPRange?: string } | undefined;
+    if (cfg6?.Subnet) {
+      const parsed6 = parseCidr6(cfg6.Subnet);
+      const gw6 = cfg6.Gateway ? parseIp6(cfg6.Gateway) : parsed6.subnet.base + 1n;
+      if (!contains6(parsed6.subnet, gw6)) throw new InvalidParameterError(`invalid network config:\ninvalid gateway ${cfg6.Gateway}: parent subnet ${formatSubnet6(parsed6.subnet)} doesn't contain this address`);
+      if (cfg6.IPRange) {
+        const r6 = parseCidr6(cfg6.IPRange).subnet;
+        if (!contains6(parsed6.subnet, r6.base) || r6.prefix < parsed6.subnet.prefix) throw new InvalidParameterError(`invalid network config:\ninvalid ip-range ${cfg6.IPRange}: it must be a subnet of ${formatSubnet6(parsed6.subnet)}`);
+      }
+      if (req.EnableIPv6) {
+        for (const b of this.bridges.values()) {
+          if (b.v6 && overlaps6(b.v6.subnet, parsed6.subnet)) throw new ForbiddenError('invalid pool request: Pool overlaps with other one on this address space');
+        }
+      }
+      ipam6 = { Subnet: formatSubnet6(parsed6.subnet), Gateway: formatIp6(gw6), ...(cfg6.IPRange ? { IPRange: cfg6.IPRange } : {}) };
+    }
     return this.lock.run(async () => {
-      if (this.networks.has(name)) throw new ConflictError(`network with name ${name} already exists`);
+      const duplicate = this.all().some((n) => n.Name === name);
+      if (duplicate && !opts.allowDuplicate) throw new ConflictError(`network with name ${name} already exists`);
       let subnet: Subnet;
       let gateway: number;
       const userSubnet = cfg?.Subnet !== undefined;
       if (cfg?.Subnet) {
-        if (cfg.Subnet.includes(':')) throw new InvalidParameterError('IPv6 networks are not supported by berthd');
         const parsed = parseCidr(cfg.Subnet);
         if (parsed.ip !== parsed.subnet.base) throw new InvalidParameterError(`invalid network config:\ninvalid subnet ${cfg.Subnet}: it should be ${formatSubnet(parsed.subnet)}`);
         subnet = parsed.subnet;
@@ -339,23 +385,36 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
       rec.Attachable = req.Attachable ?? false;
       rec.Options = { ...(req.Options ?? {}) };
       rec.Labels = { ...(req.Labels ?? {}) };
+      const range = cfg?.IPRange ? parseCidr(cfg.IPRange) : undefined;
+      if (range && (range.ip !== range.subnet.base || !contains(subnet, range.subnet.base) || range.subnet.prefix < subnet.prefix)) {
+        throw new InvalidParameterError(`invalid network config:\ninvalid ip-range ${cfg!.IPRange}: it must be a subnet of ${formatSubnet(subnet)}`);
+      }
+      const aux = cfg?.AuxiliaryAddresses ?? undefined;
+      for (const [host, ip] of Object.entries(aux ?? {})) {
+        if (!contains(subnet, parseIp(ip))) throw new InvalidParameterError(`invalid network config:\ninvalid auxiliary address ${host}: parent subnet ${formatSubnet(subnet)} doesn't contain ip address ${ip}`);
+      }
       rec.IPAM = {
         Driver: 'default',
-        Options: req.IPAM?.Options ?? {},
-        Config: [{ Subnet: formatSubnet(subnet), Gateway: formatIp(gateway), ...(cfg?.IPRange ? { IPRange: cfg.IPRange } : {}) }],
+        // null when none were given, as dockerd shows it.
+        Options: req.IPAM?.Options && Object.keys(req.IPAM.Options).length > 0 ? { ...req.IPAM.Options } : null,
+        Config: [
+          { Subnet: formatSubnet(subnet), Gateway: formatIp(gateway), ...(cfg?.IPRange ? { IPRange: cfg.IPRange } : {}), ...(aux && Object.keys(aux).length > 0 ? { AuxiliaryAddresses: { ...aux } } : {}) },
+          ...(ipam6 ? [ipam6] : []),
+        ],
       };
-      rec.Berth = { userSubnet };
+      rec.EnableIPv6 = req.EnableIPv6 === true;
+      rec.Berth = { userSubnet, ...(duplicate ? { key: rec.Id } : {}) };
       const bridgeName = this.bridgeNameOf(rec);
       if (bridgeName.length > 15) throw new InvalidParameterError(`bridge name ${bridgeName} is too long: at most 15 characters`);
       if ([...this.bridges.values()].some((b) => b.bridge === bridgeName)) throw new ForbiddenError(`bridge name ${bridgeName} is already used by another network`);
-      this.networks.set(name, rec);
+      this.networks.set(keyOf(rec), rec);
       try {
         await this.activate(rec);
         await this.save();
         await this.syncFirewall();
       } catch (err) {
-        this.networks.delete(name);
-        await this.deactivate(name).catch(() => undefined);
+        this.networks.delete(keyOf(rec));
+        await this.deactivate(keyOf(rec)).catch(() => undefined);
         await this.save().catch(() => undefined);
         throw err;
       }
@@ -373,8 +432,8 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
         const eps = active.map((c) => `name:${JSON.stringify(c.name)} id:${JSON.stringify(c.id.slice(0, 12))}`);
         throw new ForbiddenError(`error while removing network: network ${n.Name} has active endpoints (${eps.join(', ')})`);
       }
-      await this.deactivate(n.Name);
-      this.networks.delete(n.Name);
+      await this.deactivate(keyOf(n));
+      this.networks.delete(keyOf(n));
       await this.save();
       await this.syncFirewall();
     });
@@ -485,11 +544,11 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
       SecondaryIPv6Addresses: null,
       EndpointID: c.networks.bridge?.EndpointID ?? '',
       Gateway: c.networks.bridge?.Gateway ?? '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
+      GlobalIPv6Address: c.networks.bridge?.GlobalIPv6Address ?? '',
+      GlobalIPv6PrefixLen: c.networks.bridge?.GlobalIPv6PrefixLen ?? 0,
       IPAddress: c.networks.bridge?.IPAddress ?? '',
       IPPrefixLen: c.networks.bridge?.IPPrefixLen ?? 0,
-      IPv6Gateway: '',
+      IPv6Gateway: c.networks.bridge?.IPv6Gateway ?? '',
       MacAddress: primary?.MacAddress ?? '',
       Networks: c.networks,
     };

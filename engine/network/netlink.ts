@@ -87,6 +87,18 @@ export async function ensureBridge(name: string, gateway: number, subnet: Subnet
   writeSysctl(`net.ipv6.conf.${name}.disable_ipv6`, '1');
 }
 
+/** Gives a bridge its IPv6 gateway address too (dual-stack networks); without DAD, so it is usable at once. */
+export async function ensureBridgeV6(name: string, gateway: string, prefix: number): Promise<void> {
+  writeSysctl(`net.ipv6.conf.${name}.disable_ipv6`, '0');
+  const addrs = await run('ip', ['-j', '-6', 'addr', 'show', 'dev', name, 'scope', 'global']);
+  const current = (JSON.parse(addrs.stdout || '[]') as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>).flatMap((l) => l.addr_info ?? []);
+  const cidr = `${gateway}/${prefix}`;
+  const batch: string[] = [];
+  for (const a of current) if (`${a.local}/${a.prefixlen}` !== cidr) batch.push(`addr del ${a.local}/${a.prefixlen} dev ${name}`);
+  if (!current.some((a) => `${a.local}/${a.prefixlen}` === cidr)) batch.push(`addr add ${cidr} dev ${name} nodad`);
+  await ipBatch(batch);
+}
+
 /** A stable, locally administered MAC for a bridge, derived from its name. */
 export function bridgeMac(name: string): string {
   const h = createHash('sha256').update(`berth-bridge:${name}`).digest();
@@ -152,6 +164,8 @@ export interface EndpointPlumbing {
   mac: string;
   /** Default route through this gateway (omitted on internal networks). */
   gateway?: number;
+  /** The IPv6 address of a dual-stack endpoint, and its default route. */
+  ip6?: { address: string; prefix: number; gateway?: string };
   /** Bring up the namespace's loopback (first interface only). */
   setupLoopback: boolean;
 }
@@ -173,6 +187,10 @@ export async function plumbEndpoint(p: EndpointPlumbing): Promise<void> {
   if (p.setupLoopback) inside.push('link set dev lo up');
   inside.push(`addr add ${formatIp(p.ip)}/${p.subnet.prefix} dev ${p.ifName}`, `link set dev ${p.ifName} up`);
   if (p.gateway !== undefined) inside.push(`route add default via ${formatIp(p.gateway)} dev ${p.ifName}`);
+  if (p.ip6) {
+    inside.push(`addr add ${p.ip6.address}/${p.ip6.prefix} dev ${p.ifName} nodad`);
+    if (p.ip6.gateway !== undefined) inside.push(`route add default via ${p.ip6.gateway} dev ${p.ifName}`);
+  }
   // Quoted here-documents: nothing in the batches is expanded; the namespace path is an argument.
   const script = `ip -batch - <<'HOST'\n${host.join('\n')}\nHOST\nnsenter --net="$1" ip -batch - <<'INSIDE'\n${inside.join('\n')}\nINSIDE\n`;
   try {

@@ -5,6 +5,7 @@
 import type { EndpointSettings } from '../api/types.js';
 import type { AddressPool } from './ipam.js';
 import type { Subnet } from './ipnet.js';
+import type { AddressPool6, Subnet6 } from './ipnet6.js';
 import type { DnsServer } from './dns.js';
 
 export interface NetworkRecord {
@@ -24,7 +25,11 @@ export interface NetworkRecord {
   Options: Record<string, string>;
   Labels: Record<string, string>;
   /** berthd's own bookkeeping, never shown by the API. */
-  Berth?: { userSubnet: boolean };
+  Berth?: {
+    userSubnet: boolean;
+    /** A second network of the same name (CheckDuplicate false, API < 1.44) is kept under its ID. */
+    key?: string;
+  };
 }
 
 /** Live state of a bridge network on this host. */
@@ -37,6 +42,13 @@ export interface BridgeNet {
   /** True when the user chose the subnet (only then may containers pick their --ip). */
   userSubnet: boolean;
   dns?: DnsServer;
+  /** The IPv6 side of a dual-stack network (EnableIPv6 with an IPv6 subnet). */
+  v6?: { subnet: Subnet6; gateway: bigint; pool: AddressPool6 };
+}
+
+/** Whether an IPAM pool is an IPv6 one. */
+export function isIpv6Pool(c: { Subnet?: string; Gateway?: string; IPRange?: string }): boolean {
+  return (c.Subnet || c.Gateway || c.IPRange || '').includes(':');
 }
 
 export function emptyEndpoint(networkId = ''): EndpointSettings {

@@ -19,7 +19,7 @@ import { PortInUseError, portMap, portRequests, validatePortBindings, type HeldP
 import { linkEnv, parseLink } from './links.js';
 import type { DnsBackend, LocalAnswer } from './dns.js';
 import type { PortRule } from './firewall.js';
-import { emptyEndpoint, type BridgeNet, type NetworkRecord } from './records.js';
+import { emptyEndpoint, isIpv6Pool, type BridgeNet, type NetworkRecord } from './records.js';
 import type { PortReserver } from './ports.js';
 import type { ContainerStore } from '../containers/store.js';
 import type { DaemonConfig } from '../daemon/config.js';
@@ -39,6 +39,7 @@ export interface SandboxHost {
   syncFirewall(): Promise<void>;
 }
 import { MiB, readUntrustedFile } from '../storage/confined.js';
+import { contains6, formatIp6, parseCidr6, parseIp6 } from './ipnet6.js';
 
 export interface PreparedNetwork {
   /** Network namespace to join; '' = a new one; undefined = the host's. */
@@ -51,6 +52,8 @@ export interface PreparedNetwork {
 interface Endpoint {
   network: string;
   ip: number;
+  /** Its IPv6 lease on a dual-stack network. */
+  ip6?: bigint;
   hostIf: string;
   ifName: string;
   plumbed: boolean;
@@ -160,7 +163,14 @@ export class Sandboxes {
         else if (b && !contains(b.subnet, parseIp(ip))) errs.push(`no configured subnet contains IP address ${ip}`);
       }
     }
-    if (ep.IPAMConfig?.IPv6Address) errs.push('IPv6 addresses are not supported: berthd networks are IPv4-only');
+    const ip6 = ep.IPAMConfig?.IPv6Address;
+    if (ip6) {
+      const pool6 = n.IPAM.Config.find((c) => isIpv6Pool(c) && c.Subnet);
+      if (!net.isIPv6(ip6)) errs.push(`invalid IPv6 address: ${ip6}`);
+      else if (!user) errs.push('user-specified IP address is supported on user-defined networks only');
+      else if (!pool6) errs.push('user specified IP address is supported only when connecting to networks with user configured subnets');
+      else if (!contains6(parseCidr6(pool6.Subnet).subnet, parseIp6(ip6))) errs.push(`no configured subnet contains IP address ${ip6}`);
+    }
     if (ep.Aliases && ep.Aliases.length > 0 && !user) errs.push('network-scoped aliases are only supported for user-defined networks');
     if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) errs.push(`invalid MAC address: ${ep.MacAddress}`);
     if (errs.length > 0) throw new InvalidParameterError(`invalid endpoint settings:\n${errs.join('\n')}`);
@@ -264,8 +274,19 @@ export class Sandboxes {
     const used = new Set(sb.endpoints.map((e) => e.ifName));
     let i = 0;
     while (used.has(`eth${i}`)) i++;
+    let ip6: bigint | undefined;
+    if (b.v6) {
+      const want6 = ep.IPAMConfig?.IPv6Address;
+      try {
+        if (want6) b.v6.pool.claim(parseIp6(want6));
+        ip6 = want6 ? parseIp6(want6) : b.v6.pool.allocate();
+      } catch (err) {
+        b.pool.release(ip);
+        throw new ForbiddenError(`failed to set up container networking: ${messageOf(err)}`);
+      }
+    }
     const endpointId = randomBytes(32).toString('hex');
-    const e: Endpoint = { network: b.record.Name, ip, hostIf: hostIfFor(endpointId), ifName: `eth${i}`, plumbed: false };
+    const e: Endpoint = { network: b.record.Name, ip, ...(ip6 !== undefined ? { ip6 } : {}), hostIf: hostIfFor(endpointId), ifName: `eth${i}`, plumbed: false };
     sb.endpoints.push(e);
     ep.NetworkID = b.record.Id;
     ep.EndpointID = endpointId;
@@ -273,6 +294,11 @@ export class Sandboxes {
     ep.IPAddress = formatIp(ip);
     ep.IPPrefixLen = b.subnet.prefix;
     ep.MacAddress = ep.MacAddress || macFor(ip);
+    if (ip6 !== undefined && b.v6) {
+      ep.GlobalIPv6Address = formatIp6(ip6);
+      ep.GlobalIPv6PrefixLen = b.v6.subnet.prefix;
+      ep.IPv6Gateway = b.record.Internal ? '' : formatIp6(b.v6.gateway);
+    }
     ep.DNSNames = b.record.Name === 'bridge' ? null : [...new Set([r.name, ...(ep.Aliases ?? []), r.id.slice(0, 12)])];
     return e;
   }
@@ -280,7 +306,7 @@ export class Sandboxes {
   private ownEntries(c: Container, sb: Sandbox): HostsEntry[] {
     const cfg = c.record.config;
     const names = cfg.Domainname ? [`${cfg.Hostname}.${cfg.Domainname}`, cfg.Hostname] : [cfg.Hostname];
-    return sb.endpoints.map((e) => ({ ip: formatIp(e.ip), names }));
+    return sb.endpoints.flatMap((e) => [{ ip: formatIp(e.ip), names }, ...(e.ip6 !== undefined ? [{ ip: formatIp6(e.ip6), names }] : [])]);
   }
 
   private extraHostEntry(spec: string): HostsEntry {
@@ -328,7 +354,7 @@ export class Sandboxes {
       const ep = c.record.networks[e.network]!;
       const withGateway = !gatewaySet && !b.record.Internal;
       if (withGateway) gatewaySet = true;
-      await plumbEndpoint({ netns: sb.netns, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, ...(withGateway ? { gateway: b.gateway } : {}), setupLoopback: i === 0 });
+      await plumbEndpoint({ netns: sb.netns, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, ...(withGateway ? { gateway: b.gateway } : {}), ...ip6Plumbing(b, e, withGateway), setupLoopback: i === 0 });
       e.plumbed = true;
     }
     sb.portsLive = true;
@@ -375,7 +401,11 @@ export class Sandboxes {
         this.event('disconnect', c, e.network);
       }
       const leases = () => {
-        for (const e of sb.endpoints) this.m.bridgeNet(e.network)?.pool.release(e.ip);
+        for (const e of sb.endpoints) {
+          const b = this.m.bridgeNet(e.network);
+          b?.pool.release(e.ip);
+          if (e.ip6 !== undefined) b?.v6?.pool.release(e.ip6);
+        }
       };
       for (const p of sb.ports) this.m.ports.release(p);
       if (sb.ports.length > 0) {
@@ -410,7 +440,16 @@ export class Sandboxes {
         } catch (err) {
           this.m.log.warn('restored container address is taken', { container: c.id.slice(0, 12), ip: ep.IPAddress, err: messageOf(err) });
         }
-        sb.endpoints.push({ network: name, ip, hostIf: hostIfFor(ep.EndpointID), ifName: '', plumbed: true });
+        let ip6: bigint | undefined;
+        if (b.v6 && ep.GlobalIPv6Address) {
+          ip6 = parseIp6(ep.GlobalIPv6Address);
+          try {
+            b.v6.pool.claim(ip6);
+          } catch (err) {
+            this.m.log.warn('restored container IPv6 address is taken', { container: c.id.slice(0, 12), ip: ep.GlobalIPv6Address, err: messageOf(err) });
+          }
+        }
+        sb.endpoints.push({ network: name, ip, ...(ip6 !== undefined ? { ip6 } : {}), hostIf: hostIfFor(ep.EndpointID), ifName: '', plumbed: true });
       }
       const gw = sb.endpoints.find((e) => !this.m.bridgeNet(e.network)!.record.Internal);
       if (gw) {
@@ -506,11 +545,13 @@ export class Sandboxes {
         if (!sb || !b || sb.pid === 0) throw new ConflictError(`container ${c.id} has no network namespace to connect`);
         const e = this.addEndpoint(c, sb, b, ep);
         try {
-          await plumbEndpoint({ netns: sb.netns || `/proc/${sb.pid}/ns/net`, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, setupLoopback: false, ...(sb.endpoints.length === 1 && !b.record.Internal ? { gateway: b.gateway } : {}) });
+          const first = sb.endpoints.length === 1 && !b.record.Internal;
+          await plumbEndpoint({ netns: sb.netns || `/proc/${sb.pid}/ns/net`, hostIf: e.hostIf, ifName: e.ifName, bridge: b.bridge, ip: e.ip, subnet: b.subnet, mac: ep.MacAddress, setupLoopback: false, ...(first ? { gateway: b.gateway } : {}), ...ip6Plumbing(b, e, first) });
           e.plumbed = true;
         } catch (err) {
           sb.endpoints = sb.endpoints.filter((x) => x !== e);
           b.pool.release(e.ip);
+          if (e.ip6 !== undefined) b.v6?.pool.release(e.ip6);
           throw err;
         }
         r.networks[n.Name] = ep;
@@ -534,6 +575,7 @@ export class Sandboxes {
       if (sb && e) {
         await deleteLink(e.hostIf);
         this.m.bridgeNet(n.Name)?.pool.release(e.ip);
+        if (e.ip6 !== undefined) this.m.bridgeNet(n.Name)?.v6?.pool.release(e.ip6);
         sb.endpoints = sb.endpoints.filter((x) => x !== e);
         if (sb.portNetwork === n.Name) {
           for (const p of sb.ports) this.m.ports.release(p);
@@ -652,7 +694,16 @@ function clearRuntime(ep: EndpointSettings): void {
   ep.Gateway = '';
   ep.IPAddress = '';
   ep.IPPrefixLen = 0;
+  ep.GlobalIPv6Address = '';
+  ep.GlobalIPv6PrefixLen = 0;
+  ep.IPv6Gateway = '';
   ep.DNSNames = null;
+}
+
+/** The IPv6 part of an endpoint's plumbing on a dual-stack network. */
+function ip6Plumbing(b: BridgeNet, e: Endpoint, withGateway: boolean): { ip6?: { address: string; prefix: number; gateway?: string } } {
+  if (!b.v6 || e.ip6 === undefined) return {};
+  return { ip6: { address: formatIp6(e.ip6), prefix: b.v6.subnet.prefix, ...(withGateway ? { gateway: formatIp6(b.v6.gateway) } : {}) } };
 }
 
 /** "name:ip" from --add-host (the IP may be IPv6, or "host-gateway"). */

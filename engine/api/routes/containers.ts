@@ -6,13 +6,13 @@
  */
 import type { Writable } from 'node:stream';
 import type { Router } from '../router.js';
-import { beginStream, readBody, readJson, sendJson, sendStatus, writeJsonLine, type RequestContext } from '../context.js';
+import { beginStream, readBody, readJson, sendJson, sendStatus, versionLess, writeJsonLine, type RequestContext } from '../context.js';
 import { boolParam, intParam } from '../query.js';
 import { Filters, parseTimestampNanos } from '../filters.js';
 import { clientStreams, hijack, readUpgradeBody } from '../streams/hijack.js';
 import { MULTIPLEXED, RAW_STREAM } from '../streams/multiplex.js';
 import { StreamWriter } from '../streams/writer.js';
-import { ConflictError, InvalidParameterError } from '../../errdefs.js';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../../errdefs.js';
 import type { ContainerInspect, ContainerSummary, ExecInspect, WaitResponse } from '../types.js';
 import type { WaitCondition } from '../../containers/container.js';
 import { parseDetachKeys } from '../../containers/attach.js';
@@ -40,6 +40,10 @@ export interface ContainerBackend {
   rename(ref: string, name: string): Promise<void>;
   update(ref: string, body: UpdateConfig): Promise<string[]>;
   remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void>;
+  /** The full ID of the container `ref` names, if any. */
+  idOf(ref: string): string | undefined;
+  /** `rm --link`: removes the link named "parent/alias". */
+  removeLink(linkName: string): Promise<void>;
   wait(ref: string, condition: WaitCondition): Promise<WaitResponse>;
   resize(ref: string, height: number, width: number): void;
   logs(ref: string, opts: LogsOptions): LogsStream;
@@ -143,7 +147,24 @@ export function registerContainerRoutes(r: Router, b: ContainerBackend): void {
 
   r.delete('/containers/:id', async (ctx) => {
     if (boolParam(ctx.query, 'link')) throw new ConflictError('Conflict, cannot remove the default link name of the container');
-    await b.remove(containerId(ctx), { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+    const ref = containerId(ctx);
+    try {
+      await b.remove(ref, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+    } catch (err) {
+      // Clients of API < 1.44 (docker-py 5, compose v1) match dockerd 20.10's wording.
+      const m = err instanceof ConflictError && versionLess(ctx.version, '1.44') ? /container is (running|restarting): stop the container/.exec(err.message) : null;
+      const id = m ? b.idOf(ref) : undefined;
+      if (m && id) throw new ConflictError(`You cannot remove a ${m[1]} container ${id}. Stop the container before attempting removal or force remove`);
+      throw err;
+    }
+    sendStatus(ctx, 204);
+  });
+
+  // A link name ("parent/alias"): only `rm --link` may remove one.
+  r.delete('/containers/:id/:alias', async (ctx) => {
+    const linkName = `${decodeURIComponent(ctx.params.id!)}/${decodeURIComponent(ctx.params.alias!)}`;
+    if (!boolParam(ctx.query, 'link')) throw new NotFoundError(`No such container: ${linkName}`);
+    await b.removeLink(linkName);
     sendStatus(ctx, 204);
   });
 
@@ -283,7 +304,9 @@ export function registerContainerRoutes(r: Router, b: ContainerBackend): void {
       else sendStatus(ctx, 200);
       return;
     }
-    const tty = body.Tty === true || info.ProcessConfig.tty;
+    // The start request's Tty alone picks the framing (moby's router), whatever the exec was created
+    // with: docker-py starts a terminal exec with Tty false and demultiplexes its output.
+    const tty = body.Tty === true;
     await b.execStart(id, { detach: false, tty, consoleSize }, clientStreams(hijack(ctx, tty ? RAW_STREAM : MULTIPLEXED), tty));
   });
 }

@@ -4,7 +4,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Router } from '../router.js';
-import { beginStream, sendJson, sendStatus, writeJsonLine, type RequestContext } from '../context.js';
+import { beginStream, sendJson, sendStatus, versionLess, writeJsonLine, type RequestContext } from '../context.js';
 import { boolParam } from '../query.js';
 import { Filters } from '../filters.js';
 import { HttpJsonLines } from '../streams/json-lines.js';
@@ -21,7 +21,8 @@ import type { SearchResult } from '../../registry/search.js';
 /** What the image routes need (moby's router/image/backend.go). */
 export interface ImageBackend {
   list(filters: Filters, all: boolean): ImageSummary[];
-  inspect(name: string): ImageInspect;
+  /** `legacyFields`: Container and ContainerConfig, for clients below API 1.45. */
+  inspect(name: string, opts?: { legacyFields?: boolean }): ImageInspect;
   history(name: string): ImageHistoryItem[];
   tag(name: string, ref: Reference): Promise<void>;
   remove(name: string, force: boolean, prune: boolean): Promise<ImageDeleteItem[]>;
@@ -98,7 +99,7 @@ export function registerImageRoutes(r: Router, b: ImageBackend): void {
     switch (`${method} ${m[2]}`) {
       case 'GET json':
       case 'HEAD json':
-        sendJson(ctx, 200, b.inspect(name));
+        sendJson(ctx, 200, b.inspect(name, { legacyFields: versionLess(ctx.version, '1.45') }));
         return;
       case 'GET history':
         sendJson(ctx, 200, b.history(name));

@@ -1,6 +1,6 @@
 /** Network routes: list, inspect, create, remove, connect, disconnect, prune. */
 import type { Router } from '../router.js';
-import { readJson, sendJson, sendStatus, type RequestContext } from '../context.js';
+import { readJson, sendJson, sendStatus, versionLess, type RequestContext } from '../context.js';
 import { Filters } from '../filters.js';
 import { InvalidParameterError } from '../../errdefs.js';
 import type { NetworkCreateRequest } from '../../network/manager.js';
@@ -11,7 +11,7 @@ import type { EndpointSettings } from '../types.js';
 export interface NetworkBackend {
   list(filters: Filters): NetworkJson[];
   inspect(ref: string): NetworkJson;
-  create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
+  create(req: NetworkCreateRequest, opts?: { allowDuplicate?: boolean }): Promise<{ Id: string; Warning: string }>;
   remove(ref: string): Promise<void>;
   connect(ref: string, container: string, endpoint: Partial<EndpointSettings> | null | undefined): Promise<void>;
   disconnect(ref: string, container: string, force: boolean): Promise<void>;
@@ -41,7 +41,9 @@ export function registerNetworkRoutes(r: Router, b: NetworkBackend): void {
   r.post('/networks/create', async (ctx) => {
     const body = objectBody(await readJson(ctx), 'network.CreateRequest') as NetworkCreateRequest;
     if (body.Name !== undefined && typeof body.Name !== 'string') throw new InvalidParameterError('json: cannot unmarshal into Go struct field CreateRequest.Name of type string');
-    sendJson(ctx, 201, await b.create(body));
+    // CheckDuplicate: false still allowed a second network of the same name below API 1.44 (moby ignores it since).
+    const allowDuplicate = versionLess(ctx.version, '1.44') && (body as { CheckDuplicate?: unknown }).CheckDuplicate === false;
+    sendJson(ctx, 201, await b.create(body, { allowDuplicate }));
   });
 
   r.delete('/networks/:id', async (ctx) => {

@@ -2,12 +2,14 @@
  * System routes: /_ping, /version, /info, /events.
  */
 import type { Router } from '../router.js';
-import { beginStream, sendJson, sendText, writeJsonLine } from '../context.js';
+import { beginStream, commonHeaders, sendJson, sendText, writeJsonLine } from '../context.js';
 import { Filters, parseTimestamp } from '../filters.js';
 import { eventFilterKeys, matchEvent, type EngineEvent } from '../../events/bus.js';
 
 /** What the system routes need (moby's router/system/backend.go). */
 export interface SystemBackend {
+  /** daemon.json's `experimental`. */
+  experimental: boolean;
   /** `GET /version`. */
   version(): unknown;
   /** `GET /info`. */
@@ -33,6 +35,8 @@ export function registerSystemRoutes(r: Router, b: SystemBackend): void {
     }
     sendText(ctx, 200, 'OK', headers);
   };
+  // daemon.json's `experimental` (not reloadable, as in dockerd) is announced on every response.
+  commonHeaders['Docker-Experimental'] = String(b.experimental);
   r.get('/_ping', ping);
   r.head('/_ping', ping);
 

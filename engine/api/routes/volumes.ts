@@ -1,6 +1,6 @@
 /** Volume routes: list, inspect, create, remove, prune. */
 import type { Router } from '../router.js';
-import { readJson, sendJson, sendStatus, type RequestContext } from '../context.js';
+import { readJson, sendJson, sendStatus, versionLess, type RequestContext } from '../context.js';
 import { boolParam } from '../query.js';
 import { Filters } from '../filters.js';
 import { volumeFilterKeys } from '../../volumes/service.js';
@@ -39,7 +39,9 @@ export function registerVolumeRoutes(r: Router, b: VolumeBackend): void {
   });
 
   r.post('/volumes/prune', async (ctx) => {
-    const f = Filters.parse(ctx.query.get('filters')).validate(['label', 'label!', 'all']);
+    let f = Filters.parse(ctx.query.get('filters')).validate(['label', 'label!', 'all']);
+    // API 1.42 made prune remove only anonymous volumes; older clients still get every unused one (moby's rule).
+    if (versionLess(ctx.version, '1.42')) f = f.with('all', ['true']);
     sendJson(ctx, 200, await b.prune(f));
   });
 }
