@@ -62,13 +62,13 @@ export async function dockerOk(socket: string, args: string[], input?: Buffer | 
 }
 
 /** A berthd from this checkout with its own state, exec root, socket, bridge and subnet; all removed on stop. */
-export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist', instance = 0): Promise<Engine & { execRoot: string }> {
+export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist', instance = 0, config: Record<string, unknown> = {}): Promise<Engine & { execRoot: string; dataRoot: string }> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   const socket = path.join(base, 'docker.sock');
   const execRoot = `/run/bb${process.pid % 100000}${instance ? `-${instance}` : ''}`;
   // Its own bridge and subnet (other daemons may run), removed again on stop.
   const slot = claimNetSlot(process.pid + instance * 7919);
-  fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify(slot.config));
+  fs.writeFileSync(path.join(base, 'daemon.json'), JSON.stringify({ ...slot.config, ...config }));
   const proc: ChildProcess = spawn(
     process.execPath,
     [...DAEMON_NODE_FLAGS, path.join(repoRoot, dist, 'engine/daemon/main.js'), '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', path.join(base, 'daemon.json'), '--log-level', 'warn'],
@@ -79,6 +79,7 @@ export async function startBerthd(dist = process.env.BERTH_DIST ?? 'dist', insta
     name: instance ? `berthd(${dist})` : 'berthd',
     socket,
     execRoot,
+    dataRoot: path.join(base, 'data'),
     pid: () => proc.pid!,
     enginePids: () => [proc.pid!],
     stop: async () => {
@@ -99,30 +100,18 @@ export function dockerdAvailable(): boolean {
 }
 
 /**
- * dockerd 20.10 with its own containerd, data root and socket. `isolated` leaves the host's
- * network alone (no default bridge, no iptables rules): for checks that run with --network none.
+ * dockerd 20.10 with its own containerd, data root and socket. `network` replaces the network flags
+ * (bip, pools); `isolated` leaves the host's network alone (no default bridge, no iptables rules):
+ * for checks that run with --network none.
  */
-export async function startDockerd(opts: { isolated?: boolean } = {}): Promise<Engine> {
+export async function startDockerd(opts: { isolated?: boolean; network?: string[] } = {}): Promise<Engine & { dataRoot: string }> {
+  const network = opts.isolated ? ['--bridge', 'none', '--iptables=false', '--ip-masq=false'] : (opts.network ?? ['--bip', '10.253.0.1/24', '--default-address-pool', 'base=10.254.0.0/16,size=24']);
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'dockerd-bench-'));
   const socket = path.join(base, 'docker.sock');
   const bin = fs.existsSync('/usr/sbin/dockerd') ? '/usr/sbin/dockerd' : '/usr/bin/dockerd';
   const proc = spawn(
     bin,
-    [
-      '--data-root',
-      path.join(base, 'data'),
-      '--exec-root',
-      path.join(base, 'exec'),
-      '--pidfile',
-      path.join(base, 'dockerd.pid'),
-      '-H',
-      `unix://${socket}`,
-      ...(opts.isolated ? ['--bridge', 'none', '--iptables=false', '--ip-masq=false'] : ['--bip', '10.253.0.1/24', '--default-address-pool', 'base=10.254.0.0/16,size=24']),
-      '--storage-driver',
-      'overlay2',
-      '--log-level',
-      'warn',
-    ],
+    ['--data-root', path.join(base, 'data'), '--exec-root', path.join(base, 'exec'), '--pidfile', path.join(base, 'dockerd.pid'), '-H', `unix://${socket}`, ...network, '--storage-driver', 'overlay2', '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -140,6 +129,7 @@ export async function startDockerd(opts: { isolated?: boolean } = {}): Promise<E
   return {
     name: 'dockerd 20.10',
     socket,
+    dataRoot: path.join(base, 'data'),
     pid: () => proc.pid!,
     enginePids: () => [proc.pid!, ...childPids()],
     stop: async () => {
