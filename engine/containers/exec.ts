@@ -229,7 +229,8 @@ export class ExecManager {
     }
     this.d.containers.event(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: id });
     s.stdin = proc.stdin;
-    if (s.stdin) await s.stdin.activate();
+    // Input typed into an exec that could not reach its monitor would vanish silently: say so.
+    if (s.stdin && !(await s.stdin.activate())) this.log.warn('exec stdin could not be connected to its monitor; input is dropped', { exec: id.slice(0, 12) });
     s.stopped = proc.exitCode.then(
       (code) => {
         s.exitCode = code;
