@@ -15,14 +15,13 @@ import type { HostCommand } from '../contract/api.js';
 import type { Engine } from './engines/engine.js';
 import { BackendError } from './errors.js';
 import { EngineDirectory } from './engines/directory.js';
-import { BerthdEngine } from './engines/berthd-engine.js';
-import { SystemdBerthdEngine } from './engines/systemd-engine.js';
 import { commandExists, installedUnit, installPlan, runCommand, SERVICE_UNIT } from './engines/linux-service.js';
+import { createOwnEngine } from './engines/own-engine.js';
 import { discoverEndpoints, type DiscoveredEndpoint } from './engines/discovery.js';
 import { readEngineConfig, writeEngineConfig } from './engines/daemon-config.js';
 import { EngineModel, type EngineModelOptions } from './model/engine-model.js';
 import { SettingsStore } from './settings/settings-store.js';
-import { berthPaths, BERTHD_DEFAULTS, type BerthPaths } from './paths.js';
+import { berthPaths, type BerthPaths } from './paths.js';
 import type { Handlers, MethodHandlers, StreamHandlers } from './rpc/session.js';
 import { containerAction, forEachBulk, removeContainers, runContainer } from './services/containers.js';
 import { cloneVolume, deleteFiles, listContainerFiles, listVolumeFiles, makeFolder, readFile, renameFile, streamFilesArchive, streamUpload, writeFile } from './services/files.js';
@@ -40,6 +39,8 @@ import { streamBuild } from './streams/build.js';
 
 /** The app and its engine share one version (engine/version.ts, kept equal to package.json's). */
 export const BERTH_APP_VERSION = BERTH_VERSION;
+// The own-engine factory (engines/own-engine.ts) decides which engine is Berth's own; these stay importable from here.
+export { defaultBerthdEngine, linuxOwnEngine } from './engines/own-engine.js';
 
 export interface HostAdapter {
   capabilities(): Omit<HostCapabilities, 'version'>;
@@ -52,8 +53,8 @@ export interface HostAdapter {
 export interface BackendOptions {
   paths?: BerthPaths;
   host: HostAdapter;
-  /** Berth's own engine; undefined picks a local berthd on Linux, null means none. */
-  ownEngine?: Engine | null;
+  /** Berth's own engine: undefined asks engines/own-engine.ts (berthd on Linux, the VM on macOS/Windows), null means none; a function builds it from the settings. */
+  ownEngine?: Engine | null | ((settings: SettingsStore) => Engine | undefined);
   discover?: () => DiscoveredEndpoint[];
   model?: EngineModelOptions;
   /** Where registry credentials live (the docker CLI's config folder by default). */
@@ -65,36 +66,12 @@ export interface BackendOptions {
   log?: (msg: string) => void;
 }
 
-/** The berthd Berth runs on Linux, with its files where berthd and Berth expect them. */
-export function defaultBerthdEngine(paths: BerthPaths, env: NodeJS.ProcessEnv = process.env): BerthdEngine {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const root = process.getuid?.() === 0;
-  return new BerthdEngine({
-    // dist/electron/backend → dist/engine/daemon/main.js; packaged apps set BERTHD_SCRIPT to the copy in resources.
-    daemonScript: env.BERTHD_SCRIPT ?? path.resolve(here, '..', '..', 'engine', 'daemon', 'main.js'),
-    socket: env.BERTH_ENGINE_SOCKET ?? BERTHD_DEFAULTS.socket,
-    dataRoot: env.BERTH_ENGINE_DATA_ROOT ?? BERTHD_DEFAULTS.dataRoot,
-    configFile: env.BERTH_ENGINE_CONFIG ?? (root ? BERTHD_DEFAULTS.configFile : path.join(paths.configDir, 'daemon.json')),
-    logFile: path.join(paths.logDir, 'berthd.log'),
-    pidFile: path.join(paths.runDir, 'berthd.pid'),
-    ...(env.BERTH_ENGINE_EXEC_ROOT ? { execRoot: env.BERTH_ENGINE_EXEC_ROOT } : {}),
-  });
-}
-
-/**
- * Berth's own engine on Linux: the berth.service system unit when it is installed (and this is
- * not root running Berth with its own paths), else a berthd Berth starts itself. BERTH_ENGINE_SOCKET
- * (custom setups, tests) always means "run my own berthd there".
- */
-export function linuxOwnEngine(paths: BerthPaths, env: NodeJS.ProcessEnv = process.env): Engine {
-  if (!env.BERTH_ENGINE_SOCKET && process.getuid?.() !== 0 && installedUnit()) return new SystemdBerthdEngine({ socket: BERTHD_DEFAULTS.socket });
-  return defaultBerthdEngine(paths, env);
-}
-
 export class Backend {
   readonly paths: BerthPaths;
   readonly settings: SettingsStore;
   readonly engines: EngineDirectory;
+  /** Berth's own engine on this platform (engines/own-engine.ts), if any. */
+  readonly ownEngine: Engine | undefined;
   readonly handlers: Handlers;
   readonly credentials: CredentialStore;
   readonly builds: BuildHistory;
@@ -107,7 +84,13 @@ export class Backend {
     this.settings = new SettingsStore(this.paths.configDir);
     this.credentials = opts.credentials ?? new CredentialStore();
     if (this.settings.loadProblem) this.log(this.settings.loadProblem);
-    const own = opts.ownEngine === undefined ? (process.platform === 'linux' ? linuxOwnEngine(this.paths) : undefined) : (opts.ownEngine ?? undefined);
+    const own =
+      opts.ownEngine === undefined
+        ? createOwnEngine({ paths: this.paths, vmSettings: () => this.settings.get().vm })
+        : typeof opts.ownEngine === 'function'
+          ? opts.ownEngine(this.settings)
+          : (opts.ownEngine ?? undefined);
+    this.ownEngine = own;
     this.engines = new EngineDirectory(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
     this.builds = new BuildHistory(this.paths.configDir);
     this.handlers = { methods: this.methodHandlers(), streams: this.streamHandlers() };

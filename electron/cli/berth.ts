@@ -9,19 +9,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Backend, BERTH_APP_VERSION, linuxOwnEngine, type HostAdapter } from '../backend/backend.js';
+import { Backend, BERTH_APP_VERSION, type HostAdapter } from '../backend/backend.js';
 import { berthPaths } from '../backend/paths.js';
 import { BerthdEngine } from '../backend/engines/berthd-engine.js';
+import { createOwnEngine } from '../backend/engines/own-engine.js';
+import { VmEngine } from '../backend/engines/vm-engine.js';
 import type { Engine } from '../backend/engines/engine.js';
 import { installPlan, installedUnit, SERVICE_GROUP, SERVICE_UNIT } from '../backend/engines/linux-service.js';
+import { SettingsStore } from '../backend/settings/settings-store.js';
 import { DashboardServer } from '../dashboard/server.js';
+import { vmCommand, printVmReady, vmProgressPrinter } from './vm-commands.js';
 
 const usage = `Usage: berth COMMAND
 
 Berth: a desktop container platform
 
 Commands:
-  up                    Start Berth's engine (berthd) if it is not running, then serve the dashboard
+  up                    Start Berth's engine (berthd, or the VM where the platform needs it) if it is not running, then serve the dashboard
   dashboard [--port N]  Serve the dashboard on 127.0.0.1 and print its URL (with an access token)
   engine start          Start Berth's engine (berthd)
   engine stop           Stop Berth's engine (containers keep running)
@@ -31,6 +35,13 @@ Commands:
                         Install Berth's engine as a system service (berth.service) and add NAME
                         (default: you) to the berth group that may use it; asks for root (pkexec)
   engine uninstall      Remove the berth.service system service (engine data is kept)
+  vm start              Start the Berth VM (berthd in a Linux VM under QEMU) and print how long it took
+  vm stop               Stop the VM (the guest shuts down cleanly; QEMU is killed after a timeout)
+  vm restart            Stop, then start the VM
+  vm status [--json]    Show the VM's state, accelerator, boot timings and engine socket
+  vm logs [-n N] [--engine|--host]   The VM's console (or berthd's log in the VM, or the host agent's log)
+  vm shell              A root shell in the VM, for troubleshooting
+  vm build [--arch A]   Build the VM image (amd64, arm64 or all) from Debian packages
   version               Show the Berth version
 
 The dashboard finds engines like the docker CLI does (DOCKER_HOST, docker contexts) plus Berth's own.
@@ -52,8 +63,10 @@ function fail(message: string, code = 1): never {
 }
 
 function ownEngine(): Engine {
-  if (process.platform !== 'linux') fail('Berth runs its engine natively on Linux only; on macOS and Windows the desktop app runs it in its VM');
-  return linuxOwnEngine(berthPaths());
+  const settings = new SettingsStore(berthPaths().configDir);
+  const engine = createOwnEngine({ paths: berthPaths(), vmSettings: () => settings.get().vm });
+  if (!engine) fail(`Berth has no engine of its own on ${process.platform}`);
+  return engine;
 }
 
 /** berth engine install|uninstall: berth-engine-service.sh as root (pkexec, else sudo). */
@@ -126,13 +139,26 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'dashboard': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string', short: 'p' } }, strict: true });
-      await serveDashboard(parsePort(values.port), process.platform === 'linux' ? ownEngine() : undefined);
+      await serveDashboard(parsePort(values.port), createOwnEngine({ paths: berthPaths(), vmSettings: () => new SettingsStore(berthPaths().configDir).get().vm }));
       return;
     }
     case 'up': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string', short: 'p' } }, strict: true });
       const engine = ownEngine();
       const wasRunning = (await engine.probe()) === 'running';
+      if (engine instanceof VmEngine) {
+        if (!wasRunning) {
+          process.stdout.write('Starting the Berth VM...\n');
+          try {
+            printVmReady(await engine.vm.start(vmProgressPrinter()));
+          } catch (err) {
+            fail(`${(err as Error).message}${(err as { consoleTail?: string }).consoleTail ? `\n${(err as { consoleTail?: string }).consoleTail}` : ''}\n  log: ${engine.vm.paths.hostLog}`);
+          }
+          await engine.probe();
+        } else process.stdout.write(`The Berth VM is running on ${engine.host} (export DOCKER_HOST=${engine.host})\n`);
+        await serveDashboard(parsePort(values.port), engine, wasRunning ? undefined : () => engine.stop());
+        return;
+      }
       if (!wasRunning) {
         process.stdout.write(`Starting berthd on ${engine.host}...\n`);
         try {
@@ -146,10 +172,18 @@ async function main(argv: string[]): Promise<void> {
       await serveDashboard(parsePort(values.port), engine, wasRunning ? undefined : () => engine.stop());
       return;
     }
+    case 'vm':
+      process.exitCode = await vmCommand(rest, usage);
+      return;
     case 'engine': {
       const [sub, ...args] = rest;
       if (sub === 'install' || sub === 'uninstall') return serviceCommand(sub, args);
       const engine = ownEngine();
+      // Where Berth's engine is the VM, `berth engine ...` is `berth vm ...`.
+      if (engine instanceof VmEngine) {
+        process.exitCode = await vmCommand(rest, usage);
+        return;
+      }
       switch (sub) {
         case 'start':
           try {

@@ -139,6 +139,16 @@ export const TableViewSchema = z.object({
 });
 export type TableView = z.infer<typeof TableViewSchema>;
 
+/** Berth's own engine and its VM: which engine on Linux, and the VM's resources (applied at its next start). */
+export const VmSettingsSchema = z.object({
+  /** Linux only: berthd natively (default) or in the VM. macOS and Windows always use the VM. */
+  engine: z.enum(['native', 'vm']).optional(),
+  cpus: z.number().int().min(1).max(64).optional(),
+  memoryMiB: z.number().int().min(512).max(262144).optional(),
+  diskGiB: z.number().int().min(4).max(8192).optional(),
+});
+export type VmSettings = z.infer<typeof VmSettingsSchema>;
+
 const settingsFields = {
   theme: ThemeSchema,
   startAtLogin: z.boolean(),
@@ -150,6 +160,7 @@ const settingsFields = {
   endpoints: z.array(CustomEndpointSchema),
   /** Remembered sort and filters per table ("containers", "images", ...). */
   views: z.record(z.string().max(64), TableViewSchema),
+  vm: VmSettingsSchema.optional(),
 };
 export const WindowBoundsSchema = z.object({ width: z.number().int().min(400), height: z.number().int().min(300), x: z.number().int().optional(), y: z.number().int().optional(), maximized: z.boolean().optional() });
 export type WindowBounds = z.infer<typeof WindowBoundsSchema>;

@@ -8,7 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { app, Menu, Notification, dialog, nativeTheme, session, shell } from 'electron';
-import { Backend, BERTH_APP_VERSION, linuxOwnEngine, type HostAdapter } from '../backend/backend.js';
+import { Backend, BERTH_APP_VERSION, type HostAdapter } from '../backend/backend.js';
+import { createOwnEngine } from '../backend/engines/own-engine.js';
 import { berthPaths } from '../backend/paths.js';
 import { TrayStateSource } from '../backend/tray/tray-state.js';
 import type { TrayAction } from '../backend/tray/tray-menu.js';
@@ -50,7 +51,7 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     const paths = berthPaths();
     const daemonScript = packagedDaemonScript();
-    const own = process.platform === 'linux' ? linuxOwnEngine(paths, { ...process.env, ...(daemonScript ? { BERTHD_SCRIPT: daemonScript } : {}) }) : undefined;
+    const engineEnv = { ...process.env, ...(daemonScript ? { BERTHD_SCRIPT: daemonScript } : {}) };
     // Known before the window exists: whether closing it may hide it to a tray.
     const hasTray = await traySupported(process.platform, process.env);
     const host: HostAdapter = {
@@ -66,7 +67,8 @@ if (!app.requestSingleInstanceLock()) {
         return () => commands.off('command', listener);
       },
     };
-    const backend = new Backend({ host, paths, ownEngine: own ?? null, log, packaged: app.isPackaged, ...(daemonScript ? { daemonScript } : {}) });
+    // Berth's own engine: berthd (or its system service) on Linux unless the settings pick the VM; the VM on macOS and Windows.
+    const backend = new Backend({ host, paths, ownEngine: (settings) => createOwnEngine({ paths, vmSettings: () => settings.get().vm, env: engineEnv }), log, packaged: app.isPackaged, ...(daemonScript ? { daemonScript } : {}) });
     const settings = backend.settings;
 
     lockDownSession(session.defaultSession);
@@ -171,6 +173,7 @@ if (!app.requestSingleInstanceLock()) {
       }
     });
 
+    const own = backend.ownEngine;
     if (own && settings.get().startEngineOnLaunch) {
       // After the window is up: probing and starting never delay the first paint.
       win.once('ready-to-show', () => {

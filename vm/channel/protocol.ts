@@ -1,0 +1,71 @@
+/**
+ * The agent channel's vocabulary, shared by the host and the guest agent. One HTTP/2 session runs
+ * over the VM's virtio-serial port; every Docker API connection, shell and control call is one
+ * HTTP/2 stream. HTTP/2 gives what the Docker API needs across the VM boundary: per-stream flow
+ * control (a `docker load` cannot flood the guest), half-close (END_STREAM: `docker run -i`
+ * closes stdin and still reads the output), cheap stream setup (no handshake per connection) and
+ * many concurrent streams — from nghttp2, built into Node, on both ends.
+ *
+ * Part 2 (published ports) adds `tcp:` targets on the same route and datagram streams for UDP.
+ */
+/** The virtio-serial port's name (the guest opens /dev/virtio-ports/<name>). */
+export const AGENT_PORT_NAME = 'org.berth.agent.0';
+
+export const ROUTES = {
+  /** Tunnel: request body = bytes to the target, response body = bytes from it. */
+  connect: '/v1/connect',
+  /** A root shell on a pty: request body = input, response body = output. */
+  shell: '/v1/shell',
+  shellResize: '/v1/shell/resize',
+  /** PUT {unixMs}: set the guest clock. */
+  time: '/v1/time',
+  /** PUT {search, options}: the host's resolver settings. */
+  dns: '/v1/dns',
+  /** GET: kernel, uptime, memory, berthd state. */
+  info: '/v1/info',
+  /** GET ?tail=N: berthd's log inside the guest. */
+  engineLog: '/v1/engine-log',
+  /** POST: stop berthd, unmount the data disk, power off. */
+  shutdown: '/v1/shutdown',
+} as const;
+
+export const HEADERS = {
+  target: 'berth-target',
+  shellId: 'berth-shell-id',
+  rows: 'berth-rows',
+  cols: 'berth-cols',
+  error: 'berth-error',
+} as const;
+
+/** berthd's socket inside the guest. */
+export const GUEST_ENGINE_SOCKET = '/run/berth/docker.sock';
+
+export type Target = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export function formatTarget(t: Target): string {
+  return t.kind === 'unix' ? `unix:${t.path}` : `tcp:${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+}
+
+export function parseTarget(s: string): Target {
+  if (s.startsWith('unix:/')) return { kind: 'unix', path: s.slice(5) };
+  const m = /^tcp:(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
+  if (m) {
+    const port = Number(m[3]);
+    if (port >= 1 && port <= 65535) return { kind: 'tcp', host: m[1] ?? m[2]!, port };
+  }
+  throw new Error(`invalid tunnel target "${s}"`);
+}
+
+/**
+ * Windows sized for throughput across the port (Node's default 64 KiB per stream would cap a
+ * `docker load` far below what the port carries); flow control still bounds memory per stream.
+ */
+export const HTTP2_SETTINGS = {
+  initialWindowSize: 4 * 1024 * 1024,
+  maxFrameSize: 64 * 1024,
+  maxConcurrentStreams: 4096,
+  maxHeaderListSize: 64 * 1024,
+};
+export const SESSION_WINDOW = 64 * 1024 * 1024;
+/** nghttp2 refuses streams once a session holds more than this (MiB) unsent; sized for many tunnels. */
+export const MAX_SESSION_MEMORY_MIB = 256;

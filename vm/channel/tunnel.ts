@@ -1,0 +1,30 @@
+/**
+ * Joins a byte stream (a socket) to an HTTP/2 stream with TCP's semantics: data both ways with
+ * backpressure (pipe), half-close carried as END_STREAM / FIN (`docker run -i` closing stdin, the
+ * engine closing its output), and an abort on either side aborting the other (RST_STREAM / reset).
+ */
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+
+export function joinStreams(sock: Duplex, stream: http2.Http2Stream): void {
+  let done = false;
+  const abort = (why: 'socket' | 'stream') => {
+    if (done) return;
+    done = true;
+    if (why === 'socket') {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    } else if (!sock.destroyed) sock.destroy();
+  };
+  sock.pipe(stream);
+  stream.pipe(sock);
+  sock.on('error', () => abort('socket'));
+  stream.on('error', () => abort('stream'));
+  sock.on('close', () => {
+    // A socket that closed before both directions finished was reset or destroyed.
+    if (!stream.destroyed && !(stream.writableFinished && stream.readableEnded)) abort('socket');
+  });
+  stream.on('close', () => {
+    if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) abort('stream');
+    else if (!sock.destroyed && !sock.writableEnded) sock.end();
+  });
+}

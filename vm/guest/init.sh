@@ -1,0 +1,59 @@
+#!/bin/sh
+# Stage 2 of the guest's boot, PID 1 on the real root until it execs tini: kernel filesystems,
+# modules, the network QEMU's user-mode stack provides, the data disk (found by label, formatted
+# on first boot, checked after a crash, grown when the host grew it), then the guest agent (which
+# runs berthd) under tini, which reaps what conmon's double fork leaves behind.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+say() { echo "berth-init: $1 $(cut -d' ' -f1 /proc/uptime)" > /dev/console; }
+fail() { echo "berth-init: error: $*" > /dev/console; sync; busybox poweroff -f; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mkdir -p /dev/pts /dev/shm /dev/mqueue
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
+mount -t mqueue mqueue /dev/mqueue 2>/dev/null
+ln -sf /proc/self/fd /dev/fd; ln -sf fd/0 /dev/stdin; ln -sf fd/1 /dev/stdout; ln -sf fd/2 /dev/stderr
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+say stage2
+for m in virtio_net virtio-rng virtio_balloon ext4 overlay br_netfilter veth nf_tables nft_compat nft_chain_nat \
+  xt_MASQUERADE xt_addrtype xt_conntrack xt_comment iptable_nat iptable_filter ip6table_nat ip6table_filter \
+  button evdev gpio_keys gpio-pl061 rtc-pl031 pvpanic-pci; do
+  modprobe -q "$m" 2>/dev/null
+done
+hostname berth
+echo berth > /etc/hostname
+printf '127.0.0.1\tlocalhost berth\n::1\tlocalhost ip6-localhost ip6-loopback\n' > /etc/hosts
+# QEMU's user-mode network: guest 10.0.2.15, gateway 10.0.2.2, DNS forwarder 10.0.2.3 (the host's resolver).
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+echo 'nameserver 10.0.2.3' > /etc/resolv.conf
+sysctl -qw net.ipv4.ip_forward=1 kernel.panic_on_oops=1 vm.overcommit_memory=1 2>/dev/null
+
+data=''
+for d in /sys/block/vd*; do
+  [ "$(cat "$d/serial" 2>/dev/null)" = berth-data ] && data="/dev/${d##*/}"
+done
+[ -n "$data" ] || fail "no data disk (serial berth-data)"
+label=$(blkid -o value -s LABEL "$data" 2>/dev/null)
+if [ "$label" = berth-data ]; then
+  # After a crash (QEMU killed) the journal is replayed at mount; -p also repairs what is safe.
+  e2fsck -p "$data" > /dev/console 2>&1
+  rc=$?
+  if [ $rc -ge 4 ]; then e2fsck -fy "$data" > /dev/console 2>&1 || [ $? -lt 4 ] || fail "the data disk has errors e2fsck cannot repair (code $rc)"; fi
+  resize2fs "$data" > /dev/null 2>&1
+elif blkid -p "$data" > /dev/null 2>&1; then
+  fail "the data disk holds another filesystem ($(blkid -o value -s TYPE "$data")); not formatting it"
+else
+  say format-data
+  mkfs.ext4 -q -L berth-data -E lazy_itable_init=1,lazy_journal_init=1,discard "$data" || fail "cannot format the data disk"
+fi
+mkdir -p /var/lib/berth
+mount -t ext4 -o noatime,discard "$(findfs LABEL=berth-data)" /var/lib/berth || fail "cannot mount the data disk"
+say data-mounted
+exec /usr/bin/tini -g -- /usr/bin/node --max-semi-space-size=1 /opt/berth/dist/vm/guest/agent.js

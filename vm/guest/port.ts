@@ -1,0 +1,165 @@
+/**
+ * The guest end of the agent channel: the virtio-serial port (/dev/virtio-ports/<name>) as one
+ * duplex stream, the handshake, then an HTTP/2 server session on it. The port can be opened once
+ * at a time and reads end (EOF) whenever the host side disconnects, so the session is rebuilt
+ * after every disconnect; the host reconnects and the handshake tells old bytes from new.
+ */
+import fs from 'node:fs';
+import http2 from 'node:http2';
+import { Duplex } from 'node:stream';
+import { GuestHandshake } from '../channel/handshake.js';
+import { HTTP2_SETTINGS, MAX_SESSION_MEMORY_MIB, SESSION_WINDOW } from '../channel/protocol.js';
+
+/** A read/write file descriptor as a Duplex (reads on the thread pool; one fd, as the port allows one open). */
+export class FdDuplex extends Duplex {
+  private reading = false;
+
+  constructor(
+    private readonly fd: number,
+    private prefix?: Buffer,
+  ) {
+    super({ allowHalfOpen: false, highWaterMark: 256 * 1024 });
+  }
+
+  override _read(size: number): void {
+    if (this.prefix?.length) {
+      const p = this.prefix;
+      this.prefix = undefined;
+      this.push(p);
+      return;
+    }
+    if (this.reading) return;
+    this.reading = true;
+    const buf = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
+    fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+      this.reading = false;
+      if (err) {
+        if (err.code === 'EAGAIN') setTimeout(() => this._read(size), 10);
+        else this.destroy(err);
+        return;
+      }
+      this.push(n === 0 ? null : buf.subarray(0, n));
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    writeAll(this.fd, chunk, cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    writeAll(this.fd, Buffer.concat(chunks.map((c) => c.chunk)), cb);
+  }
+}
+
+function writeAll(fd: number, buf: Buffer, cb: (err?: Error | null) => void): void {
+  fs.write(fd, buf, 0, buf.length, null, (err, n) => {
+    if (err) return cb(err);
+    if (n < buf.length) return writeAll(fd, buf.subarray(n), cb);
+    cb();
+  });
+}
+
+export interface PortServerOptions {
+  device: string;
+  onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
+  log: (msg: string) => void;
+}
+
+/** Serves the port forever: open, handshake, HTTP/2 until EOF, again. */
+export async function servePort(o: PortServerOptions): Promise<never> {
+  const server = http2.createServer({ settings: HTTP2_SETTINGS, maxSessionMemory: MAX_SESSION_MEMORY_MIB });
+  server.on('stream', o.onStream);
+  server.on('session', (s) => {
+    s.setLocalWindowSize(SESSION_WINDOW);
+    s.on('error', (err) => o.log(`agent session: ${err.message}`));
+  });
+  for (;;) {
+    let fd: number;
+    try {
+      fd = fs.openSync(o.device, 'r+');
+    } catch (err) {
+      o.log(`cannot open ${o.device}: ${(err as Error).message}`);
+      await sleep(1000);
+      continue;
+    }
+    try {
+      await serveOnce(fd, server, o);
+    } catch (err) {
+      o.log(`agent channel: ${(err as Error).message}`);
+    }
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Already closed with the stream.
+    }
+    // EOF comes back at once while no host is connected: do not spin.
+    await sleep(200);
+  }
+}
+
+async function serveOnce(fd: number, server: http2.Http2Server, o: PortServerOptions): Promise<void> {
+  const raw = new FdDuplex(fd);
+  // Answers go straight to the port; HTTP/2 then reads the same stream from the preface on.
+  const hs = new GuestHandshake((line) => raw.write(line));
+  const rest = await new Promise<Buffer | undefined>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      const r = hs.feed(chunk);
+      if (r) {
+        raw.pause();
+        raw.off('data', onData);
+        resolve(r);
+      }
+    };
+    raw.on('data', onData);
+    raw.once('end', () => resolve(undefined));
+    raw.once('error', reject);
+  });
+  if (!rest) {
+    raw.destroy();
+    return;
+  }
+  const conn = new Spliced(raw, rest);
+  await new Promise<void>((resolve) => {
+    conn.once('close', () => resolve());
+    conn.on('error', (err) => o.log(`agent channel: ${err.message}`));
+    conn.once('end', () => {
+      o.log('host disconnected');
+      conn.destroy();
+    });
+    o.log('host connected');
+    server.emit('connection', conn);
+  });
+}
+
+/** `src` read from `first` on, as a new Duplex (what HTTP/2 gets after the handshake). */
+class Spliced extends Duplex {
+  constructor(
+    private readonly src: Duplex,
+    first: Buffer,
+  ) {
+    super({ allowHalfOpen: false, highWaterMark: 256 * 1024 });
+    if (first.length) this.push(first);
+    src.on('data', (d: Buffer) => {
+      if (!this.push(d)) src.pause();
+    });
+    src.once('end', () => this.push(null));
+    src.once('error', (err) => this.destroy(err));
+  }
+
+  override _read(): void {
+    this.src.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.src.write(chunk, cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.src.destroy();
+    cb(err);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

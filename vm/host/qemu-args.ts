@@ -1,0 +1,148 @@
+/**
+ * The QEMU command line for Berth's VM, per host platform, guest architecture and accelerator.
+ * Pure: no I/O, so every platform's line (macOS hvf, Windows whpx, Linux kvm, tcg) is unit-tested
+ * on any host. Direct kernel boot (no firmware, no bootloader), virtio devices only, every control
+ * channel on a unix socket (a named pipe on Windows) — never a TCP listener.
+ */
+import { AGENT_PORT_NAME } from '../channel/protocol.js';
+
+export { AGENT_PORT_NAME };
+export type GuestArch = 'amd64' | 'arm64';
+export type Accelerator = 'hvf' | 'whpx' | 'kvm' | 'tcg';
+
+/** A local endpoint QEMU serves: a unix socket (Linux, macOS) or a named pipe (Windows). */
+export type LocalEndpoint = { kind: 'unix'; path: string } | { kind: 'pipe'; name: string };
+
+export interface VmImageFiles {
+  kernel: string;
+  initrd: string;
+  /** Read-only root filesystem (squashfs): Debian packages. */
+  root: string;
+  /** Read-only payload filesystem (squashfs): berthd, the guest agent, their node_modules. */
+  payload: string;
+}
+
+export interface QemuLaunch {
+  platform: NodeJS.Platform;
+  guestArch: GuestArch;
+  accelerator: Accelerator;
+  cpus: number;
+  memoryMiB: number;
+  image: VmImageFiles;
+  /** qcow2 data disk (berthd's data root), formatted by the guest on first boot. */
+  dataDisk: string;
+  qmp: LocalEndpoint;
+  agent: LocalEndpoint;
+  consoleLog: string;
+  pidFile: string;
+  /** VM name, shown in process lists. */
+  name: string;
+  /** Extra kernel command line words (berth.* parameters read by the guest's init). */
+  kernelArgs?: string[];
+}
+
+
+export function hostArch(arch: string = process.arch): GuestArch | undefined {
+  if (arch === 'x64') return 'amd64';
+  if (arch === 'arm64') return 'arm64';
+  return undefined;
+}
+
+export function qemuBinaryName(guestArch: GuestArch, platform: NodeJS.Platform): string {
+  const base = guestArch === 'amd64' ? 'qemu-system-x86_64' : 'qemu-system-aarch64';
+  return platform === 'win32' ? `${base}.exe` : base;
+}
+
+/** Where the chardev for an endpoint points. */
+function chardev(id: string, e: LocalEndpoint): string {
+  return e.kind === 'unix' ? `socket,id=${id},path=${e.path},server=on,wait=off` : `pipe,id=${id},path=${e.name}`;
+}
+
+/** QEMU's option values separate with commas; a comma inside a value is written twice. */
+export function escapeOptionValue(v: string): string {
+  return v.replace(/,/g, ',,');
+}
+
+function machineArgs(l: QemuLaunch): string[] {
+  const accel = l.accelerator;
+  const accelOpt = accel === 'tcg' ? 'tcg,thread=multi' : accel === 'whpx' ? 'whpx,kernel-irqchip=off' : accel;
+  if (l.guestArch === 'amd64') {
+    // whpx cannot give the guest the host's CPU model; qemu64 plus what Debian's kernel and node need.
+    const cpu = accel === 'tcg' ? 'max' : accel === 'whpx' ? 'qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt' : 'host';
+    return ['-machine', 'q35,vmport=off,hpet=off', '-accel', accelOpt, '-cpu', cpu];
+  }
+  // arm64: the virt board. Under tcg, pointer authentication with QEMU's cheap implementation
+  // (the architected one costs most of the emulation time).
+  const gic = accel === 'kvm' ? 'gic-version=host' : accel === 'hvf' ? 'gic-version=3' : 'gic-version=max';
+  const cpu = accel === 'tcg' ? 'max,pauth-impdef=on' : 'host';
+  return ['-machine', `virt,${gic}${accel === 'hvf' ? ',highmem=on' : ''}`, '-accel', accelOpt, '-cpu', cpu];
+}
+
+export function kernelCommandLine(l: Pick<QemuLaunch, 'guestArch' | 'kernelArgs'>): string {
+  const console = l.guestArch === 'amd64' ? 'ttyS0' : 'ttyAMA0';
+  // panic=-1: reboot at once, which -no-reboot turns into QEMU exiting (crash detection).
+  return [`console=${console}`, 'quiet', 'loglevel=3', 'panic=-1', 'rootwait', 'init=/init', ...(l.kernelArgs ?? [])].join(' ');
+}
+
+export function qemuArgs(l: QemuLaunch): string[] {
+  if (!Number.isInteger(l.cpus) || l.cpus < 1) throw new Error(`invalid CPU count ${l.cpus}`);
+  if (!Number.isInteger(l.memoryMiB) || l.memoryMiB < 256) throw new Error(`invalid memory size ${l.memoryMiB} MiB (at least 256)`);
+  const e = escapeOptionValue;
+  const disk = (id: string, file: string, opts: string, serial: string) => [
+    '-drive',
+    `if=none,id=${id},file=${e(file)},${opts}`,
+    '-device',
+    `virtio-blk-pci,drive=${id},serial=${serial}`,
+  ];
+  const args = [
+    '-name',
+    `${l.name},process=berth-vm-${l.name}`,
+    ...machineArgs(l),
+    '-smp',
+    String(l.cpus),
+    '-m',
+    `${l.memoryMiB}M`,
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    l.image.kernel,
+    '-initrd',
+    l.image.initrd,
+    '-append',
+    kernelCommandLine(l),
+    ...disk('root', l.image.root, 'format=raw,readonly=on', 'berth-root'),
+    ...disk('payload', l.image.payload, 'format=raw,readonly=on', 'berth-payload'),
+    ...disk('data', l.dataDisk, 'format=qcow2,discard=unmap,detect-zeroes=unmap', 'berth-data'),
+    '-netdev',
+    'user,id=net0',
+    '-device',
+    'virtio-net-pci,netdev=net0',
+    '-device',
+    'virtio-rng-pci',
+    // Memory the guest frees goes back to the host.
+    '-device',
+    'virtio-balloon-pci,free-page-reporting=on',
+    '-device',
+    'virtio-serial-pci,id=vser0',
+    '-chardev',
+    chardev('agent', l.agent),
+    '-device',
+    `virtserialport,bus=vser0.0,chardev=agent,name=${AGENT_PORT_NAME}`,
+    '-chardev',
+    chardev('qmp', l.qmp),
+    '-mon',
+    'chardev=qmp,mode=control',
+    '-chardev',
+    `file,id=console,path=${e(l.consoleLog)}`,
+    '-serial',
+    'chardev:console',
+    '-pidfile',
+    l.pidFile,
+  ];
+  if (l.guestArch === 'amd64') args.push('-rtc', 'base=utc,driftfix=slew', '-device', 'pvpanic');
+  else args.push('-rtc', 'base=utc', '-device', 'pvpanic-pci');
+  return args;
+}
