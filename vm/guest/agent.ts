@@ -8,11 +8,10 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
-import net from 'node:net';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { AGENT_PORT_NAME, HEADERS, ROUTES, parseTarget } from '../channel/protocol.js';
-import { joinStreams } from '../channel/tunnel.js';
+import { AGENT_PORT_NAME, HEADERS, ROUTES } from '../channel/protocol.js';
+import { connect } from './connect.js';
 import { ENGINE_LOG, GuestEngine } from './engine.js';
 import { servePort } from './port.js';
 import { watchPowerButton } from './power-button.js';
@@ -55,34 +54,6 @@ function readBody(stream: http2.ServerHttp2Stream, limit = 1 << 20): Promise<str
     });
     stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     stream.once('error', reject);
-  });
-}
-
-function connect(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-  let target;
-  try {
-    target = parseTarget(String(headers[HEADERS.target] ?? ''));
-  } catch (err) {
-    return reply(stream, 400, (err as Error).message);
-  }
-  // Hold what the host sends before the connection is up (it does not wait for the response).
-  stream.pause();
-  const sock = target.kind === 'unix' ? net.connect({ path: target.path, allowHalfOpen: true }) : net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
-  sock.setNoDelay?.(true);
-  const onError = (err: Error) => {
-    if (!stream.headersSent && !stream.destroyed) stream.respond({ ':status': 502, [HEADERS.error]: err.message }, { endStream: true });
-    sock.destroy();
-  };
-  sock.once('error', onError);
-  sock.once('connect', () => {
-    sock.off('error', onError);
-    if (stream.destroyed) return sock.destroy();
-    stream.respond({ ':status': 200 });
-    joinStreams(sock, stream);
-    stream.resume();
-  });
-  stream.once('close', () => {
-    if (sock.connecting) sock.destroy();
   });
 }
 

@@ -4,6 +4,8 @@
 # on first boot, checked after a crash, grown when the host grew it), then the guest agent (which
 # runs berthd) under tini, which reaps what conmon's double fork leaves behind.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# mount(8) comes with the root's `mount` package; busybox's does the same job if a root lacks it.
+command -v mount > /dev/null || mount() { busybox mount "$@"; }
 say() { echo "berth-init: $1 $(cut -d' ' -f1 /proc/uptime)" > /dev/console; }
 fail() { echo "berth-init: error: $*" > /dev/console; sync; busybox poweroff -f; }
 mount -t proc proc /proc

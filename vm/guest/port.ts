@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import { Duplex } from 'node:stream';
+import { EagerDuplex } from '../channel/eager-duplex.js';
 import { GuestHandshake } from '../channel/handshake.js';
 import { HTTP2_SETTINGS, MAX_SESSION_MEMORY_MIB, SESSION_WINDOW } from '../channel/protocol.js';
 
@@ -66,13 +67,18 @@ export interface PortServerOptions {
 }
 
 /** Serves the port forever: open, handshake, HTTP/2 until EOF, again. */
-export async function servePort(o: PortServerOptions): Promise<never> {
+export function agentServer(onStream: PortServerOptions['onStream'], log: (m: string) => void): http2.Http2Server {
   const server = http2.createServer({ settings: HTTP2_SETTINGS, maxSessionMemory: MAX_SESSION_MEMORY_MIB });
-  server.on('stream', o.onStream);
+  server.on('stream', onStream);
   server.on('session', (s) => {
     s.setLocalWindowSize(SESSION_WINDOW);
-    s.on('error', (err) => o.log(`agent session: ${err.message}`));
+    s.on('error', (err) => log(`agent session: ${err.message}`));
   });
+  return server;
+}
+
+export async function servePort(o: PortServerOptions): Promise<never> {
+  const server = agentServer(o.onStream, o.log);
   for (;;) {
     let fd: number;
     try {
@@ -98,7 +104,11 @@ export async function servePort(o: PortServerOptions): Promise<never> {
 }
 
 async function serveOnce(fd: number, server: http2.Http2Server, o: PortServerOptions): Promise<void> {
-  const raw = new FdDuplex(fd);
+  await serveDuplex(new FdDuplex(fd), server, o.log);
+}
+
+/** One host connection on a byte stream: the handshake, then HTTP/2 until it ends. */
+export async function serveDuplex(raw: Duplex, server: http2.Http2Server, log: (m: string) => void): Promise<void> {
   // Answers go straight to the port; HTTP/2 then reads the same stream from the preface on.
   const hs = new GuestHandshake((line) => raw.write(line));
   const rest = await new Promise<Buffer | undefined>((resolve, reject) => {
@@ -118,46 +128,17 @@ async function serveOnce(fd: number, server: http2.Http2Server, o: PortServerOpt
     raw.destroy();
     return;
   }
-  const conn = new Spliced(raw, rest);
+  const conn = new EagerDuplex(raw, rest);
   await new Promise<void>((resolve) => {
     conn.once('close', () => resolve());
-    conn.on('error', (err) => o.log(`agent channel: ${err.message}`));
+    conn.on('error', (err) => log(`agent channel: ${err.message}`));
     conn.once('end', () => {
-      o.log('host disconnected');
+      log('host disconnected');
       conn.destroy();
     });
-    o.log('host connected');
+    log('host connected');
     server.emit('connection', conn);
   });
-}
-
-/** `src` read from `first` on, as a new Duplex (what HTTP/2 gets after the handshake). */
-class Spliced extends Duplex {
-  constructor(
-    private readonly src: Duplex,
-    first: Buffer,
-  ) {
-    super({ allowHalfOpen: false, highWaterMark: 256 * 1024 });
-    if (first.length) this.push(first);
-    src.on('data', (d: Buffer) => {
-      if (!this.push(d)) src.pause();
-    });
-    src.once('end', () => this.push(null));
-    src.once('error', (err) => this.destroy(err));
-  }
-
-  override _read(): void {
-    this.src.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.src.write(chunk, cb);
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.src.destroy();
-    cb(err);
-  }
 }
 
 function sleep(ms: number): Promise<void> {

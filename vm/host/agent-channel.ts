@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { EagerDuplex } from '../channel/eager-duplex.js';
 import { hostHandshake } from '../channel/handshake.js';
 import { HEADERS, HTTP2_SETTINGS, MAX_SESSION_MEMORY_MIB, ROUTES, SESSION_WINDOW, formatTarget, type Target } from '../channel/protocol.js';
 import type { LocalEndpoint } from './qemu-args.js';
@@ -56,8 +57,8 @@ export class AgentChannel extends EventEmitter {
       sock.destroy();
       throw err;
     }
-    if (rest.length) sock.unshift(rest);
-    const session = http2.connect('http://berth-agent', { createConnection: () => sock, settings: HTTP2_SETTINGS, maxSessionMemory: MAX_SESSION_MEMORY_MIB });
+    const conn = new EagerDuplex(sock, rest);
+    const session = http2.connect('http://berth-agent', { createConnection: () => conn, settings: HTTP2_SETTINGS, maxSessionMemory: MAX_SESSION_MEMORY_MIB });
     session.on('error', () => undefined);
     session.setLocalWindowSize(SESSION_WINDOW);
     await new Promise<void>((resolve, reject) => {

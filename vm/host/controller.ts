@@ -102,10 +102,10 @@ export class VmController {
     if (running) {
       if (running.state === 'running') throw new VmControlError(`the Berth VM is already running (${running.accelerator ?? '?'}, engine API ${running.dockerHost}); use \`berth vm restart\` to restart it`, 409);
       if (running.state === 'starting' || running.state === 'stopping') throw new VmControlError(`the Berth VM is ${running.state}; wait for it to finish`, 409);
-      void this.json<HostStatus>('POST', '/start', 600_000).catch(() => undefined);
-    } else {
-      this.spawnHostAgent();
+      // A host agent left in `error` (or stopped) exits, and a fresh one starts with today's settings and image.
+      await this.stop();
     }
+    this.spawnHostAgent();
     return this.waitReady(onProgress);
   }
 

@@ -22,6 +22,9 @@ export interface BuildImageOptions {
   store?: ImageStore;
   mirror?: string;
   log?: (msg: string) => void;
+  /** Keep the current base (whatever its key) and rebuild only the payload: quick iterations on berthd and the agent. */
+  payloadOnly?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface PartResult {
@@ -65,8 +68,10 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
 
   // Base: keyed by the recipe and the archive state; offline, the newest valid build of this recipe.
   let key: string;
+  const current = o.payloadOnly ? store.current(o.arch) : undefined;
+  if (o.payloadOnly && !current) throw new Error(`--payload-only: there is no current ${o.arch} image to keep the base of`);
   try {
-    key = baseKey(rk, await archiveState(mirror, o.arch));
+    key = current ? current.base : baseKey(rk, await archiveState(mirror, o.arch));
   } catch (err) {
     const prefix = `base-${o.arch}-${rk}-`;
     const offline = fs.existsSync(store.dir)
@@ -80,7 +85,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
   const baseEntry = store.entryDir('base', o.arch, key);
   const baseProblem = store.problem(baseEntry, true);
   if (baseProblem && fs.existsSync(baseEntry)) log(`base ${o.arch}: rebuilding (${baseProblem})`);
-  const baseManifest = baseProblem ? await buildBase({ arch: o.arch, store, mirror, initScript, log }, key) : store.readManifest(baseEntry)!;
+  const baseManifest = baseProblem ? await buildBase({ arch: o.arch, store, mirror, initScript, log, ...(o.signal ? { signal: o.signal } : {}) }, key) : store.readManifest(baseEntry)!;
   const base = { key, reused: !baseProblem, seconds: (Date.now() - baseStart) / 1000, bytes: bytesOf(baseManifest), kernelRelease: baseManifest.kernelRelease };
 
   const payloadStart = Date.now();
@@ -113,13 +118,24 @@ export function describeBuild(r: BuildImageResult): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { arch: { type: 'string', default: 'amd64' }, images: { type: 'string' }, mirror: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ options: { arch: { type: 'string', default: 'amd64' }, images: { type: 'string' }, mirror: { type: 'string' }, json: { type: 'boolean' }, 'payload-only': { type: 'boolean' } }, strict: true });
   const arches: GuestArch[] = values.arch === 'all' ? ['amd64', 'arm64'] : values.arch === 'amd64' || values.arch === 'arm64' ? [values.arch] : [];
   if (!arches.length) throw new Error(`--arch must be amd64, arm64 or all, not "${values.arch}"`);
   const store = new ImageStore(values.images ? path.resolve(values.images) : undefined);
   const log = (m: string) => process.stderr.write(`vm build: ${m}\n`);
   // Independent architectures build side by side (each is mostly waiting on downloads and one core).
-  const results = await Promise.all(arches.map((arch) => buildImage({ arch, store, log, ...(values.mirror ? { mirror: values.mirror } : {}) })));
+  // One failing architecture stops the other (its mmdebstrap is killed and cleans up).
+  const ac = new AbortController();
+  process.once('SIGINT', () => ac.abort());
+  process.once('SIGTERM', () => ac.abort());
+  const results = await Promise.all(
+    arches.map((arch) =>
+      buildImage({ arch, store, log, signal: ac.signal, payloadOnly: values['payload-only'] === true, ...(values.mirror ? { mirror: values.mirror } : {}) }).catch((err: unknown) => {
+        ac.abort();
+        throw err;
+      }),
+    ),
+  );
   for (const removed of pruneImages(store)) log(`removed unused ${removed}`);
   if (values.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else for (const r of results) process.stdout.write(`${describeBuild(r)}\n`);

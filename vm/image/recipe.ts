@@ -12,6 +12,7 @@ export const RECIPE = {
   /** What the root filesystem holds besides Debian's essential set. */
   packages: [
     'nodejs',
+    'mount',
     'runc',
     'conmon',
     'tini',
@@ -40,6 +41,7 @@ export const RECIPE = {
   moduleDirs: [
     'fs/ext4',
     'fs/jbd2',
+    'fs/mbcache.ko',
     'fs/overlayfs',
     'fs/squashfs',
     'fs/9p',
