@@ -147,7 +147,19 @@ describe('agent channel', () => {
     await guest(port);
     let onClose!: () => void;
     const closed = new Promise<void>((resolve) => (onClose = resolve));
-    await listen(target, (s) => s.on('close', () => onClose()));
+    // A unix socket has no RST: the target sees EOF either way, but after a reset the guest's end
+    // is gone, so the target's writes (as `logs -f` output) soon fail and its socket closes; a
+    // half-close would keep taking them.
+    await listen(target, (s) => {
+      s.resume();
+      let timer: NodeJS.Timeout | undefined;
+      s.on('end', () => (timer = setInterval(() => s.write('output after the reset'), 20)));
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearInterval(timer);
+        onClose();
+      });
+    });
     const ch = await hostChannel(port);
     const t = ch.openTunnel({ kind: 'unix', path: target });
     t.write('x');

@@ -24,7 +24,11 @@ export function joinStreams(sock: Duplex, stream: http2.Http2Stream): void {
     if (!stream.destroyed && !(stream.writableFinished && stream.readableEnded)) abort('socket');
   });
   stream.on('close', () => {
-    if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) abort('stream');
+    // This end sends END_STREAM only after the socket's FIN, so a stream that closed before the
+    // socket ended was reset by the peer (RST_STREAM, whatever its code: a plain close() sends
+    // NO_ERROR, and Node then reports both directions as ended): reset the socket too, as TCP would.
+    const clean = sock.readableEnded && (stream.rstCode === undefined || stream.rstCode === http2.constants.NGHTTP2_NO_ERROR);
+    if (!clean) abort('stream');
     else if (!sock.destroyed && !sock.writableEnded) sock.end();
   });
 }
