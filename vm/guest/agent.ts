@@ -18,7 +18,6 @@ import { watchPowerButton } from './power-button.js';
 import { spawnPty, type Pty } from './pty.js';
 
 const execFileAsync = promisify(execFile);
-const DEVICE = `/dev/virtio-ports/${AGENT_PORT_NAME}`;
 /** QEMU's user-mode network forwards DNS here to the host's resolver. */
 const SLIRP_DNS = '10.0.2.3';
 
@@ -207,4 +206,4 @@ process.on('SIGTERM', () => void shutdown());
 watchPowerButton(() => void shutdown(), log);
 engine.start();
 void engine.ready().then(() => log(`engine-ready ${uptime()}`));
-void servePort({ device: DEVICE, onStream, log });
+void servePort({ portName: AGENT_PORT_NAME, onStream, log });

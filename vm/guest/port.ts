@@ -1,5 +1,5 @@
 /**
- * The guest end of the agent channel: the virtio-serial port (/dev/virtio-ports/<name>) as one
+ * The guest end of the agent channel: the virtio-serial port (found by its name in sysfs) as one
  * duplex stream, the handshake, then an HTTP/2 server session on it. The port can be opened once
  * at a time and reads end (EOF) whenever the host side disconnects, so the session is rebuilt
  * after every disconnect; the host reconnects and the handshake tells old bytes from new.
@@ -61,7 +61,8 @@ function writeAll(fd: number, buf: Buffer, cb: (err?: Error | null) => void): vo
 }
 
 export interface PortServerOptions {
-  device: string;
+  /** The virtio-serial port's name (QEMU's virtserialport name=). */
+  portName: string;
   onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
   log: (msg: string) => void;
 }
@@ -77,15 +78,34 @@ export function agentServer(onStream: PortServerOptions['onStream'], log: (m: st
   return server;
 }
 
+/**
+ * The port's device node by its name. udev would make /dev/virtio-ports/<name>; the guest has no
+ * udev, so the name is looked up in sysfs (/sys/class/virtio-ports/vportNpM/name).
+ */
+export function findPortDevice(name: string, sys = '/sys/class/virtio-ports'): string | undefined {
+  try {
+    for (const d of fs.readdirSync(sys)) {
+      if (fs.readFileSync(`${sys}/${d}/name`, 'utf8').trim() === name) return `/dev/${d}`;
+    }
+  } catch {
+    // Not there yet.
+  }
+  return undefined;
+}
+
 export async function servePort(o: PortServerOptions): Promise<never> {
   const server = agentServer(o.onStream, o.log);
+  let complained = false;
   for (;;) {
     let fd: number;
+    const device = findPortDevice(o.portName);
     try {
-      fd = fs.openSync(o.device, 'r+');
+      if (!device) throw new Error(`no virtio-serial port named ${o.portName}`);
+      fd = fs.openSync(device, 'r+');
     } catch (err) {
-      o.log(`cannot open ${o.device}: ${(err as Error).message}`);
-      await sleep(1000);
+      if (!complained) o.log(`cannot open the agent port: ${(err as Error).message}`);
+      complained = true;
+      await sleep(200);
       continue;
     }
     try {

@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     log,
     // Software emulation on a loaded machine is slow: give it room; accelerated boots are seconds.
     bootTimeoutMs: tcgOnly ? 300_000 : 120_000,
-    engineTimeoutMs: tcgOnly ? 240_000 : 90_000,
+    engineTimeoutMs: 90_000,
+    tcgEngineTimeoutMs: 300_000,
     healthTimeoutMs: tcgOnly ? 30_000 : 10_000,
   });
   machine.on('change', (s: { state: string; step?: string; error?: string }) => log(`state ${s.state}${s.step ? ` (${s.step})` : ''}${s.error ? `: ${s.error}` : ''}`));

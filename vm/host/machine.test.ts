@@ -146,7 +146,7 @@ describe('VmMachine', () => {
 
   it('berthd that never answers fails the start and kills QEMU', async () => {
     const p = new FakeProvider();
-    const { m } = machine(p, ['tcg'], { engineTimeoutMs: 30 });
+    const { m } = machine(p, ['tcg'], { tcgEngineTimeoutMs: 30 });
     p.engineUp = false;
     await expect(m.start()).rejects.toThrow(/berthd in the VM did not answer/);
     expect(m.status().state).toBe('error');

@@ -47,6 +47,8 @@ export interface MachineOptions {
   /** Boot budget under tcg (and for the last candidate): until the agent answers. */
   bootTimeoutMs?: number;
   engineTimeoutMs?: number;
+  /** The same under software emulation, where node itself starts many times slower. */
+  tcgEngineTimeoutMs?: number;
   stopTimeoutMs?: number;
   healthIntervalMs?: number;
   healthTimeoutMs?: number;
@@ -144,10 +146,11 @@ export class VmMachine extends EventEmitter {
       const agentAt = this.now();
       void inst.marker('stage2').then((u) => (guestUptime.stage2 = u));
       void inst.marker('agent').then((u) => (guestUptime.agent = u));
-      const deadline = this.now() + (this.o.engineTimeoutMs ?? 90_000);
+      const engineTimeout = accelerator === 'tcg' ? (this.o.tcgEngineTimeoutMs ?? 300_000) : (this.o.engineTimeoutMs ?? 90_000);
+      const deadline = this.now() + engineTimeout;
       while (!(await channel.enginePing(5000))) {
         if (this.stopping || this.current.state !== 'starting') throw new VmError('the start was interrupted');
-        if (this.now() > deadline) throw new VmError(`berthd in the VM did not answer within ${Math.round((this.o.engineTimeoutMs ?? 90_000) / 1000)} s`);
+        if (this.now() > deadline) throw new VmError(`berthd in the VM did not answer within ${Math.round(engineTimeout / 1000)} s`);
         await sleep(100);
       }
       const readyAt = this.now();
