@@ -21,6 +21,8 @@ export default defineConfig({
     { name: 'engine', testDir: 'e2e/engine' },
     { name: 'dashboard', testDir: 'e2e/dashboard' },
     { name: 'electron', testDir: 'e2e/electron' },
+    // The Berth VM under real QEMU (tcg here): one boot per file, so each test sets its own long timeout.
+    { name: 'vm', testDir: 'e2e/vm' },
     { name: 'packaging', testDir: 'e2e/packaging' },
   ],
 });

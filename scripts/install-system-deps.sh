@@ -10,6 +10,8 @@ packages=(
   busybox-static mmdebstrap docker-registry skopeo umoci apache2-utils curl
   # build conformance: docker-compose v1's `build:` (docker-py under it)
   docker-compose
+  # the Berth VM (vm/): QEMU and qemu-img to run it, mksquashfs and cpio to build its image
+  qemu-system-x86 qemu-utils squashfs-tools cpio
   # networking benchmarks (bench/networking.ts)
   wrk
   # dashboard e2e in a real browser
