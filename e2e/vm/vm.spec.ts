@@ -2,7 +2,8 @@
  * The Berth VM end to end, with real QEMU (tcg here: no usable KVM on these machines): the image
  * from Debian packages (built, or reused from the validated fixture cache), `berth vm start`, the
  * stock docker CLI through the host's API socket (version, import, save/load, run --rm, exec,
- * logs), `berth vm stop`, and nothing left behind. One VM boot serves the whole file (a tcg boot
+ * logs), `berth vm stop` with nothing left behind, a second start that finds the data, and
+ * recovery after kill -9 of QEMU. One VM boot serves the whole file (a tcg boot
  * takes a minute or more), so the tests run in order.
  */
 import { execFile, type ExecFileException } from 'node:child_process';
@@ -119,14 +120,9 @@ test('the amd64 image is built from Debian packages (or reused from the validate
 
 test('berth vm start boots it under tcg and puts the engine API on a 0600 host socket with a docker context', async () => {
   test.setTimeout(8 * 60_000);
-  const start = await berth(['vm', 'start'], 7 * 60_000);
-  pids.qemu = readPid(path.join(runDir, 'qemu.pid'));
-  pids.hostAgent = readPid(path.join(runDir, 'host-agent.pid'));
-  console.log(`[vm] ${start.stdout.trim()}`);
-  expect(start.code, `${start.stdout}\n${start.stderr}`).toBe(0);
-  expect(start.stdout).toMatch(/Berth VM is running: launch → engine ready [\d.]+ s with tcg \(QEMU [\d.]+ s, kernel [\d.]+ s, init [\d.]+ s, berthd [\d.]+ s\)/);
-  expect(start.stdout).toContain(`export DOCKER_HOST=unix://${dockerSocket}`);
-  expect(alive(pids.qemu)).toBe(true);
+  const stdout = await startVm();
+  expect(stdout).toMatch(/Berth VM is running: launch → engine ready [\d.]+ s with tcg \(QEMU [\d.]+ s, kernel [\d.]+ s, init [\d.]+ s, berthd [\d.]+ s\)/);
+  expect(stdout).toContain(`export DOCKER_HOST=unix://${dockerSocket}`);
   expect(alive(pids.hostAgent)).toBe(true);
 
   const st = fs.statSync(dockerSocket);
@@ -188,10 +184,22 @@ test('docker import, save, load, run --rm, exec and logs work through the host s
   expect((await docker(['rm', '-f', 'vm-sleeper'])).code).toBe(0);
   const ps = await docker(['ps', '-a', '--format', '{{.Names}}']);
   expect(ps.stdout).not.toContain('vm-sleeper');
+  // Kept for the restart tests below: a created (never started) container.
+  const kept = await docker(['create', '--name', 'vm-kept', 'berth-vm-busybox:1', 'echo', 'kept']);
+  expect(kept.code, kept.stderr).toBe(0);
 });
 
-test('berth vm stop shuts the guest down and leaves no QEMU, host agent or socket behind', async () => {
-  test.setTimeout(4 * 60_000);
+async function startVm(): Promise<string> {
+  const start = await berth(['vm', 'start'], 7 * 60_000);
+  console.log(`[vm] ${start.stdout.trim()}`);
+  expect(start.code, `${start.stdout}\n${start.stderr}`).toBe(0);
+  pids.qemu = readPid(path.join(runDir, 'qemu.pid'));
+  pids.hostAgent = readPid(path.join(runDir, 'host-agent.pid'));
+  expect(alive(pids.qemu)).toBe(true);
+  return start.stdout;
+}
+
+async function stopVmAndCheckNothingIsLeft(): Promise<void> {
   const stop = await berth(['vm', 'stop'], 180_000);
   expect(stop.code, stop.stderr).toBe(0);
   expect(stop.stdout).toContain('Berth VM stopped');
@@ -200,12 +208,61 @@ test('berth vm stop shuts the guest down and leaves no QEMU, host agent or socke
   expect(processesUsing(home)).toEqual([]);
   const left = fs.existsSync(runDir) ? fs.readdirSync(runDir).filter((n) => n.endsWith('.sock') || n.endsWith('.pid')) : [];
   expect(left).toEqual([]);
-  // The guest shut down (its power button handler ran), not a kill after the timeout.
-  const hostLog = fs.readFileSync(path.join(home, 'logs', 'vm-default.log'), 'utf8');
-  expect(hostLog).not.toMatch(/did not power off/);
   const status = await berth(['vm', 'status']);
   expect(status.code).toBe(1);
   expect(status.stdout).toMatch(/^stopped/);
   const gone = await docker(['version'], 30_000);
   expect(gone.code).not.toBe(0);
+}
+
+/** The image and the created container from the tests above, as berthd in the VM lists them. */
+async function expectDataKept(): Promise<void> {
+  const img = await docker(['image', 'inspect', '--format', '{{.RepoTags}}', 'berth-vm-busybox:1']);
+  expect(img.code, img.stderr).toBe(0);
+  expect(img.stdout.trim()).toBe('[berth-vm-busybox:1]');
+  const ps = await docker(['ps', '-a', '--filter', 'name=vm-kept', '--format', '{{.Names}} {{.State}}']);
+  expect(ps.stdout.trim()).toBe('vm-kept created');
+}
+
+test('berth vm stop shuts the guest down and leaves no QEMU, host agent or socket behind', async () => {
+  test.setTimeout(4 * 60_000);
+  const logStart = fs.statSync(path.join(home, 'logs', 'vm-default.log')).size;
+  await stopVmAndCheckNothingIsLeft();
+  // The guest powered off on the power button, not a kill after the timeout.
+  const hostLog = fs.readFileSync(path.join(home, 'logs', 'vm-default.log'), 'utf8').slice(logStart);
+  expect(hostLog).not.toMatch(/did not power off/);
+});
+
+test('a second start finds the image and the stopped container on the data disk', async () => {
+  test.setTimeout(8 * 60_000);
+  await startVm();
+  await expectDataKept();
+  const kept = await docker(['start', '-a', 'vm-kept'], 300_000);
+  expect(kept.code, kept.stderr).toBe(0);
+  expect(kept.stdout).toBe('kept\n');
+});
+
+test('kill -9 of QEMU: the VM reports the error, and the next start recovers with its data', async () => {
+  test.setTimeout(9 * 60_000);
+  process.kill(pids.qemu!, 'SIGKILL');
+  await expect
+    .poll(async () => (JSON.parse((await berth(['vm', 'status', '--json'])).stdout || '{}') as { state?: string }).state, { timeout: 60_000 })
+    .toBe('error');
+  const status = await berth(['vm', 'status']);
+  expect(status.code).toBe(1);
+  expect(status.stdout).toMatch(/^error/m);
+  expect(status.stdout).toMatch(/error: .*QEMU/i);
+  await startVm();
+  // The guest checked the data disk after the crash (e2fsck replays the journal) and berthd kept its records.
+  const consoleLog = fs.readFileSync(path.join(home, 'logs', 'vm-default-console.log'), 'utf8');
+  expect(consoleLog).toMatch(/berth-data: (recovering journal|clean)/);
+  expect(consoleLog).toContain('data-mounted');
+  await expectDataKept();
+  const after = await docker(['run', '--rm', 'berth-vm-busybox:1', 'echo', 'after the crash'], 300_000);
+  expect(after.stdout).toBe('after the crash\n');
+});
+
+test('the last stop leaves nothing behind either', async () => {
+  test.setTimeout(4 * 60_000);
+  await stopVmAndCheckNothingIsLeft();
 });

@@ -164,6 +164,28 @@ describe('VmMachine', () => {
     expect(m.channel()).toBeUndefined();
   });
 
+  it('QEMU killed (the channel closes first) reports the exit of QEMU, not the channel', async () => {
+    const p = new FakeProvider();
+    const { m, states } = machine(p, ['tcg'], { channelCloseGraceMs: 200 });
+    await m.start();
+    p.launched[0]!.channel.close();
+    await new Promise((r) => setTimeout(r, 20));
+    p.launched[0]!.crash(137);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(states).toEqual(['starting', 'running', 'error']);
+    expect(m.status()).toMatchObject({ state: 'error', error: 'QEMU exited unexpectedly (exit code 137)' });
+  });
+
+  it('the channel closing while QEMU runs on is an error and QEMU is killed', async () => {
+    const p = new FakeProvider();
+    const { m } = machine(p, ['tcg'], { channelCloseGraceMs: 20 });
+    await m.start();
+    p.launched[0]!.channel.close();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(m.status()).toMatchObject({ state: 'error', error: 'the agent channel to the guest closed' });
+    expect(p.launched[0]!.killed).toBe(true);
+  });
+
   it('a guest that stops answering pings is an error and QEMU is killed', async () => {
     const p = new FakeProvider();
     const { m } = machine(p, ['tcg']);

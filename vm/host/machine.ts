@@ -50,6 +50,8 @@ export interface MachineOptions {
   /** The same under software emulation, where node itself starts many times slower. */
   tcgEngineTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /** How long a closed agent channel waits for QEMU's exit before it is reported as the failure. */
+  channelCloseGraceMs?: number;
   healthIntervalMs?: number;
   healthTimeoutMs?: number;
   /** Consecutive missed health pings before the guest counts as hung. */
@@ -158,7 +160,14 @@ export class VmMachine extends EventEmitter {
       const timings: BootTimings = { qemuMs: qemuAt - t0, kernelMs: kernelAt - qemuAt, initMs: agentAt - kernelAt, engineMs: readyAt - agentAt, totalMs: readyAt - t0, guestUptime };
       this.set({ state: 'running', accelerator, timings, since: readyAt, ...(inst.pid ? { qemuPid: inst.pid } : {}) });
       channel.once('close', () => {
-        if (this.current.state === 'running' && !this.stopping) this.fail('the agent channel to the guest closed');
+        if (this.current.state !== 'running' || this.stopping) return;
+        // QEMU dying (kill -9, a crash) closes the channel a moment before its exit is seen: give
+        // the exit a chance to be the reason shown, else the channel itself is the failure.
+        const inst = this.instance;
+        const timer = setTimeout(() => {
+          if (this.instance === inst && this.current.state === 'running' && !this.stopping) this.fail('the agent channel to the guest closed');
+        }, this.o.channelCloseGraceMs ?? 2000);
+        void inst?.exited.then(() => clearTimeout(timer));
       });
       this.startHealth(channel);
       return this.status();
