@@ -17,8 +17,12 @@ async function execCreate(d: Berthd, container: string, body: Record<string, unk
   return (JSON.parse(r.body.toString()) as { Id: string }).Id;
 }
 
-/** POST /exec/{id}/start upgraded; returns the response head, and the socket with what followed. */
-function execStart(d: Berthd, id: string, body: Record<string, unknown>): Promise<{ sock: net.Socket; head: string; rest: Buffer }> {
+/**
+ * POST /exec/{id}/start upgraded; returns the response head, and the socket with what followed.
+ * `splitBody` writes the headers and the body apart, as the docker CLI does (Go flushes the headers
+ * before a body that is not an in-memory reader), so the body reaches berthd after the upgrade.
+ */
+function execStart(d: Berthd, id: string, body: Record<string, unknown>, splitBody = false): Promise<{ sock: net.Socket; head: string; rest: Buffer }> {
   const json = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const sock = net.connect(d.socket);
@@ -32,7 +36,10 @@ function execStart(d: Berthd, id: string, body: Record<string, unknown>): Promis
     };
     sock.on('data', onData);
     sock.on('error', reject);
-    sock.write(`POST /v1.41/exec/${id}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n${json}`);
+    const headers = `POST /v1.41/exec/${id}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
+    if (!splitBody) return void sock.write(headers + json);
+    sock.write(headers);
+    setTimeout(() => sock.write(json), 200);
   });
 }
 
@@ -106,6 +113,31 @@ test('DetachKeys given at exec create are honoured, whatever their letter case',
       expect(info.Running).toBe(true);
     }
     expect((await berthd.dockerOk(['inspect', '-f', '{{.State.Status}}', name])).trim()).toBe('running');
+  } finally {
+    await berthd.docker(['rm', '-f', name]);
+  }
+});
+
+test('exec -it input gets through when the start body arrives after the headers (as the docker CLI often sends it)', async ({ berthd }) => {
+  const name = uniq('execsplit');
+  await berthd.dockerOk(['run', '-d', '--name', name, 'busybox', 'sleep', '60']);
+  try {
+    const id = await execCreate(berthd, name, { Cmd: ['cat'], Tty: true, AttachStdin: true, AttachStdout: true, AttachStderr: true });
+    const s = await execStart(berthd, id, { Detach: false, Tty: true }, true);
+    expect(s.head).toMatch(/^HTTP\/1.1 101/);
+    let out = s.rest.toString();
+    s.sock.on('data', (c: Buffer) => (out += c.toString()));
+    const closed = new Promise((r) => s.sock.once('close', r));
+    s.sock.write('typed-after-split\r');
+    const deadline = Date.now() + 5_000;
+    while (!out.includes('typed-after-split') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out, 'the typed line comes back through the terminal').toContain('typed-after-split');
+    // The detach keys reach berthd too: it ends the connection, the exec keeps running.
+    s.sock.write('\x10\x11');
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+    expect(s.sock.destroyed || s.sock.readableEnded, 'detached').toBe(true);
+    expect(JSON.parse((await rawApi(berthd, 'GET', `/exec/${id}/json`)).body.toString()).Running).toBe(true);
+    s.sock.destroy();
   } finally {
     await berthd.docker(['rm', '-f', name]);
   }

@@ -187,6 +187,9 @@ export async function runAttach(target: AttachTarget, client: ClientStreams, opt
     client.input.on('data', () => undefined);
     client.input.on('error', () => undefined);
   }
+  // A 'data' listener does not restart a stream that was paused explicitly: start the flow
+  // whatever state the caller left the input in, or typed input would wait unread forever.
+  client.input.resume();
 
   if (opts.stdout || opts.stderr) {
     const reading = readLogs(

@@ -25,7 +25,11 @@ export interface Hijacked {
   isClosed(): boolean;
 }
 
-/** Reads exactly `length` bytes of request body from an upgraded socket (exec start sends a JSON body). */
+/**
+ * Reads exactly `length` bytes of request body from an upgraded socket (exec start sends a JSON body).
+ * The docker CLI writes the headers and the body separately (Go flushes the headers first when the
+ * body is not an in-memory reader), so the body often arrives after the upgrade was dispatched.
+ */
 export async function readUpgradeBody(ctx: RequestContext): Promise<Buffer> {
   const up = ctx.upgrade!;
   const te = String(ctx.req.headers['transfer-encoding'] ?? '').toLowerCase();
@@ -35,14 +39,8 @@ export async function readUpgradeBody(ctx: RequestContext): Promise<Buffer> {
   }
   const length = Number(ctx.req.headers['content-length'] ?? 0);
   if (!length) return Buffer.alloc(0);
-  let buf = up.head;
-  up.head = Buffer.alloc(0);
-  while (buf.length < length) {
-    const chunk = await readOnce(up.socket);
-    if (!chunk) break;
-    buf = Buffer.concat([buf, chunk]);
-  }
-  if (buf.length > length) up.head = buf.subarray(length);
+  const buf = up.head.length >= length ? up.head : await readAtLeast(up.socket, up.head, length);
+  up.head = buf.length > length ? buf.subarray(length) : Buffer.alloc(0);
   return buf.subarray(0, length);
 }
 
@@ -52,26 +50,31 @@ async function readChunkedTerminator(up: { socket: Duplex; head: Buffer }): Prom
   return Buffer.alloc(0);
 }
 
-function readOnce(socket: Duplex): Promise<Buffer | null> {
+/**
+ * Pulls from the socket until `length` bytes (with `first`) are there or it ends. Pulled with
+ * 'readable' and read(), not with 'data' and pause(): once the 'readable' listener is gone the socket
+ * is back in its initial mode, where the attach's 'data' listener starts the flow. An explicitly
+ * paused socket stays paused when a 'data' listener is added, and the client's input then sat
+ * unread in the kernel (docker exec -it whose body came late never got a keystroke through).
+ */
+function readAtLeast(socket: Duplex, first: Buffer, length: number): Promise<Buffer> {
   return new Promise((resolve) => {
-    const onData = (d: Buffer) => {
-      cleanup();
-      socket.pause();
-      resolve(d);
+    let buf = first;
+    if (socket.readableEnded || socket.destroyed) return resolve(buf);
+    const done = () => {
+      socket.off('readable', onReadable);
+      socket.off('end', done);
+      socket.off('close', done);
+      resolve(buf);
     };
-    const onEnd = () => {
-      cleanup();
-      resolve(null);
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while (buf.length < length && (chunk = socket.read() as Buffer | null) !== null) buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= length) done();
     };
-    const cleanup = () => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-    };
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onEnd);
-    socket.resume();
+    socket.on('readable', onReadable);
+    socket.once('end', done);
+    socket.once('close', done);
   });
 }
 
