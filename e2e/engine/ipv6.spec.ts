@@ -3,12 +3,15 @@
  * address next to their IPv4 one (GlobalIPv6Address, IPv6Gateway, --ip6), reachable over IPv6 on
  * the bridge, and the pools released and restored like IPv4 leases.
  */
-import { randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+
+/** A random hex group without leading zeros, so the prefix is written as the engine prints it. */
+const group = (min = 0x1000) => randomInt(min, 0x10000).toString(16);
 import { test, expect, uniq } from '../support/fixtures.js';
 import { rawApi } from '../support/registry.js';
 
 test('--ipv6 --subnet: dual-stack containers with GlobalIPv6Address, --ip6, IPv6 between containers', async ({ freshBerthd: d }) => {
-  const prefix = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+  const prefix = `fd${randomInt(0x10, 0x100).toString(16)}:${group()}:${group()}`;
   const net = uniq('v6net');
   await d.dockerOk(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, net]);
   const a = uniq('v6a');
@@ -66,7 +69,7 @@ test('IPv6 pools: --ipv6 needs an IPv6 subnet, overlaps refused; an IPv6 pool wi
   const noSubnet = await berthd.docker(['network', 'create', '--ipv6', uniq('nov6')]);
   expect(noSubnet.code).toBe(1);
   expect(noSubnet.stderr).toContain('IPv6 address pool');
-  const prefix = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:1`;
+  const prefix = `fd${randomInt(0x10, 0x100).toString(16)}:${group()}:1`;
   const one = uniq('v6one');
   await berthd.dockerOk(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, one]);
   try {
