@@ -68,14 +68,17 @@ function failedStart(args: string[], configFile?: string): string {
   const slot = claimNetSlot(process.pid * 11 + 5);
   const config = configFile ?? path.join(base, 'daemon.json');
   if (!configFile) fs.writeFileSync(config, JSON.stringify(slot.config));
+  // Short, as the fixtures' (e2e/support/berthd.ts): monitor sockets go under it (108-byte limit), and TMPDIR may be long.
+  const execRoot = fs.mkdtempSync('/run/bbad');
   try {
-    execFileSync(process.execPath, [berthdBin, '--data-root', path.join(base, 'data'), '--exec-root', path.join(base, 'exec'), '-H', `unix://${base}/s.sock`, '--config-file', config, ...args], { stdio: 'pipe', timeout: 30_000 });
+    execFileSync(process.execPath, [berthdBin, '--data-root', path.join(base, 'data'), '--exec-root', execRoot, '-H', `unix://${base}/s.sock`, '--config-file', config, ...args], { stdio: 'pipe', timeout: 30_000 });
     return 'started';
   } catch (err) {
     return String((err as { stderr?: Buffer }).stderr ?? err);
   } finally {
     releaseNetSlot(slot);
     fs.rmSync(base, { recursive: true, force: true });
+    fs.rmSync(execRoot, { recursive: true, force: true });
   }
 }
 
