@@ -1,8 +1,14 @@
 /**
  * Docker Compose v2 (Debian trixie's docker-compose 2.26 CLI plugin, installed by
  * scripts/install-compose-plugin.sh) against berthd: the everyday compose pattern — a
- * healthcheck-gated dependency, a named volume, a published port — through up --wait, ps, logs,
- * exec, run --rm and down -v, which must leave nothing behind.
+ * healthcheck-gated dependency, a named volume, a published port, a `build:` service — through
+ * up --wait, ps, logs, exec, run --rm and down -v --rmi local, which must leave nothing behind.
+ *
+ * Compose builds through the classic POST /build because the fixture's environment has
+ * DOCKER_BUILDKIT=0 (as for every docker command of the e2e suite). Compose needs it: without it,
+ * compose 2.26 builds with its embedded buildx, which does not fall back to the classic API — on
+ * an engine without BuildKit (berthd has no /session or /grpc) it picks the docker-container
+ * driver and tries to pull moby/buildkit.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -36,6 +42,14 @@ function httpGet(port: number): Promise<string> {
 
 const project = `cmp${process.pid % 100000}`;
 
+/** The worker's image, built by compose: a file from the context, a build arg, the image's own healthcheck. */
+const workerDockerfile = `FROM busybox
+COPY greeting.txt /etc/greeting
+ARG FLAVOUR=plain
+RUN echo "flavour=$FLAVOUR" > /etc/flavour
+HEALTHCHECK --interval=1s --timeout=2s --retries=10 CMD test -s /etc/flavour
+`;
+
 const composeFile = `
 services:
   db:
@@ -59,31 +73,46 @@ services:
       db:
         condition: service_healthy
   worker:
-    image: busybox
-    command: ["sh", "-c", "echo worker up; exec sleep 1000"]
+    build:
+      context: ./worker
+      args:
+        FLAVOUR: from-compose
+    command: ["sh", "-c", "echo worker up; cat /etc/greeting /etc/flavour; exec sleep 1000"]
     depends_on:
       - web
 volumes:
   data: {}
 `;
 
-test('compose v2: up --wait with a healthcheck-gated dependency, a named volume and a published port; ps, logs, exec, run --rm, down -v leave nothing', async ({ berthd }) => {
+test('compose v2: up --wait with a healthcheck-gated dependency, a named volume, a published port and a build: service; ps, logs, exec, run --rm, build, down -v --rmi local leave nothing', async ({ berthd }) => {
   test.setTimeout(180_000);
   installPlugin(berthd);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-compose-'));
   fs.writeFileSync(path.join(dir, 'compose.yaml'), composeFile);
-  const compose = (args: string[], timeout = 120_000) => berthd.docker(['compose', '--project-directory', dir, '-p', project, ...args], { timeout });
+  fs.mkdirSync(path.join(dir, 'worker'));
+  fs.writeFileSync(path.join(dir, 'worker', 'Dockerfile'), workerDockerfile);
+  fs.writeFileSync(path.join(dir, 'worker', 'greeting.txt'), 'hello from the build context\n');
+  const workerImage = `${project}-worker`;
+  // -f as well as -p: with -p alone, down rebuilds the project from its containers, and a service
+  // rebuilt that way names its image, so `--rmi local` would keep the built one (compose's rule).
+  const compose = (args: string[], timeout = 120_000) => berthd.docker(['compose', '--project-directory', dir, '-f', path.join(dir, 'compose.yaml'), '-p', project, ...args], { timeout });
   try {
     expect((await berthd.dockerOk(['compose', 'version'])).trim()).toMatch(/^Docker Compose version 2\.26/);
 
     const up = await compose(['up', '-d', '--wait']);
     expect(up.code, up.stderr).toBe(0);
 
-    const ps = JSON.parse(`[${(await compose(['ps', '--format', 'json'])).stdout.trim().split('\n').join(',')}]`) as Array<{ Service: string; State: string; Health: string; Status: string; Publishers: Array<{ URL: string; TargetPort: number; PublishedPort: number }> }>;
+    // The build: service's image, built by compose through berthd's builder and labelled by it.
+    const built = JSON.parse(await berthd.dockerOk(['image', 'inspect', workerImage])) as Array<{ Config: { Labels: Record<string, string> | null; Healthcheck?: { Test: string[] } } }>;
+    expect(built[0]!.Config.Healthcheck?.Test).toEqual(['CMD-SHELL', 'test -s /etc/flavour']);
+
+    const ps = JSON.parse(`[${(await compose(['ps', '--format', 'json'])).stdout.trim().split('\n').join(',')}]`) as Array<{ Service: string; Image: string; State: string; Health: string; Status: string; Publishers: Array<{ URL: string; TargetPort: number; PublishedPort: number }> }>;
     const byService = Object.fromEntries(ps.map((s) => [s.Service, s]));
     expect(Object.keys(byService).sort()).toEqual(['db', 'web', 'worker']);
     for (const s of ps) expect(s.State, s.Service).toBe('running');
     expect(byService.db!.Health).toBe('healthy');
+    expect(byService.worker!.Image).toBe(workerImage);
+    expect(byService.worker!.Health).toBe('healthy'); // the built image's HEALTHCHECK, waited for by --wait
     expect(byService.db!.Status).toMatch(/\(healthy\)$/);
     const published = byService.web!.Publishers.find((p) => p.TargetPort === 80 && p.PublishedPort > 0)!;
     expect(published.URL).toBe('127.0.0.1');
@@ -94,26 +123,35 @@ test('compose v2: up --wait with a healthcheck-gated dependency, a named volume 
     const logs = await compose(['logs', '--no-color', 'worker']);
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/worker-1\s+\| worker up/);
+    expect(logs.stdout).toMatch(/worker-1\s+\| hello from the build context/);
+    expect(logs.stdout).toMatch(/worker-1\s+\| flavour=from-compose/);
 
     const exec = await compose(['exec', '-T', 'web', 'cat', '/www/index.html']);
     expect(exec.code, exec.stderr).toBe(0);
     expect(exec.stdout.trim()).toBe('served-from-volume');
 
-    const run = await compose(['run', '--rm', '--no-deps', 'worker', 'sh', '-c', 'echo from-run; cat /etc/hostname >/dev/null']);
+    const run = await compose(['run', '--rm', '--no-deps', 'worker', 'sh', '-c', 'echo from-run; cat /etc/greeting']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('from-run');
+    expect(run.stdout).toContain('hello from the build context');
     const afterRun = (await berthd.dockerOk(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'])).trim().split('\n').sort();
     expect(afterRun).toEqual([`${project}-db-1`, `${project}-web-1`, `${project}-worker-1`]);
 
-    const down = await compose(['down', '-v']);
+    // A rebuild of an unchanged context comes from the cache.
+    const rebuild = await compose(['build', 'worker']);
+    expect(rebuild.code, rebuild.stderr).toBe(0);
+    expect(rebuild.stdout + rebuild.stderr).toContain('Using cache');
+
+    const down = await compose(['down', '-v', '--rmi', 'local']);
     expect(down.code, down.stderr).toBe(0);
+    expect((await berthd.docker(['image', 'inspect', workerImage])).code).toBe(1);
     expect((await berthd.dockerOk(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`])).trim()).toBe('');
     expect((await berthd.dockerOk(['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`])).trim()).toBe('');
     expect((await berthd.dockerOk(['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`])).trim()).toBe('');
     expect((await berthd.docker(['volume', 'inspect', `${project}_data`])).code).toBe(1);
     expect((await berthd.docker(['network', 'inspect', `${project}_default`])).code).toBe(1);
   } finally {
-    await compose(['down', '-v', '--remove-orphans', '-t', '1']);
+    await compose(['down', '-v', '--rmi', 'local', '--remove-orphans', '-t', '1']);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
