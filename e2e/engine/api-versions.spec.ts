@@ -67,6 +67,28 @@ test('image inspect: Container and ContainerConfig below API 1.45 (the commit so
   }
 });
 
+test('image inspect: unset Config fields shown as dockerd shows them (all below API 1.50, the non-omitempty ones at 1.50-1.51)', async ({ berthd }) => {
+  // busybox here is imported with only CMD set: OnBuild, Entrypoint, Labels… are unset in its config.
+  const old = (await json(berthd, 'GET', '/v1.41/images/busybox/json')).body.Config;
+  expect(old).toMatchObject({ Cmd: ['sh'], OnBuild: null, Entrypoint: null, Labels: null, Volumes: null, WorkingDir: '', User: '', Hostname: '', Domainname: '', Image: '', Tty: false, AttachStdin: false, OpenStdin: false, StdinOnce: false });
+  for (const v of ['/v1.50', '/v1.51', '']) {
+    const now = (await json(berthd, 'GET', `${v}/images/busybox/json`)).body.Config;
+    expect(now).toMatchObject({ Cmd: ['sh'], OnBuild: null, Entrypoint: null, Labels: null, Volumes: null, WorkingDir: '', User: '' });
+    expect(now).not.toHaveProperty('Hostname');
+    expect(now).not.toHaveProperty('Tty');
+  }
+  // Set fields are the image's own.
+  const repo = uniq('onbuild');
+  await berthd.dockerOk(['commit', '--change', 'ONBUILD RUN true', '--change', 'WORKDIR /w', (await berthd.dockerOk(['create', 'busybox', 'true'])).trim(), `${repo}:1`]);
+  try {
+    const built = (await json(berthd, 'GET', `/v1.41/images/${repo}:1/json`)).body.Config;
+    expect(built.OnBuild).toEqual(['RUN true']);
+    expect(built.WorkingDir).toBe('/w');
+  } finally {
+    await berthd.docker(['rmi', `${repo}:1`]);
+  }
+});
+
 test('docker load of something that is not an archive: 200 with the error in the JSON stream; the CLI fails with it', async ({ berthd }) => {
   const r = await rawApi(berthd, 'POST', '/v1.41/images/load', 'abc', { 'Content-Type': 'application/x-tar' });
   expect(r.status).toBe(200);

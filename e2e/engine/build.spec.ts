@@ -139,6 +139,9 @@ test('the cache: an identical rebuild, a touched file, chmod, a changed build ar
     expect(extra.hits).toEqual([false, true, true, true, true]);
     expect(extra.out).toContain('[Warning] One or more build-args [NOT_USED] were not consumed');
     expect(await d.dockerOk(['run', '--rm', tag])).toBe('mode=b\n');
+    // --cache-from: only the named images' histories can hit; a name that resolves to nothing leaves nothing to hit (as dockerd).
+    expect((await run('--cache-from', tag, '--build-arg', 'MODE=b')).hits).toEqual([false, true, true, true, true]);
+    expect((await run('--cache-from', uniq('nosuchtag'), '--build-arg', 'MODE=b')).hits).toEqual([false, false, false, false, false]);
     // --no-cache misses everything; the intermediate images stay behind for the next build.
     expect((await run('--no-cache', '--build-arg', 'MODE=b')).hits).toEqual([false, false, false, false, false]);
   } finally {

@@ -295,6 +295,12 @@ describe('the cache', () => {
     expect(cached(await build(be, df, files(), { cacheFrom: [other.imageId!] }))).toEqual([false, true, false, false, false, false]);
     expect(cached(await build(be, df, files(), { cacheFrom: [first.imageId!] }))).toEqual([false, true, true, true, true, true]);
   });
+
+  it('cachefrom naming only unknown images: nothing hits, although the local cache would', async () => {
+    await build(be, df, files());
+    expect(cached(await build(be, df, files(), { cacheFrom: ['nosuchtag'] }))).toEqual([false, false, false, false, false, false]);
+    expect(cached(await build(be, df, files()))).toEqual([false, true, true, true, true, true]);
+  });
 });
 
 describe('stages and triggers', () => {

@@ -371,7 +371,7 @@ export class Builder implements StepBuilder {
       const img = this.backend.findImage(ref);
       if (img) cacheFrom.push(img);
     }
-    if (!this.opts.noCache) this.prober = new ImageProber(this.backend, cacheFrom);
+    if (!this.opts.noCache) this.prober = new ImageProber(this.backend, cacheFrom, this.opts.cacheFrom.length > 0);
     if (parsed.warnings.length > 0) this.out.stderr(parsed.warnings.join('\n') + '\n');
 
     const buildArgs = new BuildArgs(this.opts.buildArgs);

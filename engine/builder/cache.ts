@@ -6,7 +6,9 @@
  * newest such child wins. The first miss turns the cache off for the rest of
  * the stage; FROM turns it back on. With `cachefrom`, hits must also lie on
  * the history of one of the given images, which can seed the cache (a pulled
- * image's history prefix rebuilt as local images).
+ * image's history prefix rebuilt as local images); when none of the given
+ * names resolves, nothing hits (dockerd skips unknown names but stays in
+ * cache-from mode).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { HistoryEntry, ImageConfig, ImageRunConfig, Platform } from '../images/oci.js';
@@ -68,9 +70,14 @@ export class ImageProber implements CacheProbe {
   private busted = false;
   private sources: BuildImage[];
 
+  /**
+   * cacheFrom: the `cachefrom` images that resolved; restricted: whether the
+   * request named any (then only their histories can hit, even if none resolved).
+   */
   constructor(
     private readonly backend: BuildBackend,
     private readonly cacheFrom: BuildImage[],
+    private readonly restricted = cacheFrom.length > 0,
   ) {
     this.sources = [...cacheFrom];
   }
@@ -82,7 +89,7 @@ export class ImageProber implements CacheProbe {
 
   async probe(parentId: string, cfg: ImageRunConfig, platform: Platform): Promise<string | undefined> {
     if (this.busted) return undefined;
-    const id = this.cacheFrom.length > 0 ? await this.fromSources(parentId, cfg, platform) : this.local(parentId, cfg, platform);
+    const id = this.restricted ? await this.fromSources(parentId, cfg, platform) : this.local(parentId, cfg, platform);
     if (!id) {
       this.busted = true;
       return undefined;

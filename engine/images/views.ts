@@ -10,6 +10,18 @@ import type { ImageStore, Image } from './store.js';
 import { parseReference } from './reference.js';
 import { globMatch, globToRegExp } from './glob.js';
 
+/**
+ * Image-config fields dockerd shows in image inspect even when the image does not set them
+ * (moby's legacyConfigFields): every container-config field below API 1.50, and at 1.50–1.51 the
+ * ones that had no omitempty. docker-py reads `Config['OnBuild']` unguarded.
+ */
+const UNSET_CONFIG_BELOW_1_50: Record<string, unknown> = { AttachStderr: false, AttachStdin: false, AttachStdout: false, Cmd: null, Domainname: '', Entrypoint: null, Env: null, Hostname: '', Image: '', Labels: null, OnBuild: null, OpenStdin: false, StdinOnce: false, Tty: false, User: '', Volumes: null, WorkingDir: '' };
+const UNSET_CONFIG_1_50: Record<string, unknown> = { Cmd: null, Entrypoint: null, Env: null, Labels: null, OnBuild: null, User: '', Volumes: null, WorkingDir: '' };
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
 /** What dockerd 20.10 shows as ContainerConfig for an image no container made. */
 function emptyContainerConfig(): Record<string, unknown> {
   return { Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null };
@@ -102,8 +114,12 @@ export class ImageViews {
     return out.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
   }
 
-  /** `docker image inspect`; `legacyFields` (clients below API 1.45) adds Container and ContainerConfig, which 1.45 dropped. */
-  inspect(img: Image, opts: { legacyFields?: boolean } = {}): ImageInspect {
+  /**
+   * `docker image inspect`; `legacyFields` (clients below API 1.45) adds Container and
+   * ContainerConfig, which 1.45 dropped; `belowApi150` fills in every unset config field, as
+   * dockerd does for those clients.
+   */
+  inspect(img: Image, opts: { legacyFields?: boolean; belowApi150?: boolean } = {}): ImageInspect {
     const c = img.config;
     const legacy = opts.legacyFields ? { Container: c.container ?? '', ContainerConfig: c.container_config ?? emptyContainerConfig() } : {};
     return {
@@ -116,7 +132,7 @@ export class ImageViews {
       ...legacy,
       DockerVersion: c.docker_version ?? '',
       Author: c.author ?? '',
-      Config: c.config ?? {},
+      Config: { ...(opts.belowApi150 ? UNSET_CONFIG_BELOW_1_50 : UNSET_CONFIG_1_50), ...withoutUndefined(c.config ?? {}) },
       Architecture: c.architecture,
       ...(c.variant ? { Variant: c.variant } : {}),
       Os: c.os,

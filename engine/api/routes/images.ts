@@ -21,8 +21,8 @@ import type { SearchResult } from '../../registry/search.js';
 /** What the image routes need (moby's router/image/backend.go). */
 export interface ImageBackend {
   list(filters: Filters, all: boolean): ImageSummary[];
-  /** `legacyFields`: Container and ContainerConfig, for clients below API 1.45. */
-  inspect(name: string, opts?: { legacyFields?: boolean }): ImageInspect;
+  /** `legacyFields`: Container and ContainerConfig, for clients below API 1.45; `belowApi150`: every unset config field shown. */
+  inspect(name: string, opts?: { legacyFields?: boolean; belowApi150?: boolean }): ImageInspect;
   history(name: string): ImageHistoryItem[];
   tag(name: string, ref: Reference): Promise<void>;
   remove(name: string, force: boolean, prune: boolean): Promise<ImageDeleteItem[]>;
@@ -99,7 +99,7 @@ export function registerImageRoutes(r: Router, b: ImageBackend): void {
     switch (`${method} ${m[2]}`) {
       case 'GET json':
       case 'HEAD json':
-        sendJson(ctx, 200, b.inspect(name, { legacyFields: versionLess(ctx.version, '1.45') }));
+        sendJson(ctx, 200, b.inspect(name, { legacyFields: versionLess(ctx.version, '1.45'), belowApi150: versionLess(ctx.version, '1.50') }));
         return;
       case 'GET history':
         sendJson(ctx, 200, b.history(name));
