@@ -100,8 +100,13 @@ up_pid=""
 echo "fresh-check: [2/2] $test_cmd"
 t0=$(date +%s%N)
 set +e
-bash -c "$test_cmd" 2>&1 | tee "$work/test.log" | grep -E '^\s+(Test Files|Tests) |^\s+[0-9]+ (passed|failed|skipped|flaky)|✘' || true
-test_rc=${PIPESTATUS[0]}
+# No "|| true" here: with pipefail a failing pipeline would run it, and PIPESTATUS would then be
+# true's (0) — a failed suite reported as exit 0, as happened once.
+bash -c "$test_cmd" 2>&1 | tee "$work/test.log" | grep -E '^\s+(Test Files|Tests) |^\s+[0-9]+ (passed|failed|skipped|flaky)|✘'
+statuses=("${PIPESTATUS[@]}")
+test_rc=${statuses[0]}
+# Failures in the counts fail the check even if a command in the chain swallowed the exit status.
+if [ "$test_rc" -eq 0 ] && grep -qE '^\s+[0-9]+ failed|^\s+Tests\s+.*[0-9]+ failed' "$work/test.log"; then test_rc=1; fi
 set -e
 test_s=$(elapsed "$t0")
 unit=$(grep -E '^\s+Tests\s+' "$work/test.log" | tail -1 | sed 's/^ *//')
