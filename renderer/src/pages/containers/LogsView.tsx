@@ -23,7 +23,6 @@ import { errorText, toast } from '../../stores/ui.js';
 import { terminalTheme } from '../../theme.js';
 import { downloadBlob } from '../../components/common.js';
 import { LogBuffer } from './log-buffer.js';
-import { formatBytes } from '../../lib/format.js';
 
 /** Lines kept in the view; older ones scroll out (memory stays bounded). */
 export const LOG_SCROLLBACK = 20_000;
@@ -362,38 +361,11 @@ export function LogsView({ source, name }: { source: LogSource; name: string }) 
           Clear
         </button>
         <button onClick={download}>Download</button>
-        {source.kind === 'container' && <LogDiskSize id={source.id} />}
         <span className={`stream-status ${status}${!follow && status === 'live' ? ' held' : ''}`} data-log-status={status}>
           {status === 'live' ? (follow ? '● live' : held ? `paused · ${held} new line${held === 1 ? '' : 's'}` : 'paused') : status === 'loading' ? 'loading…' : status === 'error' ? `error: ${error}` : 'ended'}
         </span>
       </div>
       <div ref={hostRef} className="term-host" data-logs-terminal />
     </div>
-  );
-}
-
-/** How much disk the container's log files take (docker inspect's LogSize: the live file and its rotated ones). */
-const LOG_SIZE_POLL_MS = 5000;
-function LogDiskSize({ id }: { id: string }) {
-  const [size, setSize] = useState<number>();
-  useEffect(() => {
-    let stopped = false;
-    const load = () =>
-      api()
-        .call('containers.inspect', { engineId: requireEngineId(), id })
-        .then((info) => !stopped && setSize(typeof info.LogSize === 'number' ? info.LogSize : undefined))
-        .catch(() => undefined);
-    void load();
-    const timer = setInterval(load, LOG_SIZE_POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [id]);
-  if (size === undefined) return null;
-  return (
-    <span className="muted log-size" data-log-size={size} title="Disk used by this container's log files (rotated ones included)">
-      {formatBytes(size)} on disk
-    </span>
   );
 }
