@@ -8,6 +8,7 @@ import net from 'node:net';
 import { test, expect, uniq } from '../support/fixtures.js';
 import type { Berthd } from '../support/berthd.js';
 import { Demuxer } from '../../engine/api/streams/multiplex.js';
+import { rawHijack } from '../support/hijack.js';
 
 interface RawResponse {
   status: number;
@@ -27,23 +28,6 @@ function request(d: Berthd, method: string, path: string, body?: string, headers
   });
 }
 
-/** Sends a raw HTTP request over the unix socket and returns the socket after the response head. */
-function rawHijack(d: Berthd, head: string): Promise<{ sock: net.Socket; head: string; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(d.socket);
-    let buf = Buffer.alloc(0);
-    const onData = (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      sock.off('data', onData);
-      resolve({ sock, head: buf.subarray(0, end).toString(), rest: buf.subarray(end + 4) });
-    };
-    sock.on('data', onData);
-    sock.on('error', reject);
-    sock.write(head);
-  });
-}
 
 test('ping, version negotiation, versioned and unversioned routes', async ({ berthd }) => {
   const ping = await request(berthd, 'GET', '/_ping');

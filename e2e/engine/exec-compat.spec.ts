@@ -10,6 +10,7 @@ import type { Berthd } from '../support/berthd.js';
 import { PtySession } from '../support/pty.js';
 import { Demuxer } from '../../engine/api/streams/multiplex.js';
 import { rawApi } from '../support/registry.js';
+import { rawHijack } from '../support/hijack.js';
 
 async function execCreate(d: Berthd, container: string, body: Record<string, unknown>): Promise<string> {
   const r = await rawApi(d, 'POST', `/v1.41/containers/${container}/exec`, JSON.stringify(body), { 'Content-Type': 'application/json' });
@@ -24,23 +25,8 @@ async function execCreate(d: Berthd, container: string, body: Record<string, unk
  */
 function execStart(d: Berthd, id: string, body: Record<string, unknown>, splitBody = false): Promise<{ sock: net.Socket; head: string; rest: Buffer }> {
   const json = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(d.socket);
-    let buf = Buffer.alloc(0);
-    const onData = (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      sock.off('data', onData);
-      resolve({ sock, head: buf.subarray(0, end).toString(), rest: buf.subarray(end + 4) });
-    };
-    sock.on('data', onData);
-    sock.on('error', reject);
-    const headers = `POST /v1.41/exec/${id}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
-    if (!splitBody) return void sock.write(headers + json);
-    sock.write(headers);
-    setTimeout(() => sock.write(json), 200);
-  });
+  const headers = `POST /v1.41/exec/${id}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
+  return splitBody ? rawHijack(d, headers, { data: json, afterMs: 200 }) : rawHijack(d, headers + json);
 }
 
 function readAll(sock: net.Socket, first: Buffer): Promise<Buffer> {
