@@ -110,6 +110,35 @@ export function splitResponse(docker: Docker, data: Buffer, tty: boolean): Promi
   });
 }
 
+/**
+ * Reads a following logs stream (multiplexed unless TTY) line by line until it ends, or until the
+ * signal aborts it (then it resolves: the viewer went away, nothing failed).
+ */
+export function followLines(docker: Docker, live: Readable, tty: boolean, onLine: (l: LogLine) => void, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const out = new LineSplitter();
+    const err = new LineSplitter();
+    const push = (line: string) => onLine(parseLine(line));
+    if (tty) live.on('data', (c: Buffer) => out.push(c, push));
+    else {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      stdout.on('data', (c: Buffer) => out.push(c, push));
+      stderr.on('data', (c: Buffer) => err.push(c, push));
+      docker.modem.demuxStream(live, stdout, stderr);
+    }
+    const done = () => {
+      out.end(push);
+      err.end(push);
+      resolve();
+    };
+    live.once('end', done);
+    live.once('close', done);
+    live.once('error', (e) => (signal.aborted ? resolve() : reject(e)));
+    signal.addEventListener('abort', () => live.destroy(), { once: true });
+  });
+}
+
 export function plusOneNano(t: LogTime): LogTime {
   return t.nano >= 999_999_999 ? { sec: t.sec + 1, nano: 0 } : { sec: t.sec, nano: t.nano + 1 };
 }
@@ -219,28 +248,7 @@ export async function streamLogs(docker: Docker, p: StreamParamsOf<'containers.l
     else followQuery.since = String(Math.floor(Date.parse(info.Created) / 1000));
     const live = (await container.logs(followQuery as unknown as Docker.ContainerLogsOptions & { follow: true })) as Readable;
     source = live;
-    await new Promise<void>((resolve, reject) => {
-      const out = new LineSplitter();
-      const err = new LineSplitter();
-      const onLine = (line: string) => emitLine(parseLine(line));
-      if (tty) live.on('data', (c: Buffer) => out.push(c, onLine));
-      else {
-        const stdout = new PassThrough();
-        const stderr = new PassThrough();
-        stdout.on('data', (c: Buffer) => out.push(c, onLine));
-        stderr.on('data', (c: Buffer) => err.push(c, onLine));
-        docker.modem.demuxStream(live, stdout, stderr);
-      }
-      const done = () => {
-        out.end(onLine);
-        err.end(onLine);
-        resolve();
-      };
-      live.once('end', done);
-      live.once('close', done);
-      live.once('error', (e) => (sink.signal.aborted ? resolve() : reject(e)));
-      sink.signal.addEventListener('abort', () => live.destroy(), { once: true });
-    });
+    await followLines(docker, live, tty, emitLine, sink.signal);
     flush();
   } catch (err) {
     if (sink.signal.aborted) return;

@@ -5,11 +5,11 @@
  * The same batching and acknowledgement window as a single container's logs
  * keep a chatty project from flooding the view.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { StreamParamsOf } from '../../contract/api.js';
 import type { StreamSink } from '../rpc/session.js';
-import { LOG_WINDOW_HIGH, LOG_WINDOW_LOW, LineSplitter, compareLogTime, formatLogTime, parseLine, plusOneNano, splitResponse, type LogLine, type LogTime } from './logs.js';
+import { LOG_WINDOW_HIGH, LOG_WINDOW_LOW, compareLogTime, followLines, formatLogTime, plusOneNano, splitResponse, type LogLine, type LogTime } from './logs.js';
 import { NUMBER_LABEL, SERVICE_LABEL, projectContainers } from '../services/projects.js';
 
 const BATCH_BYTES = 64 * 1024;
@@ -112,28 +112,7 @@ export async function streamProjectLogs(docker: Docker, p: StreamParamsOf<'proje
         const stream = (await docker.getContainer(src.id).logs(q as unknown as Docker.ContainerLogsOptions & { follow: true })) as Readable;
         live.push(stream);
         if (paused) stream.pause();
-        await new Promise<void>((resolve, reject) => {
-          const out = new LineSplitter();
-          const err = new LineSplitter();
-          const onLine = (line: string) => emit(src, parseLine(line));
-          if (src.tty) stream.on('data', (c: Buffer) => out.push(c, onLine));
-          else {
-            const stdout = new PassThrough();
-            const stderr = new PassThrough();
-            stdout.on('data', (c: Buffer) => out.push(c, onLine));
-            stderr.on('data', (c: Buffer) => err.push(c, onLine));
-            docker.modem.demuxStream(stream, stdout, stderr);
-          }
-          const done = () => {
-            out.end(onLine);
-            err.end(onLine);
-            resolve();
-          };
-          stream.once('end', done);
-          stream.once('close', done);
-          stream.once('error', (e) => (sink.signal.aborted ? resolve() : reject(e)));
-          sink.signal.addEventListener('abort', () => stream.destroy(), { once: true });
-        });
+        await followLines(docker, stream, src.tty, (l) => emit(src, l), sink.signal);
       }),
     );
     flush();
