@@ -8,7 +8,7 @@ import { ConflictError, InvalidParameterError } from '../errdefs.js';
 import type { Container } from './container.js';
 import type { Lifecycle } from './lifecycle.js';
 import { nanosToLogTime, readLogs } from './logs.js';
-import { runAttach } from './attach.js';
+import { runAttach, type AttachOptions } from './attach.js';
 import type { ClientStreams, OutputSink } from './streams.js';
 
 export interface LogsOptions {
@@ -56,14 +56,8 @@ export function containerLogs(lc: Lifecycle, c: Container, o: LogsOptions): Logs
   };
 }
 
-export interface AttachRequest {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  logs: boolean;
-  stream: boolean;
-  detachKeys: Buffer;
-}
+/** What an attach asks for: the same options the attach loop runs with. */
+export type AttachRequest = AttachOptions;
 
 export interface AttachSession {
   tty: boolean;
