@@ -9,7 +9,7 @@
  * Engines alternate round by round (and which goes first), medians reported.
  * Goals: rebuild ≤ 0.3× dockerd, cold ≤ 0.7× dockerd, upload ≥ 500 MB/s.
  *
- *   npx tsx bench/build.ts [--rounds 3] [--json bench/results/build.json]
+ *   npx tsx bench/build.ts [--rounds 3] [--json bench/results/build.json] [--baseline .build/main-dist]
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -20,7 +20,15 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { docker, dockerOk, dockerdAvailable, ensureBusyboxTar, machine, repoRoot, startBerthd, startDockerd, stats, type Engine } from './lib/engines.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, json: { type: 'string', default: path.join(repoRoot, 'bench', 'results', 'build.json') }, 'skip-dockerd': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'string', default: path.join(repoRoot, 'bench', 'results', 'build.json') },
+    'skip-dockerd': { type: 'boolean' },
+    // A second berthd from another build of the checkout (e.g. main's, in .build/main-dist), measured in the same rounds.
+    baseline: { type: 'string' },
+  },
+});
 const rounds = Number(values.rounds);
 
 const DOCKERFILE = `FROM busybox
@@ -113,6 +121,7 @@ async function main(): Promise<void> {
   const uploadTar = Buffer.concat([createDockerfileTar('FROM busybox\n'), tar]);
   const busybox = ensureBusyboxTar();
   const engines: Engine[] = [await startBerthd()];
+  if (values.baseline) engines.push(await startBerthd(values.baseline, 1));
   if (dockerdAvailable() && !values['skip-dockerd']) engines.push(await startDockerd({ isolated: true }));
   const targets: Target[] = engines.map(engineTarget);
   const podmanRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-podman-'));
@@ -157,6 +166,8 @@ async function main(): Promise<void> {
   if (d) {
     const ratio = (k: string) => (b[k]!.median / d[k]!.median).toFixed(2);
     console.log(`cold ${ratio('cold')}× dockerd (goal ≤ 0.7), rebuild ${ratio('rebuild')}× (goal ≤ 0.3), touched ${ratio('touched')}×, upload ${b.uploadMBps!.median.toFixed(0)} MB/s vs ${d.uploadMBps!.median.toFixed(0)} (goal ≥ 500)`);
+    const base = values.baseline ? (summary[`berthd(${values.baseline})`] as Record<string, { median: number }> | undefined) : undefined;
+    if (base) console.log(`baseline ${values.baseline}: cold ${(base.cold!.median / d.cold!.median).toFixed(2)}×, rebuild ${(base.rebuild!.median / d.rebuild!.median).toFixed(2)}×, touched ${(base.touched!.median / d.touched!.median).toFixed(2)}×, upload ${base.uploadMBps!.median.toFixed(0)} MB/s`);
   }
   fs.writeFileSync(values.json!, JSON.stringify(out, null, 2) + '\n');
 }

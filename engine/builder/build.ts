@@ -20,6 +20,7 @@ import { InstructionError } from './dockerfile/instructions.js';
 import { Builder, BuildError, type BuildOptions } from './builder.js';
 import { BuildOutput, formatError } from './output.js';
 import { DispatchError } from './dispatchers.js';
+import { eagerHashing } from './context-hashes.js';
 
 export interface BuildRequest {
   /** The uploaded context (ignored with `remote`). */
@@ -93,7 +94,7 @@ async function openSource(env: BuildEnv, req: BuildRequest, tmp: string, signal:
   let ctx: BuildContext;
   if (remote === '') {
     if (!req.body) throw new InvalidParameterError('a build context (tar archive) is required');
-    ctx = await BuildContext.read(req.body, spool, { ...(env.limits ? { limits: env.limits } : {}), signal });
+    ctx = await BuildContext.read(req.body, spool, { ...(env.limits ? { limits: env.limits } : {}), signal, hashing: eagerHashing(req.dockerfile) });
   } else if (remote === 'client-session') {
     throw new InvalidParameterError('experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead');
   } else if (isGitUrl(remote)) {
@@ -113,7 +114,7 @@ async function openSource(env: BuildEnv, req: BuildRequest, tmp: string, signal:
       // A Dockerfile alone: the build has no context.
       return { ctx: BuildContext.empty(), dockerfile: Buffer.concat(chunks), name: req.dockerfile };
     }
-    ctx = await BuildContext.read(body, spool, { ...(env.limits ? { limits: env.limits } : {}), signal });
+    ctx = await BuildContext.read(body, spool, { ...(env.limits ? { limits: env.limits } : {}), signal, hashing: eagerHashing(req.dockerfile) });
   } else {
     throw new InvalidParameterError(`remoteURL (${remote}) could not be recognized as URL`);
   }

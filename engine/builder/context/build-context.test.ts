@@ -140,6 +140,38 @@ describe('build context', () => {
     }
   });
 
+  it('hashes while the upload arrives what the Dockerfile chooses, the same sums as lazily', async () => {
+    const tar = makeTar([
+      { name: 'a.txt', content: 'before the Dockerfile' },
+      { name: 'Dockerfile', content: 'FROM x\nCOPY src /s\n' },
+      { name: 'src/', type: '5' },
+      { name: 'src/b.txt', content: 'b' },
+      { name: 'src/hard', type: '1', linkname: 'src/b.txt' },
+      { name: 'other.txt', content: 'not copied' },
+    ]);
+    const seen: string[] = [];
+    const eager = await BuildContext.read(Readable.from([tar]), spoolDir, {
+      hashing: {
+        dockerfile: './Dockerfile',
+        choose: (content) => {
+          seen.push(content.toString());
+          return (p) => p === 'src' || p.startsWith('src/');
+        },
+      },
+    });
+    const lazy = await read(tar);
+    try {
+      expect(seen).toEqual(['FROM x\nCOPY src /s\n']);
+      // Everything before the Dockerfile, then only what it chose.
+      const hashedEarly = [...eager.walk()].filter((e) => e.sum !== undefined).map((e) => e.path);
+      expect(hashedEarly).toEqual(['Dockerfile', 'a.txt', 'src', 'src/b.txt', 'src/hard']);
+      for (const p of ['a.txt', 'Dockerfile', 'src', 'src/b.txt', 'src/hard', 'other.txt']) expect(await eager.hash(p)).toBe(await lazy.hash(p));
+    } finally {
+      await eager.close();
+      await lazy.close();
+    }
+  });
+
   it('says when the Dockerfile is missing, and finds a lowercase one', async () => {
     const ctx = await read(makeTar([{ name: 'dockerfile', content: 'FROM z\n' }]));
     try {

@@ -22,6 +22,7 @@ import { decompress, detectCompression, peek } from '../../images/compression.js
 import { resolveComponents, type RootTree } from '../../storage/rootpath.js';
 import { TarFormatError, TarParser, type TarHeader, type TarType } from './tar-parser.js';
 import { startTarsum, type TarsumFields } from './tarsum.js';
+import type { Hash } from 'node:crypto';
 import { Spool } from './spool.js';
 import { PatternMatcher, readIgnoreFile } from '../dockerignore.js';
 
@@ -79,6 +80,20 @@ export interface ContextEntry {
   children?: Map<string, ContextEntry>;
 }
 
+/**
+ * TarSums computed while the upload arrives (the client packing the context is the slow
+ * side, so hashing then costs no time); what is not chosen is hashed lazily if a step asks.
+ */
+export interface EagerHashing {
+  /** The Dockerfile's path in the context: until it has arrived, every entry is hashed. */
+  dockerfile: string;
+  /** Which entries to hash from then on, given the Dockerfile's content. */
+  choose(dockerfile: Buffer): (path: string) => boolean;
+}
+
+/** The Dockerfile is read for choose() only up to this size (it is parsed again later). */
+const EAGER_DOCKERFILE_LIMIT = 1024 * 1024;
+
 export interface ContextProgress {
   /** Bytes received (as uploaded, before decompression). */
   received: number;
@@ -127,13 +142,13 @@ export class BuildContext {
    * Reads an upload into a spool file under spoolDir and indexes it.
    * Throws BuildContextError for anything it refuses.
    */
-  static async read(input: Readable, spoolDir: string, opts: { limits?: Partial<ContextLimits>; signal?: AbortSignal; onProgress?: (p: ContextProgress) => void } = {}): Promise<BuildContext> {
+  static async read(input: Readable, spoolDir: string, opts: { limits?: Partial<ContextLimits>; signal?: AbortSignal; onProgress?: (p: ContextProgress) => void; hashing?: EagerHashing } = {}): Promise<BuildContext> {
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     await fsp.mkdir(spoolDir, { recursive: true, mode: 0o700 });
     const spool = new Spool(path.join(spoolDir, `context-${randomBytes(8).toString('hex')}.tar`), limits.memory);
     const ctx = new BuildContext(spool, limits);
     let received = 0;
-    const indexer = new Indexer(ctx, spool, limits, () => received);
+    const indexer = new Indexer(ctx, spool, limits, () => received, opts.hashing);
     try {
       const compressed = detectCompression(await peek(input)) !== 'none';
       let source: Readable = input;
@@ -382,19 +397,43 @@ class Indexer {
   compressed = false;
   private total = 0;
 
+  /** Entries hashed as they arrive (all until the Dockerfile is seen); undefined: none. */
+  private wanted: ((path: string) => boolean) | undefined;
+  /** The entry being hashed, and the Dockerfile's bytes while they arrive. */
+  private hashing: { entry: ContextEntry; hash: Hash } | undefined;
+  private dockerfile: Buffer[] | undefined;
+
   constructor(
     ctx: BuildContext,
     private readonly spool: Spool,
     private readonly limits: ContextLimits,
     private readonly compressedBytes: () => number,
+    eager?: EagerHashing,
   ) {
+    const dockerfileName = eager ? cleanEntryName(eager.dockerfile) : undefined;
+    if (eager) this.wanted = () => true;
     this.parser = new TarParser({
       entry: (h, offset) => {
         if (h.type === 'file' && h.size > limits.maxSize) throw new BuildContextError(`build context entry ${JSON.stringify(h.name)} is larger than the ${limits.maxSize}-byte limit`);
-        ctx.addEntry(h.name, h, offset);
+        const e = ctx.addEntry(h.name, h, offset);
+        if (e === ctx.root || !e.hashed) return;
+        if (eager && e.path === dockerfileName && h.type === 'file' && h.size <= EAGER_DOCKERFILE_LIMIT) this.dockerfile = [];
+        if (this.wanted?.(e.path)) this.hashing = { entry: e, hash: startTarsum(e.hashed.fields) };
       },
-      data: () => undefined,
-      entryEnd: () => undefined,
+      data: (chunk) => {
+        this.hashing?.hash.update(chunk);
+        this.dockerfile?.push(chunk);
+      },
+      entryEnd: () => {
+        if (this.hashing) {
+          this.hashing.entry.sum = this.hashing.hash.digest('hex');
+          this.hashing = undefined;
+        }
+        if (this.dockerfile) {
+          this.wanted = eager!.choose(Buffer.concat(this.dockerfile));
+          this.dockerfile = undefined;
+        }
+      },
     });
   }
 
