@@ -24,6 +24,7 @@ import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
 import type { StreamHandle } from '../../../../electron/contract/client.js';
 import { api } from '../../api/client.js';
 import { requireEngineId } from '../../stores/session.js';
+import { useModel } from '../../stores/model.js';
 import { errorText, toast } from '../../stores/ui.js';
 import { terminalTheme } from '../../theme.js';
 import { downloadBlob } from '../../components/common.js';
@@ -379,9 +380,14 @@ export function LogsView({ source, name }: { source: LogSource; name: string }) 
 
 const LOG_SIZE_POLL_MS = 5000;
 
-/** How much disk the container's log files take (docker inspect's LogSize: the live file and the kept rotated ones). */
+/**
+ * How much disk the container's log files take (docker inspect's LogSize: the live file and the
+ * kept rotated ones). No stream reports it: it is read when the view opens or the container's
+ * state changes, and every 5 s only while the container runs (a stopped one's log does not grow).
+ */
 function LogDiskSize({ id }: { id: string }) {
   const [size, setSize] = useState<number>();
+  const state = useModel((s) => s.containers.get(id)?.state);
   useEffect(() => {
     let stopped = false;
     const load = () =>
@@ -390,12 +396,12 @@ function LogDiskSize({ id }: { id: string }) {
         .then((info) => !stopped && setSize(typeof info.LogSize === 'number' ? info.LogSize : undefined))
         .catch(() => undefined);
     void load();
-    const timer = setInterval(load, LOG_SIZE_POLL_MS);
+    const timer = state === 'running' ? setInterval(load, LOG_SIZE_POLL_MS) : undefined;
     return () => {
       stopped = true;
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
     };
-  }, [id]);
+  }, [id, state]);
   // Rendered from the start, empty until known, in its fixed-width box (see the layout rule above).
   return (
     <span className="muted log-size" data-log-size={size} title="Disk used by this container's log files (rotated ones included)">
