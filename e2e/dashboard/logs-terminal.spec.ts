@@ -37,6 +37,40 @@ test('log lines appear live while the container writes them; timestamps and sear
   await berthd.dockerOk(['rm', '-f', name]);
 });
 
+test('the Logs view shows how much disk the log files take, as docker inspect LogSize, and follows it as the log grows — without disturbing a search match', async ({ app, berthd, page }) => {
+  const name = uniq('logsize');
+  // About 2 MB at once, then 3 MB more after a pause.
+  const id = (await berthd.dockerOk(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'yes 0123456789abcdef0123456789abcdef | head -c 2000000; echo; echo NEEDLE; sleep 10; yes 0123456789abcdef | head -c 3000000; sleep 1000'])).trim();
+  const logSize = async () => Number((await berthd.dockerOk(['inspect', '-f', '{{.LogSize}}', name])).trim());
+  // The view opens on the first burst's tail (the Tail setting), not while it is being written.
+  await expect.poll(async () => (await berthd.dockerOk(['logs', '--tail', '1', name])).trim(), { timeout: 15_000 }).toBe('NEEDLE');
+  await app.open(`#/containers/${id}/logs`);
+  const size = page.locator('[data-log-size]');
+  const shown = async () => Number((await size.getAttribute('data-log-size')) ?? 0);
+  await expect.poll(shown, { timeout: 15_000 }).toBeGreaterThan(2_000_000);
+  await expect.poll(() => app.terminalText(LOGS), { timeout: 15_000 }).toContain('NEEDLE');
+  // A search match is selected; the size changing later must not re-lay the view out (xterm clears
+  // the selection when the terminal's rows change).
+  const term = () =>
+    page.locator(LOGS).evaluate((el) => {
+      const t = (el as unknown as { berthTerminal: { rows: number; cols: number; getSelection(): string } }).berthTerminal;
+      return { rows: t.rows, cols: t.cols, selection: t.getSelection() };
+    });
+  await page.getByLabel('Search logs').fill('NEEDLE');
+  await page.getByLabel('Search logs').press('Enter');
+  await expect(page.locator('[data-search-results]')).toHaveText('1 of 1');
+  const before = await term();
+  expect(before.selection).toBe('NEEDLE');
+  const first = await shown();
+  await expect.poll(shown, { timeout: 30_000 }).toBeGreaterThan(5_000_000);
+  expect(first).toBeLessThan(5_000_000);
+  expect(await term()).toEqual(before);
+  // The engine's own figure once the container has gone quiet.
+  await expect.poll(async () => (await shown()) === (await logSize()), { timeout: 15_000 }).toBe(true);
+  await expect(size).toHaveText(/^\d+(\.\d)? MB on disk$/);
+  await berthd.dockerOk(['rm', '-f', name]);
+});
+
 test('the tail shows the last lines; "Load older" pages in the ones before, once each', async ({ app, berthd, page }) => {
   const name = uniq('history');
   const id = (await berthd.dockerOk(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'i=1; while [ $i -le 350 ]; do echo line-$i; i=$((i+1)); done; sleep 1000'])).trim();

@@ -21,6 +21,10 @@ export async function handleExit(lc: Lifecycle, id: string, exitCode: number, mo
   const t0 = performance.now();
   const lag = exitedAtMs !== undefined ? ` lag=${(Date.now() - exitedAtMs).toFixed(1)}` : '';
   let released = false;
+  let removeNow = false;
+  // One owner: the exit is released, recorded and its policy decided under the container's lock,
+  // so a `docker rm -f` (or start, stop) that comes in meanwhile sees either the running container
+  // or the settled outcome (exited, restarting) — never a record write in flight.
   await c.lock.run(async () => {
     // Only a running process can exit; a report for anything else is stale (already handled).
     if (!lc.state.can(c, 'exit')) {
@@ -29,10 +33,11 @@ export async function handleExit(lc: Lifecycle, id: string, exitCode: number, mo
     }
     await releaseRunning(lc, c, exitCode, exitedAtMs);
     released = true;
+    removeNow = await applyPolicyLocked(lc, c, exitCode);
   });
   if (!released) return;
   const t1 = performance.now();
-  await afterExit(lc, c, exitCode);
+  if (removeNow) await autoRemove(lc, c);
   d.log.debug('container exited', { container: id.slice(0, 12), timings: `released=${(t1 - t0).toFixed(1)} after=${(performance.now() - t0).toFixed(1)}${lag}` });
 }
 
@@ -53,7 +58,7 @@ async function releaseRunning(lc: Lifecycle, c: Container, exitCode: number, exi
     d.filesystems.unmount(r.id).catch(warn('unmount')),
   ]);
   lc.state.setStopped(c, { exitCode, oomKilled, at: exitedAtMs });
-  // With --rm the removal follows at once (afterExit) and is what lasts: no record to write, and
+  // With --rm the removal follows at once (applyPolicyLocked) and is what lasts: no record to write, and
   // the exit file stays until the removal, so a crash in between replays this exit on restart.
   if (!lc.removesAtExit(c)) {
     await lc.save(c);
@@ -65,9 +70,12 @@ async function releaseRunning(lc: Lifecycle, c: Container, exitCode: number, exi
   c.notifyExit({ exitCode });
 }
 
-/** The restart policy or --rm, once an exit is recorded. */
-export async function afterExit(lc: Lifecycle, c: Container, exitCode: number): Promise<void> {
-  if (c.removed || lc.shuttingDown) return;
+/**
+ * The restart policy or --rm, once an exit is recorded (caller holds the lock): schedules the
+ * restart, or answers whether --rm must remove the container now (done outside the lock, by remove).
+ */
+async function applyPolicyLocked(lc: Lifecycle, c: Container, exitCode: number): Promise<boolean> {
+  if (c.removed || lc.shuttingDown) return false;
   const r = c.record;
   if (shouldRestart({ policy: r.hostConfig.RestartPolicy, exitCode, restartCount: r.restartCount, manuallyStopped: r.hasBeenManuallyStopped })) {
     const ran = parseTimeMs(r.state.finishedAt) - parseTimeMs(r.state.startedAt);
@@ -75,27 +83,32 @@ export async function afterExit(lc: Lifecycle, c: Container, exitCode: number): 
     lc.state.setRestarting(c);
     await lc.save(c);
     lc.restarts.schedule(c.id, delay, () => void restartByPolicy(lc, c));
-    return;
+    return false;
   }
   lc.restarts.reset(c.id);
-  if (lc.removesAtExit(c)) {
-    await lc.remove(c, { force: true, volumes: true }).catch((err) => lc.d.log.warn('auto-remove failed', { container: c.id, err: messageOf(err) }));
-  }
+  return lc.removesAtExit(c);
+}
+
+async function autoRemove(lc: Lifecycle, c: Container): Promise<void> {
+  // A `docker rm` already under way owns the removal.
+  if (c.removed || c.status === 'removing') return;
+  await lc.remove(c, { force: true, volumes: true }).catch((err) => lc.d.log.warn('auto-remove failed', { container: c.id, err: messageOf(err) }));
 }
 
 /** The restart policy's timer fired: start again, or end the loop if that is not possible. */
 async function restartByPolicy(lc: Lifecycle, c: Container): Promise<void> {
-  try {
-    await c.lock.run(async () => {
-      if (c.removed || c.status !== 'restarting') return;
+  const removeNow = await c.lock.run(async () => {
+    if (c.removed || c.status !== 'restarting') return false;
+    try {
       await startLocked(lc, c);
-    });
-  } catch (err) {
-    lc.d.log.warn('restart policy could not start container', { container: c.id, err: messageOf(err) });
-    if (c.status === 'restarting') {
+      return false;
+    } catch (err) {
+      lc.d.log.warn('restart policy could not start container', { container: c.id, err: messageOf(err) });
+      if (c.status !== 'restarting') return false;
       lc.state.endRestarting(c, { manual: false });
       await lc.save(c).catch(() => undefined);
-      await afterExit(lc, c, c.record.state.exitCode);
+      return applyPolicyLocked(lc, c, c.record.state.exitCode);
     }
-  }
+  });
+  if (removeNow) await autoRemove(lc, c);
 }

@@ -3,6 +3,8 @@
  * start, exit, restart policies and their backoff, stop/kill between runs, --rm, pause,
  * remove during a start, and live-restore replay of records against what exists.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConflictError, NotModifiedError } from '../errdefs.js';
 import { parseCreateBody } from './create-request.js';
@@ -237,6 +239,36 @@ describe('container lifecycle (fake runtime)', () => {
     expect(e.networking.holding.size).toBe(0);
     expect(e.filesystems.isMounted(id)).toBe(false);
     expect(actions(id)).toEqual(['create', 'start', 'kill', 'die', 'destroy']);
+  });
+
+  it('rm -f racing an exit that a restart policy handles: one owner, no record written into a removed directory', async () => {
+    // Before: the policy decision and its record write ran outside the lock, so `rm -f` could move
+    // the directory away mid-write ("exit handling failed … ENOENT rename config.v2.json").
+    const warnings: string[] = [];
+    const warn = vi.spyOn(e.deps.log, 'warn').mockImplementation((msg: string, f?: Record<string, unknown>) => void warnings.push(`${msg}: ${String(f?.err ?? '')}`));
+    const racing = svc;
+    const ids: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const body = parseCreateBody({ Image: 'busybox', Cmd: ['sh'], HostConfig: { RestartPolicy: { Name: round % 2 ? 'always' : 'on-failure', MaximumRetryCount: 0 } } });
+      const id = (await racing.create(body, null)).Id;
+      ids.push(id);
+      await racing.start(id);
+      // The exit and the removal arrive together; the removal may be first, second, or mid-exit.
+      e.runtime.exit(id, 1);
+      if (round % 4 === 1) await new Promise((r) => setImmediate(r));
+      await racing.remove(id, { force: true, volumes: false });
+      expect(racing.store.find(id)).toBeUndefined();
+    }
+    await settle();
+    expect(warnings).toEqual([]);
+    for (const id of ids) {
+      expect(fs.existsSync(path.join(e.store.dir(id)))).toBe(false);
+      expect(actions(id).filter((a) => a === 'destroy')).toHaveLength(1);
+    }
+    // No restart was left scheduled for a removed container.
+    expect(e.clock.pending()).toEqual([]);
+    expect(e.networking.holding.size).toBe(0);
+    warn.mockRestore();
   });
 
   it('update applies changed resources to a running container and returns dockerd warnings', async () => {

@@ -14,6 +14,8 @@ const RECORD_FILE = 'config.v2.json';
 export class ContainerStore {
   private readonly byId = new Map<string, Container>();
   private readonly byName = new Map<string, string>();
+  /** The record write in flight per container: a removal waits for it, later writes queue behind it. */
+  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(
     readonly root: string,
@@ -78,15 +80,34 @@ export class ContainerStore {
     return this.byName.has(name);
   }
 
+  /**
+   * Writes the record atomically. The store is the one owner of a container's directory: writes
+   * are serialized per container and a removal waits for the one in flight, so a save racing a
+   * `docker rm` (an exit handler, a network hook) is either finished before the directory goes or
+   * skipped — never a temp file renamed into a directory that was just moved away.
+   */
   async save(c: Container): Promise<void> {
-    if (c.removed) return;
-    await writeJsonAtomic(path.join(this.dir(c.id), RECORD_FILE), c.record);
+    const prev = this.writes.get(c.id);
+    const write = (async () => {
+      if (prev) await prev.catch(() => undefined);
+      if (c.removed || this.byId.get(c.id) !== c) return;
+      await writeJsonAtomic(path.join(this.dir(c.id), RECORD_FILE), c.record);
+    })();
+    this.writes.set(c.id, write);
+    try {
+      await write;
+    } finally {
+      if (this.writes.get(c.id) === write) this.writes.delete(c.id);
+    }
   }
 
   /** Forgets the container. Its directory is renamed away at once (atomic) and deleted in the background. */
   async remove(c: Container): Promise<void> {
+    // From here on no new write starts (save checks byId); the one in flight finishes first.
     this.byId.delete(c.id);
     this.releaseName(c.name, c.id);
+    const pending = this.writes.get(c.id);
+    if (pending) await pending.catch(() => undefined);
     const trash = path.join(this.root, `.trash-${c.id}`);
     try {
       await fsp.rename(this.dir(c.id), trash);

@@ -247,8 +247,10 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
     hosts: m.hosts && m.hosts.length > 0 ? m.hosts : defaults.hosts,
     logLevel: level,
     logDriver: driver,
-    // Unless configured otherwise, logs are capped as Docker's `local` driver caps them (containers/log-rotation.ts).
-    logOpts: m['log-opts'] ?? { 'max-size': '20m', 'max-file': '5' },
+    // Only what daemon.json sets is merged into each container's HostConfig.LogConfig (as dockerd
+    // does); without it the config stays `{}` there, as on a dockerd without log-opts, and the logs
+    // are still capped by berthd's built-in default (20m × 5, containers/log-rotation.ts).
+    logOpts: m['log-opts'] ?? {},
     registryMirrors: (m['registry-mirrors'] ?? []).map(normalizeMirror),
     insecureRegistries: m['insecure-registries'] ?? [],
     defaultAddressPools: m['default-address-pools'] ?? defaults.defaultAddressPools,

@@ -11,6 +11,11 @@
  *
  * The same view shows one container or a whole compose project (one stream
  * with a service column, from projects.logs).
+ *
+ * Layout rule: xterm clears its selection (a search match) whenever the terminal's row count
+ * changes, and the terminal takes the height the toolbar leaves. So the toolbar's texts that
+ * change while the view is open (match count, stream status, log size) sit in boxes of fixed
+ * width: a text appearing or growing never re-wraps the toolbar; only the window's size does.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Terminal } from '@xterm/xterm';
@@ -19,10 +24,12 @@ import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
 import type { StreamHandle } from '../../../../electron/contract/client.js';
 import { api } from '../../api/client.js';
 import { requireEngineId } from '../../stores/session.js';
+import { useModel } from '../../stores/model.js';
 import { errorText, toast } from '../../stores/ui.js';
 import { terminalTheme } from '../../theme.js';
 import { downloadBlob } from '../../components/common.js';
 import { LogBuffer } from './log-buffer.js';
+import { formatBytes } from '../../lib/format.js';
 
 /** Lines kept in the view; older ones scroll out (memory stays bounded). */
 export const LOG_SCROLLBACK = 20_000;
@@ -361,11 +368,44 @@ export function LogsView({ source, name }: { source: LogSource; name: string }) 
           Clear
         </button>
         <button onClick={download}>Download</button>
+        {source.kind === 'container' && <LogDiskSize id={source.id} />}
         <span className={`stream-status ${status}${!follow && status === 'live' ? ' held' : ''}`} data-log-status={status}>
           {status === 'live' ? (follow ? '● live' : held ? `paused · ${held} new line${held === 1 ? '' : 's'}` : 'paused') : status === 'loading' ? 'loading…' : status === 'error' ? `error: ${error}` : 'ended'}
         </span>
       </div>
       <div ref={hostRef} className="term-host" data-logs-terminal />
     </div>
+  );
+}
+
+const LOG_SIZE_POLL_MS = 5000;
+
+/**
+ * How much disk the container's log files take (docker inspect's LogSize: the live file and the
+ * kept rotated ones). No stream reports it: it is read when the view opens or the container's
+ * state changes, and every 5 s only while the container runs (a stopped one's log does not grow).
+ */
+function LogDiskSize({ id }: { id: string }) {
+  const [size, setSize] = useState<number>();
+  const state = useModel((s) => s.containers.get(id)?.state);
+  useEffect(() => {
+    let stopped = false;
+    const load = () =>
+      api()
+        .call('containers.inspect', { engineId: requireEngineId(), id })
+        .then((info) => !stopped && setSize(typeof info.LogSize === 'number' ? info.LogSize : undefined))
+        .catch(() => undefined);
+    void load();
+    const timer = state === 'running' ? setInterval(load, LOG_SIZE_POLL_MS) : undefined;
+    return () => {
+      stopped = true;
+      if (timer) clearInterval(timer);
+    };
+  }, [id, state]);
+  // Rendered from the start, empty until known, in its fixed-width box (see the layout rule above).
+  return (
+    <span className="muted log-size" data-log-size={size} title="Disk used by this container's log files (rotated ones included)">
+      {size === undefined ? '' : `${formatBytes(size)} on disk`}
+    </span>
   );
 }
