@@ -108,20 +108,6 @@ test.afterAll(async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-test('without QEMU or without an image, berth vm start says what to install or build, and starts nothing', async () => {
-  const empty = fs.mkdtempSync(path.join(home, 'empty-'));
-  // BERTH_QEMU is where a packaged app points at its own QEMU; here it points at a folder without one.
-  const noQemu = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_QEMU: empty }, timeoutMs: 60_000 });
-  expect(noQemu.code).toBe(1);
-  expect(noQemu.stderr).toContain(`berth: BERTH_QEMU points at ${path.join(empty, 'qemu-system-x86_64')}, which is not an executable qemu-system-x86_64: install QEMU: \`apt-get install qemu-system-x86 qemu-utils\``);
-  const noImage = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_VM_IMAGES: empty }, timeoutMs: 60_000 });
-  expect(noImage.code).toBe(1);
-  expect(noImage.stderr).toContain(`berth: no VM image for amd64 in ${empty}: build it with \`npm run vm:build -- --arch amd64\` (or \`berth vm build\`)`);
-  expect(processesUsing(home)).toEqual([]);
-  const status = await berth(['vm', 'status']);
-  expect(status.stdout).toMatch(/^stopped/);
-});
-
 test('the amd64 image is built from Debian packages (or reused from the validated cache) within the size goal', async () => {
   test.setTimeout(45 * 60_000); // a fresh machine runs mmdebstrap and mksquashfs; a cached one checks hashes
   const r = await ensureVmImage('amd64', (m) => console.log(`[vm] ${m}`));
@@ -134,6 +120,21 @@ test('the amd64 image is built from Debian packages (or reused from the validate
   const again = await ensureVmImage('amd64');
   expect(again.build.base).toMatchObject({ key: build.base.key, reused: true });
   expect(again.build.payload).toMatchObject({ key: build.payload.key, reused: true });
+});
+
+// After the build: the image check comes first, so the QEMU one needs an image to reach.
+test('without QEMU or without an image, berth vm start says what to install or build, and starts nothing', async () => {
+  const empty = fs.mkdtempSync(path.join(home, 'empty-'));
+  // BERTH_QEMU is where a packaged app points at its own QEMU; here it points at a folder without one.
+  const noQemu = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_QEMU: empty }, timeoutMs: 60_000 });
+  expect(noQemu.code).toBe(1);
+  expect(noQemu.stderr).toContain(`berth: BERTH_QEMU points at ${path.join(empty, 'qemu-system-x86_64')}, which is not an executable qemu-system-x86_64: install QEMU: \`apt-get install qemu-system-x86 qemu-utils\``);
+  const noImage = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_VM_IMAGES: empty }, timeoutMs: 60_000 });
+  expect(noImage.code).toBe(1);
+  expect(noImage.stderr).toContain(`berth: no VM image for amd64 in ${empty}: build it with \`npm run vm:build -- --arch amd64\` (or \`berth vm build\`)`);
+  expect(processesUsing(home)).toEqual([]);
+  const status = await berth(['vm', 'status']);
+  expect(status.stdout).toMatch(/^stopped/);
 });
 
 test('berth vm start boots it under tcg and puts the engine API on a 0600 host socket with a docker context', async () => {
