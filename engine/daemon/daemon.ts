@@ -156,8 +156,11 @@ export class Daemon {
     if (!monitor) throw new Error(`container monitor ${this.config.monitorPath} not found: install conmon (apt-get install conmon)`);
     this.config.monitorPath = monitor;
     const first = (s: string) => s.split('\n')[0]?.trim() ?? '';
-    this.runtimeVersion = await run(this.runtimes.default.binary, ['--version']).then((r) => first(r.stdout).replace(/^runc version /, ''), () => 'unknown');
-    this.monitorVersion = await run(this.config.monitorPath, ['--version']).then((r) => first(r.stdout).replace(/^conmon version /, ''), () => 'unknown');
+    // Side by side: under the VM's software emulation each of these execs takes seconds.
+    [this.runtimeVersion, this.monitorVersion] = await Promise.all([
+      run(this.runtimes.default.binary, ['--version']).then((r) => first(r.stdout).replace(/^runc version /, ''), () => 'unknown'),
+      run(this.config.monitorPath, ['--version']).then((r) => first(r.stdout).replace(/^conmon version /, ''), () => 'unknown'),
+    ]);
     if (this.runtimeVersion === 'unknown') throw new Error(`OCI runtime ${this.runtimes.default.binary} not found: install runc (apt-get install runc)`);
     if (this.monitorVersion === 'unknown') throw new Error(`container monitor ${this.config.monitorPath} not found: install conmon (apt-get install conmon)`);
   }
