@@ -12,6 +12,9 @@ packages=(
   docker-compose
   # the Berth VM (vm/): QEMU and qemu-img to run it, mksquashfs and cpio to build its image
   qemu-system-x86 qemu-utils squashfs-tools cpio
+  # the arm64 image (npm run vm:build -- --arch arm64): mmdebstrap runs its maintainer scripts
+  # through qemu-user-static (binfmt); qemu-system-aarch64 boots it (a manual check under tcg)
+  qemu-user-static binfmt-support qemu-system-arm
   # networking benchmarks (bench/networking.ts)
   wrk
   # dashboard e2e in a real browser

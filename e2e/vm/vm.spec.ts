@@ -1,17 +1,21 @@
 /**
  * The Berth VM end to end, with real QEMU (tcg here: no usable KVM on these machines): the image
  * from Debian packages (built, or reused from the validated fixture cache), `berth vm start`, the
- * stock docker CLI through the host's API socket (version, import, save/load, run --rm, exec,
- * logs), `berth vm stop` with nothing left behind, a second start that finds the data, and
- * recovery after kill -9 of QEMU. One VM boot serves the whole file (a tcg boot
- * takes a minute or more), so the tests run in order.
+ * stock docker CLI through the host's API socket (version, import, save/load, run --rm, run -it
+ * with a pty, exec, logs and logs -f, load of a 100 MB image), the guest's clock and resolver
+ * following the host's, `berth vm stop` with nothing left behind, a second start that finds the
+ * data on a disk grown in the settings, and recovery after kill -9 of QEMU. A missing QEMU or
+ * image is refused before any boot. One VM boot serves the file (a tcg boot takes a minute or
+ * more), so the tests run in order.
  */
-import { execFile, type ExecFileException } from 'node:child_process';
+import { execFile, spawn, type ExecFileException } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { busyboxTar, distDir } from '../support/paths.js';
+import { PtySession } from '../support/pty.js';
 import { ensureVmImage, vmImagesDir, vmUnavailable, type VmImageBuild } from '../support/vm-image.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -118,6 +122,21 @@ test('the amd64 image is built from Debian packages (or reused from the validate
   expect(again.build.payload).toMatchObject({ key: build.payload.key, reused: true });
 });
 
+// After the build: the image check comes first, so the QEMU one needs an image to reach.
+test('without QEMU or without an image, berth vm start says what to install or build, and starts nothing', async () => {
+  const empty = fs.mkdtempSync(path.join(home, 'empty-'));
+  // BERTH_QEMU is where a packaged app points at its own QEMU; here it points at a folder without one.
+  const noQemu = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_QEMU: empty }, timeoutMs: 60_000 });
+  expect(noQemu.code).toBe(1);
+  expect(noQemu.stderr).toContain(`berth: BERTH_QEMU points at ${path.join(empty, 'qemu-system-x86_64')}, which is not an executable qemu-system-x86_64: install QEMU: \`apt-get install qemu-system-x86 qemu-utils\``);
+  const noImage = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_VM_IMAGES: empty }, timeoutMs: 60_000 });
+  expect(noImage.code).toBe(1);
+  expect(noImage.stderr).toContain(`berth: no VM image for amd64 in ${empty}: build it with \`npm run vm:build -- --arch amd64\` (or \`berth vm build\`)`);
+  expect(processesUsing(home)).toEqual([]);
+  const status = await berth(['vm', 'status']);
+  expect(status.stdout).toMatch(/^stopped/);
+});
+
 test('berth vm start boots it under tcg and puts the engine API on a 0600 host socket with a docker context', async () => {
   test.setTimeout(8 * 60_000);
   const stdout = await startVm();
@@ -189,6 +208,108 @@ test('docker import, save, load, run --rm, exec and logs work through the host s
   expect(kept.code, kept.stderr).toBe(0);
 });
 
+test('docker run -it gives the container a pty in the guest', async () => {
+  test.setTimeout(5 * 60_000);
+  const s = new PtySession(['docker', 'run', '-it', '--rm', 'berth-vm-busybox:1', 'sh'], { ...env, DOCKER_HOST: `unix://${dockerSocket}` }, { rows: 33, cols: 101 });
+  try {
+    await s.waitFor('# ', 180_000);
+    s.write('echo $((6*7)); stty size; tty\r');
+    await s.waitFor('42', 60_000);
+    await s.waitFor('33 101', 60_000);
+    await s.waitFor('/dev/pts/0', 60_000);
+    s.write('exit 7\r');
+    expect(await s.exited).toBe(7);
+  } finally {
+    s.kill();
+  }
+});
+
+test('docker logs -f follows a running container through the socket until it exits', async () => {
+  test.setTimeout(5 * 60_000);
+  const d = await docker(['run', '-d', '--name', 'vm-follow', 'berth-vm-busybox:1', 'sh', '-c', 'echo first; while [ ! -e /tmp/go ]; do sleep 0.2; done; echo second'], 300_000);
+  expect(d.code, d.stderr).toBe(0);
+  const f = spawn('docker', ['logs', '-f', 'vm-follow'], { env: { ...env, DOCKER_HOST: `unix://${dockerSocket}` } });
+  let out = '';
+  f.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number>((r) => f.once('exit', (code) => r(code ?? -1)));
+  try {
+    await expect.poll(() => out, { timeout: 120_000 }).toBe('first\n');
+    // Still following while the container runs: the next line arrives on the same stream.
+    expect((await docker(['inspect', '-f', '{{.State.Running}}', 'vm-follow'])).stdout.trim()).toBe('true');
+    expect((await docker(['exec', 'vm-follow', 'touch', '/tmp/go'])).code).toBe(0);
+    await expect.poll(() => out, { timeout: 120_000 }).toBe('first\nsecond\n');
+    expect(await exited).toBe(0);
+  } finally {
+    f.kill();
+  }
+  expect((await docker(['rm', 'vm-follow'])).code).toBe(0);
+});
+
+test('docker load of a 100 MB image goes through the socket whole', async () => {
+  test.setTimeout(10 * 60_000);
+  // A docker-save archive made here: the busybox rootfs and a layer of 100 MiB of random bytes.
+  const dir = fs.mkdtempSync(path.join(home, 'big-'));
+  const big = randomBytes(100 * 1024 * 1024);
+  const bigSha = createHash('sha256').update(big).digest('hex');
+  fs.mkdirSync(path.join(dir, 'layer'));
+  fs.writeFileSync(path.join(dir, 'layer', 'big.bin'), big);
+  const tarOf = (cwd: string, out: string, what: string[]) => run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-cf', out, '-C', cwd, ...what]);
+  expect((await tarOf(path.join(dir, 'layer'), path.join(dir, 'big.tar'), ['big.bin'])).code).toBe(0);
+  fs.copyFileSync(busyboxTar, path.join(dir, 'base.tar'));
+  const sha = (f: string) => createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex');
+  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${sha('base.tar')}`, `sha256:${sha('big.tar')}`] }, history: [{ created_by: 'busybox' }, { created_by: 'big.bin' }] });
+  const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
+  fs.writeFileSync(path.join(dir, configName), config);
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: ['berth-vm-big:1'], Layers: ['base.tar', 'big.tar'] }]));
+  const archive = path.join(home, 'big-image.tar');
+  expect((await tarOf(dir, archive, ['manifest.json', configName, 'base.tar', 'big.tar'])).code).toBe(0);
+  fs.rmSync(dir, { recursive: true, force: true });
+  expect(fs.statSync(archive).size).toBeGreaterThan(100 * 1024 * 1024);
+
+  const load = await docker(['load', '-i', archive], 480_000);
+  expect(load.code, load.stderr).toBe(0);
+  expect(load.stdout).toContain('Loaded image: berth-vm-big:1');
+  const check = await docker(['run', '--rm', 'berth-vm-big:1', 'sh', '-c', 'wc -c < /big.bin; sha256sum /big.bin'], 300_000);
+  expect(check.code, check.stderr).toBe(0);
+  expect(check.stdout).toBe(`${big.length}\n${bigSha}  /big.bin\n`);
+  expect((await docker(['rmi', 'berth-vm-big:1'])).code).toBe(0);
+  fs.rmSync(archive, { force: true });
+});
+
+test("the guest's clock is the host's, and its resolver is QEMU's forwarder to the host's", async () => {
+  test.setTimeout(5 * 60_000);
+  const before = Date.now();
+  const r = await docker(['run', '--rm', 'berth-vm-busybox:1', 'sh', '-c', 'date +%s; cat /etc/resolv.conf'], 300_000);
+  const after = Date.now();
+  expect(r.code, r.stderr).toBe(0);
+  const [guestSeconds, ...resolv] = r.stdout.trim().split('\n');
+  // Set from the host at boot (and kept by the periodic check): within the command's own duration.
+  expect(Number(guestSeconds) * 1000).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 - 2000);
+  expect(Number(guestSeconds) * 1000).toBeLessThanOrEqual(after + 2000);
+  // The container gets the guest's resolver: slirp's DNS (10.0.2.3), which asks the host's resolver,
+  // with the host's search domains and options copied over.
+  const host = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  expect(resolv).toContain('nameserver 10.0.2.3');
+  const search = /^search\s+(.+)$/m.exec(host)?.[1]?.trim();
+  if (search) expect(resolv).toContain(`search ${search.split(/\s+/).join(' ')}`);
+});
+
+/** The data disk's size as the guest's filesystem sees it (a container's root is on it). */
+async function dataDiskKiB(): Promise<number> {
+  const r = await docker(['run', '--rm', 'berth-vm-busybox:1', 'df', '-k', '/'], 300_000);
+  expect(r.code, r.stderr).toBe(0);
+  return Number(r.stdout.trim().split('\n')[1]?.trim().split(/\s+/)[1]);
+}
+let diskBefore = 0;
+
+test('the data disk is as big as the settings say', async () => {
+  test.setTimeout(5 * 60_000);
+  diskBefore = await dataDiskKiB();
+  // 8 GiB less ext4's own overhead.
+  expect(diskBefore).toBeGreaterThan(7 * 1024 * 1024);
+  expect(diskBefore).toBeLessThanOrEqual(8 * 1024 * 1024);
+});
+
 async function startVm(): Promise<string> {
   const start = await berth(['vm', 'start'], 7 * 60_000);
   console.log(`[vm] ${start.stdout.trim()}`);
@@ -233,10 +354,15 @@ test('berth vm stop shuts the guest down and leaves no QEMU, host agent or socke
   expect(hostLog).not.toMatch(/did not power off/);
 });
 
-test('a second start finds the image and the stopped container on the data disk', async () => {
+test('a second start finds the image and the stopped container on the data disk, grown to a bigger size', async () => {
   test.setTimeout(8 * 60_000);
+  // A bigger disk in the settings: the host grows the qcow2, the guest grows its filesystem.
+  env.BERTH_VM_DISK_GIB = '12';
   await startVm();
   await expectDataKept('created');
+  const grown = await dataDiskKiB();
+  expect(grown).toBeGreaterThan(diskBefore + 3.5 * 1024 * 1024);
+  expect(grown).toBeLessThanOrEqual(12 * 1024 * 1024);
   const kept = await docker(['start', '-a', 'vm-kept'], 300_000);
   expect(kept.code, kept.stderr).toBe(0);
   expect(kept.stdout).toBe('kept\n');

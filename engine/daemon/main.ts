@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     await daemon.stop().catch(() => undefined);
     process.exit(1);
   }
+  // Start-up code has run: a launcher that caches compiled code (the VM's, vm/guest/launch.ts) writes it now.
+  (process as NodeJS.EventEmitter).emit('berth:ready');
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;

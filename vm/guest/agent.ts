@@ -205,5 +205,9 @@ log(`started ${uptime()}`);
 process.on('SIGTERM', () => void shutdown());
 watchPowerButton(() => void shutdown(), log);
 engine.start();
-void engine.ready().then(() => log(`engine-ready ${uptime()}`));
+void engine.ready().then(() => {
+  log(`engine-ready ${uptime()}`);
+  // The launcher (launch.ts) caches the agent's compiled code once its start-up code has run.
+  (process as NodeJS.EventEmitter).emit('berth:ready');
+});
 void servePort({ portName: AGENT_PORT_NAME, onStream, log });

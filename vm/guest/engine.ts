@@ -8,13 +8,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS } from '../../engine/daemon/node-flags.js';
 import { GUEST_ENGINE_SOCKET } from '../channel/protocol.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 export const GUEST_DATA = '/var/lib/berth';
 export const ENGINE_LOG = path.join(GUEST_DATA, 'berthd.log');
+/** The payload (vm/image/payload.ts) as stage 1 mounts it: the launcher and berthd's bundle. */
+export const PAYLOAD_DIR = '/opt/berth';
+/** V8 code caches of the bundles (vm/guest/launch.ts), kept on the data disk across boots. */
+export const CODE_CACHE_DIR = path.join(GUEST_DATA, 'code-cache');
 const MAX_LOG = 20 * 1024 * 1024;
 
 export type EngineState = 'starting' | 'running' | 'restarting' | 'stopped';
@@ -44,10 +46,10 @@ export class GuestEngine {
       // No log yet.
     }
     const logFd = fs.openSync(ENGINE_LOG, 'a');
-    const script = path.resolve(here, '..', '..', 'engine', 'daemon', 'main.js');
-    const args = [...DAEMON_NODE_FLAGS, script, '--config-file', config, '--data-root', path.join(GUEST_DATA, 'engine'), '--exec-root', '/run/berth', '-H', `unix://${GUEST_ENGINE_SOCKET}`];
+    const launch = [path.join(PAYLOAD_DIR, 'launch.mjs'), path.join(PAYLOAD_DIR, 'berthd.cjs')];
+    const args = [...DAEMON_NODE_FLAGS, ...launch, '--config-file', config, '--data-root', path.join(GUEST_DATA, 'engine'), '--exec-root', '/run/berth', '-H', `unix://${GUEST_ENGINE_SOCKET}`];
     this.state = this.failures ? 'restarting' : 'starting';
-    const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, BERTH_CODE_CACHE_DIR: CODE_CACHE_DIR } });
     fs.closeSync(logFd);
     this.child = child;
     child.once('exit', (code, signal) => {

@@ -4,8 +4,9 @@
 # on first boot, checked after a crash, grown when the host grew it), then the guest agent (which
 # runs berthd) under tini, which reaps what conmon's double fork leaves behind.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-# mount(8) comes with the root's `mount` package; busybox's does the same job if a root lacks it.
-command -v mount > /dev/null || mount() { busybox mount "$@"; }
+# The simple steps run busybox's applets (static): under emulation every exec of a dynamically
+# linked tool pays for its loader's relocations, most of what such a step costs.
+for a in mount mkdir ln cut cat hostname ip sysctl; do eval "$a() { busybox $a \"\$@\"; }"; done
 say() { echo "berth-init: $1 $(cut -d' ' -f1 /proc/uptime)" > /dev/console; }
 fail() { echo "berth-init: error: $*" > /dev/console; sync; busybox poweroff -f; }
 mount -t proc proc /proc
@@ -21,11 +22,14 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 say stage2
-for m in virtio_net virtio-rng virtio_balloon ext4 overlay br_netfilter veth nf_tables nft_compat nft_chain_nat \
+# One modprobe for all (each kmod start costs a fork, an exec and its index files under emulation).
+# What the network and the data disk need comes first; berthd's netfilter modules load in the
+# background while the agent and berthd start (the kernel also loads them on demand).
+modprobe -qa virtio_net ext4 2>/dev/null
+modprobe -qa virtio-rng virtio_balloon overlay br_netfilter veth nf_tables nft_compat nft_chain_nat \
   xt_MASQUERADE xt_addrtype xt_conntrack xt_comment iptable_nat iptable_filter ip6table_nat ip6table_filter \
-  button evdev gpio_keys gpio-pl061 rtc-pl031 pvpanic-pci; do
-  modprobe -q "$m" 2>/dev/null
-done
+  button evdev gpio_keys gpio-pl061 rtc-pl031 pvpanic-pci 2>/dev/null &
+say modules
 hostname berth
 echo berth > /etc/hostname
 printf '127.0.0.1\tlocalhost berth\n::1\tlocalhost ip6-localhost ip6-loopback\n' > /etc/hosts
@@ -36,6 +40,7 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 echo 'nameserver 10.0.2.3' > /etc/resolv.conf
 sysctl -qw net.ipv4.ip_forward=1 kernel.panic_on_oops=1 vm.overcommit_memory=1 2>/dev/null
+say network
 
 data=''
 for d in /sys/block/vd*; do
@@ -48,7 +53,6 @@ if [ "$label" = berth-data ]; then
   e2fsck -p "$data" > /dev/console 2>&1
   rc=$?
   if [ $rc -ge 4 ]; then e2fsck -fy "$data" > /dev/console 2>&1 || [ $? -lt 4 ] || fail "the data disk has errors e2fsck cannot repair (code $rc)"; fi
-  resize2fs "$data" > /dev/null 2>&1
 elif blkid -p "$data" > /dev/null 2>&1; then
   fail "the data disk holds another filesystem ($(blkid -o value -s TYPE "$data")); not formatting it"
 else
@@ -56,6 +60,13 @@ else
   mkfs.ext4 -q -L berth-data -E lazy_itable_init=1,lazy_journal_init=1,discard "$data" || fail "cannot format the data disk"
 fi
 mkdir -p /var/lib/berth
-mount -t ext4 -o noatime,discard "$(findfs LABEL=berth-data)" /var/lib/berth || fail "cannot mount the data disk"
+mount -t ext4 -o noatime,discard "$data" /var/lib/berth || fail "cannot mount the data disk"
+# The host grew the disk (a bigger size in the settings): grow the filesystem online to fill it.
+sectors=$(cat "/sys/block/${data#/dev/}/size")
+if [ "$(cat /var/lib/berth/.disk-sectors 2>/dev/null)" != "$sectors" ]; then
+  resize2fs "$data" > /dev/console 2>&1 && echo "$sectors" > /var/lib/berth/.disk-sectors
+fi
 say data-mounted
-exec /usr/bin/tini -g -- /usr/bin/node --max-semi-space-size=1 /opt/berth/dist/vm/guest/agent.js
+# The agent and berthd are single-file bundles started through the code-cache launcher (vm/guest/launch.ts).
+export BERTH_CODE_CACHE_DIR=/var/lib/berth/code-cache
+exec /usr/bin/tini -g -- /usr/bin/node --max-semi-space-size=1 /opt/berth/launch.mjs /opt/berth/agent.cjs 2> /dev/console

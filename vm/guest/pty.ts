@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { Duplex } from 'node:stream';
+import tty from 'node:tty';
 
 const O_RDWR = 2;
 const O_NOCTTY = 0o400;
@@ -39,7 +40,7 @@ async function load(): Promise<PtyLibc> {
 
 export interface Pty {
   /** The master side: write input, read output. */
-  io: net.Socket;
+  io: Duplex;
   child: ChildProcess;
   resize(rows: number, cols: number): void;
 }
@@ -60,6 +61,7 @@ export async function spawnPty(command: string[], o: { rows: number; cols: numbe
   } finally {
     fs.closeSync(slave);
   }
-  const io = new net.Socket({ fd: master, readable: true, writable: true });
+  // libuv sees the master as a TTY, which net.Socket refuses; tty streams read and write it.
+  const io = Duplex.from({ readable: new tty.ReadStream(master), writable: new tty.WriteStream(master) });
   return { io, child, resize: (rows, cols) => void c.setWinsize(master, rows, cols) };
 }

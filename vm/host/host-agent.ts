@@ -205,8 +205,10 @@ async function main(): Promise<void> {
     const stream = ch.stream(ROUTES.shell, { [HEADERS.rows]: url.searchParams.get('rows') ?? '24', [HEADERS.cols]: url.searchParams.get('cols') ?? '80', 'berth-term': url.searchParams.get('term') ?? 'xterm-256color' });
     stream.once('response', (h) => {
       if (h[':status'] !== 200) {
-        sock.end(`HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n`);
-        stream.close();
+        // The guest's reason (e.g. "cannot start a shell: ...") is the message berth vm shell prints.
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.once('end', () => sock.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${Buffer.concat(chunks).toString('utf8').slice(0, 4096)}`));
         return;
       }
       sock.write(`HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nBerth-Shell-Id: ${String(h[HEADERS.shellId] ?? '')}\r\n\r\n`);

@@ -19,7 +19,7 @@ export function findQemu(arch: GuestArch, env: NodeJS.ProcessEnv = process.env, 
   if (env.BERTH_QEMU) {
     const p = fs.existsSync(env.BERTH_QEMU) && fs.statSync(env.BERTH_QEMU).isDirectory() ? path.join(env.BERTH_QEMU, name) : env.BERTH_QEMU;
     if (exists(p)) return p;
-    throw new QemuMissingError(`BERTH_QEMU points at ${p}, which is not an executable ${name}`);
+    throw new QemuMissingError(`BERTH_QEMU points at ${p}, which is not an executable ${name}: ${installHint(arch, platform)}, or point BERTH_QEMU at an installed one`);
   }
   const sep = platform === 'win32' ? ';' : ':';
   const dirs = (env.PATH ?? '').split(sep).filter(Boolean);

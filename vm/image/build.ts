@@ -89,7 +89,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
   const base = { key, reused: !baseProblem, seconds: (Date.now() - baseStart) / 1000, bytes: bytesOf(baseManifest), kernelRelease: baseManifest.kernelRelease };
 
   const payloadStart = Date.now();
-  const staged = stagePayload({ arch: o.arch, store, repoRoot, distRoot, log });
+  const staged = await stagePayload({ arch: o.arch, store, repoRoot, distRoot, log });
   let payloadManifest: Manifest;
   let payloadReused: boolean;
   try {

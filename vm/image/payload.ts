@@ -1,9 +1,9 @@
 /**
- * The payload: what Berth itself puts in the VM — berthd and the guest agent as built (dist/engine,
- * dist/vm/{guest,channel}), stage 2's init, and the node_modules they import (the closure of
- * their dependencies, with koffi's prebuilt library for the guest's architecture only). Mounted
- * read-only at /opt/berth. Keyed by the hash of its files, so a rebuilt engine makes a new payload
- * in seconds while the base stays.
+ * The payload: what Berth itself puts in the VM — berthd and the guest agent as single-file bundles
+ * of the built dist/ (bundle.ts) with the launcher that runs them from V8's code cache, stage 2's
+ * init, and the one package they load from node_modules (koffi, with its prebuilt library for the
+ * guest's architecture only). Mounted read-only at /opt/berth. Keyed by the hash of its files, so
+ * a rebuilt engine makes a new payload in seconds while the base stays.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,10 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GuestArch } from '../host/qemu-args.js';
 import { SOURCE_DATE_EPOCH } from './base.js';
+import { bundleGuestPrograms, EXTERNAL_PACKAGES } from './bundle.js';
 import type { ImageStore, Manifest } from './store.js';
 
-/** What berthd and the agent import at run time (their dependencies are followed). */
-export const GUEST_PACKAGES = ['find-my-way', 'tar-stream', 'undici', 'zod', 'koffi'];
+/** What berthd and the agent load from node_modules at run time (their dependencies are followed); the rest is in the bundles. */
+export const GUEST_PACKAGES = EXTERNAL_PACKAGES;
 
 export interface PayloadOptions {
   arch: GuestArch;
@@ -35,17 +36,12 @@ export interface StagedPayload {
 
 const KOFFI_ARCH: Record<GuestArch, string> = { amd64: 'x64', arm64: 'arm64' };
 
-/** Copies the payload into a temporary folder and computes its key. */
-export function stagePayload(o: PayloadOptions): StagedPayload {
+/** Bundles the programs into a temporary folder with what they need, and computes its key. */
+export async function stagePayload(o: PayloadOptions): Promise<StagedPayload> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-vm-payload-${o.arch}-`));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
-    const noMaps = (src: string) => !src.endsWith('.map') && !src.endsWith('.test.js');
-    for (const d of ['engine', 'vm/guest', 'vm/channel']) {
-      const src = path.join(o.distRoot, d);
-      if (!fs.existsSync(src)) throw new Error(`${src} is missing: run \`npm run build\` first`);
-      fs.cpSync(src, path.join(dir, 'dist', d), { recursive: true, filter: noMaps });
-    }
+    await bundleGuestPrograms(o.distRoot, dir);
     fs.copyFileSync(path.join(o.repoRoot, 'vm/guest/init.sh'), path.join(dir, 'init.sh'));
     fs.chmodSync(path.join(dir, 'init.sh'), 0o755);
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'berth-vm-payload', private: true, type: 'module' }, null, 2) + '\n');
@@ -82,8 +78,14 @@ function copyModules(o: PayloadOptions, dir: string): void {
     // Optional dependencies are per-platform builds: take only the guest's (koffi's linux-<arch>).
     for (const d of Object.keys(pkg.optionalDependencies ?? {})) if (d === koffiPlatform) queue.push(d);
   }
-  // koffi's own package also ships its source and vendored headers; the guest needs neither.
-  for (const p of ['src', 'vendor', 'doc']) fs.rmSync(path.join(dir, 'node_modules/koffi', p), { recursive: true, force: true });
+  // koffi's own package also ships its C++ sources and vendored headers, which the guest does not
+  // need; its JavaScript entry points live in the same src/ folder (index.cjs requires them).
+  const koffiDir = path.join(dir, 'node_modules/koffi');
+  for (const p of ['vendor', 'doc']) fs.rmSync(path.join(koffiDir, p), { recursive: true, force: true });
+  for (const f of fs.existsSync(path.join(koffiDir, 'src')) ? (fs.readdirSync(path.join(koffiDir, 'src'), { recursive: true }) as string[]) : []) {
+    const abs = path.join(koffiDir, 'src', f);
+    if (fs.statSync(abs).isFile() && !/\.(c?js|json)$/.test(f)) fs.rmSync(abs);
+  }
   const plat = path.join(dir, 'node_modules', koffiPlatform);
   for (const sub of fs.existsSync(plat) ? fs.readdirSync(plat) : []) if (sub.startsWith('musl_')) fs.rmSync(path.join(plat, sub), { recursive: true, force: true });
 }
