@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS } from '../../engine/daemon/node-flags.js';
-import { GUEST_ENGINE_SOCKET } from '../channel/protocol.js';
+import { GUEST_ENGINE_SOCKET, GUEST_PORT_PUBLISHER_SOCKET } from '../channel/protocol.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const GUEST_DATA = '/var/lib/berth';
@@ -47,7 +47,8 @@ export class GuestEngine {
     const script = path.resolve(here, '..', '..', 'engine', 'daemon', 'main.js');
     const args = [...DAEMON_NODE_FLAGS, script, '--config-file', config, '--data-root', path.join(GUEST_DATA, 'engine'), '--exec-root', '/run/berth', '-H', `unix://${GUEST_ENGINE_SOCKET}`];
     this.state = this.failures ? 'restarting' : 'starting';
-    const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] });
+    // Published ports are bound on the host too: berthd asks the agent (guest/ports.ts) before a start.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, BERTH_PORT_PUBLISHER: GUEST_PORT_PUBLISHER_SOCKET } });
     fs.closeSync(logFd);
     this.child = child;
     child.once('exit', (code, signal) => {
