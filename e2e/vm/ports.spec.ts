@@ -201,6 +201,13 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   for (const b of blockers) b.close();
   if (!home) return;
+  // What the host agent said about ports: the first place to look when a test here failed.
+  try {
+    const lines = fs.readFileSync(path.join(home, 'logs', 'vm-default.log'), 'utf8').split('\n').filter((l) => l.includes('ports:'));
+    if (lines.length) console.log(`[vm-ports] host agent:\n${lines.slice(-40).join('\n')}`);
+  } catch {
+    // no log
+  }
   if (alive(pids.hostAgent) || alive(pids.qemu)) await berth(['vm', 'stop'], 120_000);
   for (const pid of [pids.qemu, pids.hostAgent]) if (alive(pid)) process.kill(pid!, 'SIGKILL');
   fs.rmSync(home, { recursive: true, force: true });

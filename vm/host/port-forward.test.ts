@@ -251,6 +251,7 @@ describe('HostPortForwarder', () => {
         { proto: 'tcp', hostIp: '127.0.0.1', hostPort: d, container: 'z' },
       ],
       2000,
+      0,
     );
     expect(r).toEqual({ opened: [`tcp/127.0.0.1/${c}`], closed: [`tcp/127.0.0.1/${a}`], failed: [] });
     expect(f.list().map((p) => p.hostPort).sort()).toEqual([b, c].sort());
@@ -258,8 +259,26 @@ describe('HostPortForwarder', () => {
     expect(await refused('127.0.0.1', a)).toBe(true);
     // A later list wins for everything.
     clock = 5000;
-    await f.reconcile([], 4000);
+    await f.reconcile([], 4000, 0);
     expect(f.list()).toEqual([]);
+  });
+
+  it('keeps a port published moments ago that the list does not show yet (its container is still starting)', async () => {
+    let clock = 10_000;
+    const f = forwarder({ now: () => clock });
+    const p = await freePort();
+    await tcpBackend(p, 'starting');
+    await f.publish('s', [tcp(p)]);
+    clock = 20_000;
+    expect((await f.reconcile([], 20_000, 60_000)).closed).toEqual([]);
+    expect(f.list()).toHaveLength(1);
+    // Once the grace is over, a port the engine does not list is stale.
+    clock = 100_000;
+    expect((await f.reconcile([], 100_000, 60_000)).closed).toEqual([`tcp/127.0.0.1/${p}`]);
+    // And one given back moments ago is not brought back by a list that still shows it.
+    await f.publish('s', [tcp(p)]);
+    f.unpublish('s', [tcp(p)]);
+    expect((await f.reconcile([{ proto: 'tcp', hostIp: '127.0.0.1', hostPort: p, container: 's' }], 100_000, 60_000)).opened).toEqual([]);
   });
 
   it('takes over a stale entry when berthd publishes the same port again', async () => {

@@ -77,6 +77,8 @@ export interface ForwarderOptions {
   /** A UDP flow without traffic for this long is closed (conntrack's UDP stream timeout is 120 s). */
   udpIdleMs?: number;
   now?: () => number;
+  /** How long a change through the hook outranks the engine's list (default 120 s: a tcg start is slow). */
+  reconcileGraceMs?: number;
   /** Where in the guest a port's traffic goes (default guestTarget; tests point it elsewhere). */
   target?: (p: ForwardedPort) => Target;
 }
@@ -129,14 +131,17 @@ export class HostPortForwarder {
   }
 
   /**
-   * Makes the listeners match the engine's list of published ports, taken at `asOf`: what changed
-   * through publish/unpublish after that moment is newer than the list and left alone.
+   * Makes the listeners match the engine's list of published ports, taken at `asOf`. What changed
+   * through publish/unpublish less than `graceMs` before that moment is left alone: a port is
+   * published before its container runs (and the list shows running containers only), and given
+   * back a moment before the engine records the exit; the hook keeps those in step.
    */
-  async reconcile(desired: ForwardedPort[], asOf: number): Promise<{ opened: string[]; closed: string[]; failed: string[] }> {
+  async reconcile(desired: ForwardedPort[], asOf: number, graceMs = this.o.reconcileGraceMs ?? 120_000): Promise<{ opened: string[]; closed: string[]; failed: string[] }> {
     const want = new Map(desired.map((p) => [portKey(p), p]));
     const out = { opened: [] as string[], closed: [] as string[], failed: [] as string[] };
+    const settled = asOf - graceMs;
     for (const [key, f] of this.forwards) {
-      if (!want.has(key) && f.since < asOf) {
+      if (!want.has(key) && f.since < settled) {
         this.closeKey(key);
         out.closed.push(key);
       }
@@ -147,7 +152,7 @@ export class HostPortForwarder {
         f.port.container = p.container;
         continue;
       }
-      if ((this.released.get(key) ?? 0) >= asOf) continue;
+      if ((this.released.get(key) ?? -Infinity) >= settled) continue;
       try {
         await this.open(p, asOf);
         out.opened.push(key);
@@ -156,7 +161,7 @@ export class HostPortForwarder {
         this.o.log(`ports: ${(err as Error).message} (container ${p.container.slice(0, 12)})`);
       }
     }
-    for (const [key, t] of this.released) if (t < asOf) this.released.delete(key);
+    for (const [key, t] of this.released) if (t < settled) this.released.delete(key);
     return out;
   }
 
