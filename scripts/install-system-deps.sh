@@ -12,8 +12,10 @@ packages=(
   docker-compose
   # the Berth VM (vm/): QEMU and qemu-img to run it, mksquashfs and cpio to build its image
   qemu-system-x86 qemu-utils squashfs-tools cpio
-  # networking benchmarks (bench/networking.ts)
+  # networking benchmarks (bench/networking.ts, bench/vm-ports.ts)
   wrk
+  # a static UDP echo server for the VM ports e2e test (busybox has no UDP server)
+  gcc libc6-dev
   # dashboard e2e in a real browser
   chromium
 )
