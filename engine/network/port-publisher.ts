@@ -9,9 +9,9 @@
  * is not an API route, and a line is all it takes).
  */
 import net from 'node:net';
-import { messageOf } from '../errdefs.js';
+import { SystemError, messageOf } from '../errdefs.js';
 import type { Logger } from '../daemon/log.js';
-import type { HeldPort } from './ports.js';
+import type { HeldPort, PortRequest } from './ports.js';
 
 /** The host refused a port (taken, not permitted): the message is the one to show the user. */
 export class PortUnavailableError extends Error {}
@@ -27,6 +27,33 @@ export const noPortPublisher: PortPublisher = {
   publish: async () => undefined,
   unpublish: async () => undefined,
 };
+
+/**
+ * Tells the publisher of a port just reserved for `req`, before the container starts. A port it
+ * refuses fails the start with its message (Docker Desktop's); for -P and ranges another port is
+ * reserved and offered, since the host side must get the number the engine reports.
+ */
+export async function publishReserved(
+  ports: { reserve(r: PortRequest): Promise<HeldPort>; release(h: HeldPort): void },
+  publisher: PortPublisher,
+  container: string,
+  req: PortRequest,
+  held: HeldPort,
+  attempts = 20,
+): Promise<HeldPort> {
+  const exact = req.hostPortStart !== 0 && req.hostPortStart === req.hostPortEnd;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await publisher.publish(container, [held]);
+      return held;
+    } catch (err) {
+      ports.release(held);
+      if (!(err instanceof PortUnavailableError)) throw new SystemError(`failed to publish port ${held.hostIp}:${held.hostPort}/${held.proto}: ${messageOf(err)}`);
+      if (exact || attempt >= attempts) throw new SystemError(err.message);
+    }
+    held = await ports.reserve(req);
+  }
+}
 
 export interface PublisherRequest {
   op: 'publish' | 'unpublish';

@@ -20,8 +20,8 @@ import { linkEnv, parseLink } from './links.js';
 import type { DnsBackend, LocalAnswer } from './dns.js';
 import type { PortRule } from './firewall.js';
 import { emptyEndpoint, isIpv6Pool, type BridgeNet, type NetworkRecord } from './records.js';
-import type { PortReserver, PortRequest } from './ports.js';
-import { PortUnavailableError, type PortPublisher } from './port-publisher.js';
+import type { PortReserver } from './ports.js';
+import { publishReserved, type PortPublisher } from './port-publisher.js';
 import type { ContainerStore } from '../containers/store.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import type { Logger } from '../daemon/log.js';
@@ -257,30 +257,10 @@ export class Sandboxes {
           const msg = err instanceof PortInUseError ? err.message : messageOf(err);
           throw new SystemError(`failed to set up container networking: driver failed programming external connectivity on endpoint ${r.name} (${ep.EndpointID}): ${msg}`);
         }
-        sb.ports.push(await this.publish(r.id, req, held));
+        sb.ports.push(await publishReserved(this.m.ports, this.m.publisher, r.id, req, held));
       }
     }
     r.ports = portMap(r.config.ExposedPorts, r.hostConfig.PortBindings ?? {}, sb.ports);
-  }
-
-  /**
-   * Tells the publisher (the VM's host) of a reserved port before the container starts. A port the
-   * host refuses fails the start with the host's message; for -P and ranges another port is tried,
-   * as the host side must get the number the engine reports.
-   */
-  private async publish(id: string, req: PortRequest, held: HeldPort): Promise<HeldPort> {
-    const exact = req.hostPortStart !== 0 && req.hostPortStart === req.hostPortEnd;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.m.publisher.publish(id, [held]);
-        return held;
-      } catch (err) {
-        this.m.ports.release(held);
-        if (!(err instanceof PortUnavailableError)) throw new SystemError(`failed to publish port ${held.hostIp}:${held.hostPort}/${held.proto}: ${messageOf(err)}`);
-        if (exact || attempt >= 20) throw new SystemError(err.message);
-      }
-      held = await this.m.ports.reserve(req);
-    }
   }
 
   /** Leases an address on a network and fills the endpoint's runtime fields. */
