@@ -203,8 +203,10 @@ test.afterAll(async () => {
   if (!home) return;
   // What the host agent said about ports: the first place to look when a test here failed.
   try {
-    const lines = fs.readFileSync(path.join(home, 'logs', 'vm-default.log'), 'utf8').split('\n').filter((l) => l.includes('ports:'));
-    if (lines.length) console.log(`[vm-ports] host agent:\n${lines.slice(-40).join('\n')}`);
+    for (const file of ['vm-default.log', 'vm-default-console.log']) {
+      const lines = fs.readFileSync(path.join(home, 'logs', file), 'utf8').split('\n').filter((l) => l.includes('ports:'));
+      if (lines.length) console.log(`[vm-ports] ${file}:\n${lines.slice(-40).join('\n')}`);
+    }
   } catch {
     // no log
   }
@@ -359,6 +361,8 @@ test('docker-compose v1 brings up a two-service project whose published port ans
   const cenv = { DOCKER_HOST: `unix://${dockerSocket}`, COMPOSE_PROJECT_NAME: 'bvmports' };
   const up = await run(compose, ['up', '-d'], { cwd: dir, extraEnv: cenv, timeoutMs: 300_000 });
   expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+  // Bound through berthd's hook before the frontend started, not left to a later reconcile.
+  expect(listeners(p)).toEqual(['0.0.0.0', '::']);
   await expect.poll(() => page('127.0.0.1', p), { timeout: 180_000, intervals: [250] }).toBe('from-the-backend');
   const down = await run(compose, ['down'], { cwd: dir, extraEnv: cenv, timeoutMs: 300_000 });
   expect(down.code, `${down.stdout}\n${down.stderr}`).toBe(0);

@@ -80,7 +80,10 @@ export class GuestPorts {
   ask(op: PortLineRequest['op'], container: string, ports: LinePort[]): Promise<PortLineReply> {
     const line = this.line;
     const id = ++this.seq;
-    if (!line || line.destroyed) return Promise.resolve({ id });
+    if (!line || line.destroyed) {
+      this.log(`ports: no host on the ports line; ${op} of ${ports.map((p) => `${p.hostIp}:${p.hostPort}/${p.proto}`).join(' ')} accepted (the host reconciles)`);
+      return Promise.resolve({ id });
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
