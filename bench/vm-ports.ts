@@ -8,8 +8,8 @@
  *   - throughput: a 64 MiB file with wrk (host side) and with the Node client (both sides)
  *   - how long after `docker run -d` returns the host port accepts a connection
  * Usage: npx tsx bench/vm-ports.ts [--requests 200] [--duration 10] [--json out.json] [--no-native]
- * Boots its own VM (BERTH_HOME in a temp folder; the image from the e2e fixture cache or
- * BERTH_VM_IMAGES); needs wrk and QEMU (scripts/install-system-deps.sh).
+ * Boots its own VM (BERTH_HOME in a temp folder) from this checkout's build (the base from the e2e
+ * fixture cache); needs wrk and QEMU (scripts/install-system-deps.sh).
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensurePrivateVmImage } from '../e2e/support/vm-image.js';
 import { ensureBusyboxTar, machine, repoRoot, startBerthd } from './lib/engines.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '200' }, duration: { type: 'string', default: '10' }, json: { type: 'string' }, 'no-native': { type: 'boolean', default: false } } });
@@ -116,7 +117,8 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     BERTH_HOME: home,
-    BERTH_VM_IMAGES: process.env.BERTH_VM_IMAGES ?? path.join(os.tmpdir(), 'berth-e2e-cache', 'vm-images'),
+    // This checkout's build (base from the e2e fixture cache), in a store no other run can switch.
+    BERTH_VM_IMAGES: path.join(home, 'vm-images'),
     DOCKER_CONFIG: path.join(home, 'docker'),
     BERTH_VM_CPUS: '2',
     BERTH_VM_MEMORY_MIB: '1024',
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
   const denv = { ...env, DOCKER_HOST: `unix://${path.join(home, 'run', 'vm-default', 'docker.sock')}` };
   const result: Record<string, unknown> = { date: new Date().toISOString(), machine: machine(), loadBefore: load0.map((x) => x.toFixed(1)).join(' ') };
   try {
+    console.log((await ensurePrivateVmImage(path.join(home, 'vm-images'), 'amd64')).summary);
     console.log(await ok(process.execPath, [berthCli, 'vm', 'start'], env));
     await ok('docker', ['import', ensureBusyboxTar(), IMAGE], denv);
     const port = await freePort();
@@ -143,8 +146,12 @@ async function main(): Promise<void> {
     result.forwardedNode = parseClient(await ok(process.execPath, ['-e', CLIENT, url, String(requests)]));
     result.forwardedWrkMbit = Number((await wrkMbit(`${url}/big`)).toFixed(0));
     const ip = (await ok('docker', ['inspect', '--format', '{{.NetworkSettings.IPAddress}}', id], denv)).trim();
-    result.guestDirectNode = await inGuest(env, `http://${ip}`);
-    result.guestLoopbackNode = await inGuest(env, `http://127.0.0.1:${port}`);
+    console.log(JSON.stringify(result));
+    // The same client inside the guest (through `berth vm shell`); a failure there is recorded, not fatal.
+    result.guestDirectNode = await inGuest(env, `http://${ip}`).catch((err: Error) => ({ error: err.message.slice(0, 200) }));
+    console.log(JSON.stringify(result));
+    result.guestLoopbackNode = await inGuest(env, `http://127.0.0.1:${port}`).catch((err: Error) => ({ error: err.message.slice(0, 200) }));
+    console.log(JSON.stringify(result));
   } finally {
     await sh(process.execPath, [berthCli, 'vm', 'stop'], env);
     fs.rmSync(home, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { busyboxTar, distDir, repoRoot } from '../support/paths.js';
-import { ensureVmImage, vmImagesDir, vmUnavailable } from '../support/vm-image.js';
+import { ensurePrivateVmImage, vmUnavailable } from '../support/vm-image.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -175,7 +175,8 @@ test.beforeAll(async () => {
   env = {
     ...process.env,
     BERTH_HOME: home,
-    BERTH_VM_IMAGES: vmImagesDir,
+    // This run's own build: a restart must not boot another run's guest from the shared store.
+    BERTH_VM_IMAGES: path.join(home, 'vm-images'),
     DOCKER_CONFIG: path.join(home, 'docker'),
     BERTH_VM_CPUS: '2',
     BERTH_VM_MEMORY_MIB: '1024',
@@ -184,7 +185,7 @@ test.beforeAll(async () => {
   };
   runDir = path.join(home, 'run', 'vm-default');
   dockerSocket = path.join(runDir, 'docker.sock');
-  const r = await ensureVmImage('amd64', (m) => console.log(`[vm-ports] ${m}`));
+  const r = await ensurePrivateVmImage(path.join(home, 'vm-images'), 'amd64', (m) => console.log(`[vm-ports] ${m}`));
   console.log(`[vm-ports] image: ${r.summary}`);
   await startVm();
   const imp = await docker(['import', busyboxTar, IMAGE]);
