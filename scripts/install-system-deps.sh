@@ -15,8 +15,10 @@ packages=(
   # the arm64 image (npm run vm:build -- --arch arm64): mmdebstrap runs its maintainer scripts
   # through qemu-user-static (binfmt); qemu-system-aarch64 boots it (a manual check under tcg)
   qemu-user-static binfmt-support qemu-system-arm
-  # networking benchmarks (bench/networking.ts)
+  # networking benchmarks (bench/networking.ts, bench/vm-ports.ts)
   wrk
+  # a static UDP echo server for the VM ports e2e test (busybox has no UDP server)
+  gcc libc6-dev
   # dashboard e2e in a real browser
   chromium
 )

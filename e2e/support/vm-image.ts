@@ -44,3 +44,30 @@ export async function vmUnavailable(arch: 'amd64' | 'arm64' = 'amd64'): Promise<
     return (err as Error).message;
   }
 }
+
+/**
+ * The image this run built, in a store of its own (hard links into the shared cache): the shared
+ * store's `current-<arch>.json` is flipped by every concurrent run that builds a payload (other
+ * worktrees, other specs), and a VM started or restarted from it may boot another build's guest.
+ */
+export async function ensurePrivateVmImage(dir: string, arch: 'amd64' | 'arm64' = 'amd64', log: (m: string) => void = () => undefined): Promise<{ build: VmImageBuild; summary: string }> {
+  const r = await ensureVmImage(arch, log);
+  const { ImageStore } = (await import(path.join(distDir, 'vm', 'image', 'store.js'))) as {
+    ImageStore: new (dir: string) => { entryDir(kind: 'base' | 'payload', arch: string, key: string): string; setCurrent(c: { arch: string; base: string; payload: string }): void };
+  };
+  const shared = new ImageStore(vmImagesDir);
+  const mine = new ImageStore(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [kind, key] of [
+    ['base', r.build.base.key],
+    ['payload', r.build.payload.key],
+  ] as const) {
+    const from = shared.entryDir(kind, arch, key);
+    const to = mine.entryDir(kind, arch, key);
+    if (fs.existsSync(to)) continue;
+    fs.mkdirSync(to);
+    for (const name of fs.readdirSync(from)) fs.linkSync(path.join(from, name), path.join(to, name));
+  }
+  mine.setCurrent({ arch, base: r.build.base.key, payload: r.build.payload.key });
+  return r;
+}

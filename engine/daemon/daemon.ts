@@ -23,6 +23,7 @@ import { HealthMonitor } from '../containers/health.js';
 import { runHealthProbe } from '../containers/health-exec.js';
 import { ContainerIntrospection } from '../containers/introspection.js';
 import { NetworkManager } from '../network/manager.js';
+import { SocketPortPublisher } from '../network/port-publisher.js';
 import { Router } from '../api/router.js';
 import { ApiServer } from '../api/server.js';
 import type { RegistryService } from '../registry/service.js';
@@ -79,7 +80,9 @@ export class Daemon {
     this.runtime = new ConmonRuntime({ execRoot: config.execRoot, monitorPath: () => this.config.monitorPath, runtimes: this.runtimes, log });
     this.rootfs = new RootfsManager(this.layers);
     const store = new ContainerStore(path.join(root, 'containers'), log);
-    this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store });
+    // In the Berth VM the guest agent names its socket: published ports are bound on the host too.
+    const publisher = process.env.BERTH_PORT_PUBLISHER ? new SocketPortPublisher(process.env.BERTH_PORT_PUBLISHER, log) : undefined;
+    this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store, ...(publisher ? { publisher } : {}) });
     this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log });
     // Networking and volumes join each container's lifecycle through their ports (containers/lifecycle.ts).
     this.containers = new ContainerService({

@@ -26,6 +26,7 @@ import { deleteLink, ensureBridge, ensureBridgeV6, ensureIpForward, hostRoutes, 
 import { AddressPool6, contains6, formatIp6, formatSubnet6, overlaps6, parseCidr6, parseIp6 } from './ipnet6.js';
 import { Firewall, type FirewallState } from './firewall.js';
 import { PortReserver } from './ports.js';
+import { noPortPublisher, type PortPublisher } from './port-publisher.js';
 import { DnsServer } from './dns.js';
 import { Sandboxes, type PreparedNetwork, type SandboxHost } from './sandbox.js';
 import type { ContainerNetworking } from '../containers/lifecycle.js';
@@ -56,6 +57,8 @@ export interface NetworkManagerDeps {
   log: Logger;
   events: EventBus;
   store: ContainerStore;
+  /** The VM's host hears of published ports through it (network/port-publisher.ts); default none. */
+  publisher?: PortPublisher;
 }
 
 /** The key of a network in the manager's maps: its name, or its ID for a duplicate name. */
@@ -88,6 +91,10 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
 
   get log(): Logger {
     return this.d.log;
+  }
+
+  get publisher(): PortPublisher {
+    return this.d.publisher ?? noPortPublisher;
   }
 
   get events(): EventBus {

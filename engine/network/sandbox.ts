@@ -21,6 +21,7 @@ import type { DnsBackend, LocalAnswer } from './dns.js';
 import type { PortRule } from './firewall.js';
 import { emptyEndpoint, isIpv6Pool, type BridgeNet, type NetworkRecord } from './records.js';
 import type { PortReserver } from './ports.js';
+import { publishReserved, type PortPublisher } from './port-publisher.js';
 import type { ContainerStore } from '../containers/store.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import type { Logger } from '../daemon/log.js';
@@ -31,6 +32,8 @@ export interface SandboxHost {
   readonly store: ContainerStore;
   readonly config: DaemonConfig;
   readonly ports: PortReserver;
+  /** Who else hears of published ports before a start (the VM's host); a no-op natively. */
+  readonly publisher: PortPublisher;
   readonly log: Logger;
   readonly events: EventBus;
   find(idOrName: string): NetworkRecord | undefined;
@@ -246,13 +249,15 @@ export class Sandboxes {
       sb.portIp = formatIp(gw.ip);
       sb.portNetwork = gw.network;
       for (const req of requests) {
+        let held: HeldPort;
         try {
-          sb.ports.push(await this.m.ports.reserve(req));
+          held = await this.m.ports.reserve(req);
         } catch (err) {
           const ep = r.networks[gw.network]!;
           const msg = err instanceof PortInUseError ? err.message : messageOf(err);
           throw new SystemError(`failed to set up container networking: driver failed programming external connectivity on endpoint ${r.name} (${ep.EndpointID}): ${msg}`);
         }
+        sb.ports.push(await publishReserved(this.m.ports, this.m.publisher, r.id, req, held));
       }
     }
     r.ports = portMap(r.config.ExposedPorts, r.hostConfig.PortBindings ?? {}, sb.ports);
@@ -408,6 +413,7 @@ export class Sandboxes {
         }
       };
       for (const p of sb.ports) this.m.ports.release(p);
+      void this.m.publisher.unpublish(c.id, sb.ports);
       if (sb.ports.length > 0) {
         // The rules go in the background (the exit path need not wait for iptables); the addresses
         // are leased again only once no rule can send a published port's traffic to them.
@@ -468,6 +474,8 @@ export class Sandboxes {
           sb.ports.push(h);
         }
       }
+      // A restarted berthd tells the publisher again (it may have restarted too); refusals only log.
+      await this.m.publisher.publish(c.id, sb.ports).catch((err) => this.m.log.warn('could not publish a restored port', { container: c.id.slice(0, 12), err: messageOf(err) }));
       this.boxes.set(c.id, sb);
     }
     // Namespaces of containers that are gone (they exited while berthd was down, or a start was cut short).
@@ -579,6 +587,7 @@ export class Sandboxes {
         sb.endpoints = sb.endpoints.filter((x) => x !== e);
         if (sb.portNetwork === n.Name) {
           for (const p of sb.ports) this.m.ports.release(p);
+          void this.m.publisher.unpublish(c.id, sb.ports);
           sb.ports = [];
           sb.portIp = '';
           sb.portNetwork = '';

@@ -6,7 +6,9 @@
  * closes stdin and still reads the output), cheap stream setup (no handshake per connection) and
  * many concurrent streams — from nghttp2, built into Node, on both ends.
  *
- * Part 2 (published ports) adds `tcp:` targets on the same route and datagram streams for UDP.
+ * Part 2 (published ports): `tcp:` targets on the connect route, datagram streams for UDP
+ * (`datagram`, length-prefixed frames), and the ports line (`ports`): a stream the host opens on
+ * which the guest asks it to publish or unpublish host ports (berthd's port-publishing hook).
  */
 /** The virtio-serial port's name (the guest opens /dev/virtio-ports/<name>). */
 export const AGENT_PORT_NAME = 'org.berth.agent.0';
@@ -27,6 +29,10 @@ export const ROUTES = {
   engineLog: '/v1/engine-log',
   /** POST: stop berthd, unmount the data disk, power off. */
   shutdown: '/v1/shutdown',
+  /** Datagrams to a `udp:` target: both bodies are frames of [u16 length][payload]. */
+  datagram: '/v1/datagram',
+  /** The ports line, opened by the host: response body = PortLineRequest lines, request body = PortLineReply lines. */
+  ports: '/v1/ports',
 } as const;
 
 export const HEADERS = {
@@ -40,20 +46,43 @@ export const HEADERS = {
 /** berthd's socket inside the guest. */
 export const GUEST_ENGINE_SOCKET = '/run/berth/docker.sock';
 
-export type Target = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+export type Target = { kind: 'unix'; path: string } | { kind: 'tcp' | 'udp'; host: string; port: number };
 
 export function formatTarget(t: Target): string {
-  return t.kind === 'unix' ? `unix:${t.path}` : `tcp:${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+  return t.kind === 'unix' ? `unix:${t.path}` : `${t.kind}:${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
 }
 
 export function parseTarget(s: string): Target {
   if (s.startsWith('unix:/')) return { kind: 'unix', path: s.slice(5) };
-  const m = /^tcp:(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
+  const m = /^(tcp|udp):(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
   if (m) {
-    const port = Number(m[3]);
-    if (port >= 1 && port <= 65535) return { kind: 'tcp', host: m[1] ?? m[2]!, port };
+    const port = Number(m[4]);
+    if (port >= 1 && port <= 65535) return { kind: m[1] as 'tcp' | 'udp', host: m[2] ?? m[3]!, port };
   }
   throw new Error(`invalid tunnel target "${s}"`);
+}
+
+/** Where berthd in the guest asks the agent to publish ports (BERTH_PORT_PUBLISHER). */
+export const GUEST_PORT_PUBLISHER_SOCKET = '/run/berth/port-publisher.sock';
+
+/** A published port as the ports line carries it (berthd's HeldPort). */
+export interface LinePort {
+  proto: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+}
+export interface PortLineRequest {
+  id: number;
+  op: 'publish' | 'unpublish';
+  container: string;
+  ports: LinePort[];
+}
+export interface PortLineReply {
+  id: number;
+  /** The host refused a port: the message for the user. */
+  unavailable?: string;
+  error?: string;
 }
 
 /**

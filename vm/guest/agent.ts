@@ -10,10 +10,12 @@ import fs from 'node:fs';
 import http2 from 'node:http2';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { AGENT_PORT_NAME, HEADERS, ROUTES } from '../channel/protocol.js';
+import { AGENT_PORT_NAME, GUEST_PORT_PUBLISHER_SOCKET, HEADERS, ROUTES } from '../channel/protocol.js';
 import { connect } from './connect.js';
+import { datagram } from './datagram.js';
 import { ENGINE_LOG, GuestEngine } from './engine.js';
 import { servePort } from './port.js';
+import { GuestPorts } from './ports.js';
 import { watchPowerButton } from './power-button.js';
 import { spawnPty, type Pty } from './pty.js';
 
@@ -31,6 +33,7 @@ const log = (m: string) => {
 const uptime = () => os.uptime().toFixed(2);
 
 const engine = new GuestEngine(log);
+const ports = new GuestPorts(log);
 const shells = new Map<string, Pty>();
 let shellSeq = 0;
 let shuttingDown = false;
@@ -174,6 +177,10 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
   switch (url.pathname) {
     case ROUTES.connect:
       return connect(stream, headers);
+    case ROUTES.datagram:
+      return datagram(stream, headers);
+    case ROUTES.ports:
+      return ports.attachHost(stream);
     case ROUTES.shell:
       return void shell(stream, headers).catch(fail);
     case ROUTES.shellResize: {
@@ -204,6 +211,8 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
 log(`started ${uptime()}`);
 process.on('SIGTERM', () => void shutdown());
 watchPowerButton(() => void shutdown(), log);
+// berthd's port-publishing hook needs the socket before its first start (restart policies).
+await ports.listen(GUEST_PORT_PUBLISHER_SOCKET).catch((err: Error) => log(`ports: ${err.message}`));
 engine.start();
 void engine.ready().then(() => {
   log(`engine-ready ${uptime()}`);

@@ -16,6 +16,10 @@ export function connect(stream: http2.ServerHttp2Stream, headers: http2.Incoming
     stream.respond({ ':status': 400, [HEADERS.error]: (err as Error).message }, { endStream: true });
     return;
   }
+  if (target.kind === 'udp') {
+    stream.respond({ ':status': 400, [HEADERS.error]: 'udp targets take the datagram route' }, { endStream: true });
+    return;
+  }
   // Hold what the host sends before the connection is up (it does not wait for the response).
   stream.pause();
   const sock = target.kind === 'unix' ? net.connect({ path: target.path, allowHalfOpen: true }) : net.connect({ host: target.host, port: target.port, allowHalfOpen: true });

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { DAEMON_NODE_FLAGS } from '../../engine/daemon/node-flags.js';
-import { GUEST_ENGINE_SOCKET } from '../channel/protocol.js';
+import { GUEST_ENGINE_SOCKET, GUEST_PORT_PUBLISHER_SOCKET } from '../channel/protocol.js';
 
 export const GUEST_DATA = '/var/lib/berth';
 export const ENGINE_LOG = path.join(GUEST_DATA, 'berthd.log');
@@ -49,7 +49,8 @@ export class GuestEngine {
     const launch = [path.join(PAYLOAD_DIR, 'launch.mjs'), path.join(PAYLOAD_DIR, 'berthd.cjs')];
     const args = [...DAEMON_NODE_FLAGS, ...launch, '--config-file', config, '--data-root', path.join(GUEST_DATA, 'engine'), '--exec-root', '/run/berth', '-H', `unix://${GUEST_ENGINE_SOCKET}`];
     this.state = this.failures ? 'restarting' : 'starting';
-    const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, BERTH_CODE_CACHE_DIR: CODE_CACHE_DIR } });
+    // Published ports are bound on the host too: berthd asks the agent (guest/ports.ts) before a start.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, BERTH_CODE_CACHE_DIR: CODE_CACHE_DIR, BERTH_PORT_PUBLISHER: GUEST_PORT_PUBLISHER_SOCKET } });
     fs.closeSync(logFd);
     this.child = child;
     child.once('exit', (code, signal) => {

@@ -24,6 +24,8 @@ import { findQemu, qemuImgFor } from './qemu-binary.js';
 import { hostArch } from './qemu-args.js';
 import type { VmResources } from './resources.js';
 import { GuestSync } from './guest-sync.js';
+import { HostPortForwarder } from './port-forward.js';
+import { PortForwardSync } from './port-forward-sync.js';
 
 export interface HostAgentConfig {
   paths: VmPaths;
@@ -115,6 +117,9 @@ async function main(): Promise<void> {
   machine.on('change', (s: { state: string; step?: string; error?: string }) => log(`state ${s.state}${s.step ? ` (${s.step})` : ''}${s.error ? `: ${s.error}` : ''}`));
   const sync = new GuestSync(() => machine.channel(), log);
   machine.on('change', (s: { state: string }) => (s.state === 'running' ? sync.start() : sync.stop()));
+  // Published ports of containers in the VM listen on the host (port-forward.ts, port-forward-sync.ts).
+  const ports = new PortForwardSync({ channel: () => machine.channel(), forwarder: new HostPortForwarder({ channel: () => machine.channel(), log }), log });
+  machine.on('change', (s: { state: string }) => (s.state === 'running' ? ports.start() : ports.stop()));
 
   const api = new ApiSocket(p.dockerSocket, () => machine.channel(), () => {
     const s = machine.status();
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
     if (exiting) return;
     exiting = true;
     sync.stop();
+    ports.stop();
     await api.close();
     control.close();
     fs.rmSync(p.controlSocket, { force: true });
