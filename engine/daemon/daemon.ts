@@ -80,7 +80,7 @@ export class Daemon {
     this.rootfs = new RootfsManager(this.layers);
     const store = new ContainerStore(path.join(root, 'containers'), log);
     this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store });
-    this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log });
+    this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log, sharedHostPaths: () => (this.config.sharedHostPaths ? [...this.config.sharedHostPaths, this.config.dataRoot] : undefined) });
     // Networking and volumes join each container's lifecycle through their ports (containers/lifecycle.ts).
     this.containers = new ContainerService({
       config,

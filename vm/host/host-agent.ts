@@ -24,6 +24,7 @@ import { findQemu, qemuImgFor } from './qemu-binary.js';
 import { hostArch } from './qemu-args.js';
 import type { VmResources } from './resources.js';
 import { GuestSync } from './guest-sync.js';
+import { FolderEvents } from './folder-events.js';
 
 export interface HostAgentConfig {
   paths: VmPaths;
@@ -82,6 +83,13 @@ async function main(): Promise<void> {
   const diskNote = ensureDataDisk(qemuImgFor(qemu), p.dataDisk, cfg.resources.diskGiB);
   if (diskNote) log(diskNote);
 
+  // A shared folder that is gone (an unplugged drive) is left out rather than failing the start.
+  const shares = (cfg.resources.sharedFolders ?? []).filter((f) => {
+    const ok = fs.statSync(f.path, { throwIfNoEntry: false })?.isDirectory() === true;
+    if (!ok) log(`shared folder ${f.path} is not a folder on this host; not shared`);
+    return ok;
+  });
+  if (shares.length) log(`shared folders (9p): ${shares.map((f) => `${f.path}${f.readOnly ? ' (read-only)' : ''}`).join(', ')}`);
   const provider = new QemuProvider({
     qemuBinary: qemu,
     log,
@@ -97,6 +105,7 @@ async function main(): Promise<void> {
       consoleLog: p.consoleLog,
       pidFile: p.qemuPidFile,
       name: p.name,
+      shares,
     },
   });
   const tcgOnly = candidates.length === 1 && candidates[0] === 'tcg';
@@ -115,6 +124,8 @@ async function main(): Promise<void> {
   machine.on('change', (s: { state: string; step?: string; error?: string }) => log(`state ${s.state}${s.step ? ` (${s.step})` : ''}${s.error ? `: ${s.error}` : ''}`));
   const sync = new GuestSync(() => machine.channel(), log);
   machine.on('change', (s: { state: string }) => (s.state === 'running' ? sync.start() : sync.stop()));
+  const folderEvents = new FolderEvents(() => machine.channel(), log);
+  if (shares.length) machine.on('change', (s: { state: string }) => (s.state === 'running' ? folderEvents.start() : folderEvents.stop()));
 
   const api = new ApiSocket(p.dockerSocket, () => machine.channel(), () => {
     const s = machine.status();
@@ -128,6 +139,7 @@ async function main(): Promise<void> {
     if (exiting) return;
     exiting = true;
     sync.stop();
+    folderEvents.stop();
     await api.close();
     control.close();
     fs.rmSync(p.controlSocket, { force: true });

@@ -1,0 +1,71 @@
+/**
+ * File-change events for bind mounts: no 9p mount carries the host's inotify events into the
+ * guest, so the host agent watches the bind sources of running containers (`binds()` tells it
+ * which) and sends the changed paths here; re-setting a file's own times in the guest is a local
+ * setattr, which fires IN_ATTRIB for every inotify watch on it in the guest (containers included:
+ * a bind mount shares the inode). A created or deleted entry touches its folder instead.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { GUEST_ENGINE_SOCKET } from '../channel/protocol.js';
+
+function within(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+/** Replays host changes as attribute changes; returns how many paths were touched. */
+export function replayChanges(paths: unknown, shares: readonly string[]): number {
+  if (!Array.isArray(paths)) throw new Error('paths must be a list');
+  let n = 0;
+  const touched = new Set<string>();
+  for (const raw of paths.slice(0, 10_000)) {
+    if (typeof raw !== 'string' || !path.posix.isAbsolute(raw)) continue;
+    const p = path.posix.normalize(raw);
+    if (!shares.some((s) => within(p, s))) continue;
+    // The entry itself, or its folder when it is gone (a delete or rename on the host).
+    for (const target of [p, path.posix.dirname(p)]) {
+      if (touched.has(target) || !shares.some((s) => within(target, s))) continue;
+      try {
+        const st = fs.lstatSync(target);
+        if (st.isSymbolicLink()) fs.lutimesSync(target, st.atime, st.mtime);
+        else fs.utimesSync(target, st.atime, st.mtime);
+        touched.add(target);
+        n++;
+        break;
+      } catch {
+        // Gone in the guest too: try its folder.
+      }
+    }
+  }
+  return n;
+}
+
+interface ContainerSummary {
+  Mounts?: Array<{ Type?: string; Source?: string }>;
+}
+
+/** The bind-mount sources of running containers that lie in a shared folder (what the host should watch). */
+export function bindSources(shares: readonly string[]): Promise<string[]> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath: GUEST_ENGINE_SOCKET, path: '/containers/json', timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          const list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ContainerSummary[];
+          const out = new Set<string>();
+          for (const c of list) for (const m of c.Mounts ?? []) if (m.Type === 'bind' && m.Source && shares.some((s) => within(m.Source!, s))) out.add(m.Source);
+          resolve([...out].sort());
+        } catch {
+          resolve([]);
+        }
+      });
+    });
+    req.on('error', () => resolve([]));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve([]);
+    });
+  });
+}
