@@ -12,6 +12,8 @@ packages=(
   docker-compose
   # the Berth VM (vm/): QEMU and qemu-img to run it, mksquashfs and cpio to build its image
   qemu-system-x86 qemu-utils squashfs-tools cpio
+  # e2e/vm/folders.spec.ts builds a static inotify watcher for a container (busybox has no inotifyd here)
+  gcc libc6-dev
   # networking benchmarks (bench/networking.ts)
   wrk
   # dashboard e2e in a real browser

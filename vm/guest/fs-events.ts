@@ -1,9 +1,11 @@
 /**
  * File-change events for bind mounts: no 9p mount carries the host's inotify events into the
  * guest, so the host agent watches the bind sources of running containers (`binds()` tells it
- * which) and sends the changed paths here; re-setting a file's own times in the guest is a local
- * setattr, which fires IN_ATTRIB for every inotify watch on it in the guest (containers included:
- * a bind mount shares the inode). A created or deleted entry touches its folder instead.
+ * which) and sends the changed paths here; re-setting a file's own mode in the guest is a local
+ * setattr, which fires IN_ATTRIB for the inotify watches on it and on its folder in the guest
+ * (containers included: a bind mount shares the inodes). A created or deleted entry touches its
+ * folder instead. Limit: with 9p's cache=mmap (no metadata cache) a lookup makes a new inode, so
+ * only watches on inodes the guest keeps (the bind mount's root folder) see the event.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -28,8 +30,11 @@ export function replayChanges(paths: unknown, shares: readonly string[]): number
       if (touched.has(target) || !shares.some((s) => within(target, s))) continue;
       try {
         const st = fs.lstatSync(target);
-        if (st.isSymbolicLink()) fs.lutimesSync(target, st.atime, st.mtime);
-        else fs.utimesSync(target, st.atime, st.mtime);
+        // A symlink has no mode of its own to set: its folder is touched instead.
+        if (st.isSymbolicLink()) throw new Error('symlink');
+        // The same mode again: a setattr (IN_ATTRIB) that changes nothing on the host but its ctime
+        // (re-setting the times would round them to what JavaScript's Date holds).
+        fs.chmodSync(target, st.mode & 0o7777);
         touched.add(target);
         n++;
         break;

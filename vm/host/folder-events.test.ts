@@ -52,7 +52,7 @@ describe('FolderEvents (host edits replayed in the guest)', () => {
     expect(fe.stats.watched).toBe(0);
   });
 
-  it('the guest side touches the file, or its folder when the file is gone, and keeps the times', () => {
+  it('the guest side touches the file, or its folder when the file is gone, and keeps times and mode', () => {
     const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-events-')));
     dirs.push(root);
     const f = path.join(root, 'a.txt');
@@ -61,6 +61,9 @@ describe('FolderEvents (host edits replayed in the guest)', () => {
     fs.utimesSync(f, t, t);
     expect(replayChanges([f, path.join(root, 'gone.txt'), '/etc/passwd', 'relative'], [root])).toBe(2);
     expect(fs.statSync(f).mtime.toISOString()).toBe(t.toISOString());
+    fs.chmodSync(f, 0o640);
+    replayChanges([f], [root]);
+    expect(fs.statSync(f).mode & 0o7777).toBe(0o640);
     expect(() => replayChanges('x', [root])).toThrow(/paths must be a list/);
   });
 });

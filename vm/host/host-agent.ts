@@ -106,6 +106,8 @@ async function main(): Promise<void> {
       pidFile: p.qemuPidFile,
       name: p.name,
       shares,
+      // BERTH_VM_9P_CACHE: another 9p cache mode for the shares (benchmarks; see vm/README.md).
+      ...(process.env.BERTH_VM_9P_CACHE ? { kernelArgs: [`berth.9p-cache=${process.env.BERTH_VM_9P_CACHE}`] } : {}),
     },
   });
   const tcgOnly = candidates.length === 1 && candidates[0] === 'tcg';
