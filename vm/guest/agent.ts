@@ -201,7 +201,8 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
     case ROUTES.fsEvents:
       if (method !== 'POST') return reply(stream, 405, 'POST only');
       return void readBody(stream)
-        .then((b) => reply(stream, 200, { touched: replayChanges((JSON.parse(b) as { paths?: unknown }).paths, shares) }), fail);
+        .then((b) => replayChanges((JSON.parse(b) as { paths?: unknown }).paths, shares))
+        .then((touched) => reply(stream, 200, { touched }), fail);
     case ROUTES.trim:
       if (method !== 'POST') return reply(stream, 405, 'POST only');
       return void execFileAsync('fstrim', ['-v', GUEST_DATA]).then((r) => reply(stream, 200, { output: r.stdout.trim() }), fail);

@@ -7,7 +7,7 @@
  * folder instead. Limit: with 9p's cache=mmap (no metadata cache) a lookup makes a new inode, so
  * only watches on inodes the guest keeps (the bind mount's root folder) see the event.
  */
-import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { GUEST_ENGINE_SOCKET } from '../channel/protocol.js';
@@ -16,25 +16,32 @@ function within(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
-/** Replays host changes as attribute changes; returns how many paths were touched. */
-export function replayChanges(paths: unknown, shares: readonly string[]): number {
+/** At most this many setattrs per replay: a big host operation (an untar, a checkout) becomes touches of its folders. */
+export const MAX_REPLAY = 256;
+
+/** The paths to touch for a batch: the entries themselves, or their distinct folders when there are too many. */
+export function replayTargets(paths: unknown, shares: readonly string[]): string[] {
   if (!Array.isArray(paths)) throw new Error('paths must be a list');
+  const inShares = [...new Set(paths.filter((p): p is string => typeof p === 'string' && path.posix.isAbsolute(p)).map((p) => path.posix.normalize(p)))].filter((p) => shares.some((s) => within(p, s)));
+  if (inShares.length <= MAX_REPLAY) return inShares;
+  return [...new Set(inShares.map((p) => path.posix.dirname(p)))].filter((p) => shares.some((s) => within(p, s))).slice(0, MAX_REPLAY);
+}
+
+/** Replays host changes as attribute changes (asynchronously: 9p round trips must not stall the agent); returns how many paths were touched. */
+export async function replayChanges(paths: unknown, shares: readonly string[]): Promise<number> {
   let n = 0;
   const touched = new Set<string>();
-  for (const raw of paths.slice(0, 10_000)) {
-    if (typeof raw !== 'string' || !path.posix.isAbsolute(raw)) continue;
-    const p = path.posix.normalize(raw);
-    if (!shares.some((s) => within(p, s))) continue;
+  for (const p of replayTargets(paths, shares)) {
     // The entry itself, or its folder when it is gone (a delete or rename on the host).
     for (const target of [p, path.posix.dirname(p)]) {
       if (touched.has(target) || !shares.some((s) => within(target, s))) continue;
       try {
-        const st = fs.lstatSync(target);
+        const st = await fsp.lstat(target);
         // A symlink has no mode of its own to set: its folder is touched instead.
         if (st.isSymbolicLink()) throw new Error('symlink');
         // The same mode again: a setattr (IN_ATTRIB) that changes nothing on the host but its ctime
         // (re-setting the times would round them to what JavaScript's Date holds).
-        fs.chmodSync(target, st.mode & 0o7777);
+        await fsp.chmod(target, st.mode & 0o7777);
         touched.add(target);
         n++;
         break;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '../channel/protocol.js';
-import { replayChanges } from '../guest/fs-events.js';
+import { MAX_REPLAY, replayChanges, replayTargets } from '../guest/fs-events.js';
 import type { AgentChannel } from './agent-channel.js';
 import { FolderEvents } from './folder-events.js';
 
@@ -17,7 +17,7 @@ function fakeChannel(binds: string[], shares: string[]) {
         const { paths } = JSON.parse(o.body ?? '{}') as { paths: string[] };
         replays.push(paths);
         // What the guest does on the same files (through 9p it is the host's file): re-set times.
-        replayChanges(paths, shares);
+        await replayChanges(paths, shares);
         return { status: 200, headers: {}, body: '{"touched":1}' };
       }
       return { status: 404, headers: {}, body: '' };
@@ -52,18 +52,27 @@ describe('FolderEvents (host edits replayed in the guest)', () => {
     expect(fe.stats.watched).toBe(0);
   });
 
-  it('the guest side touches the file, or its folder when the file is gone, and keeps times and mode', () => {
+  it('the guest side touches the file, or its folder when the file is gone, and keeps times and mode', async () => {
     const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-events-')));
     dirs.push(root);
     const f = path.join(root, 'a.txt');
     fs.writeFileSync(f, 'x');
     const t = new Date('2020-01-01T00:00:00Z');
     fs.utimesSync(f, t, t);
-    expect(replayChanges([f, path.join(root, 'gone.txt'), '/etc/passwd', 'relative'], [root])).toBe(2);
+    expect(await replayChanges([f, path.join(root, 'gone.txt'), '/etc/passwd', 'relative'], [root])).toBe(2);
     expect(fs.statSync(f).mtime.toISOString()).toBe(t.toISOString());
     fs.chmodSync(f, 0o640);
-    replayChanges([f], [root]);
+    await replayChanges([f], [root]);
     expect(fs.statSync(f).mode & 0o7777).toBe(0o640);
-    expect(() => replayChanges('x', [root])).toThrow(/paths must be a list/);
+    await expect(replayChanges('x', [root])).rejects.toThrow(/paths must be a list/);
+  });
+
+  it('a big batch (an untar on the host) becomes touches of its folders, at most MAX_REPLAY', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => `/s/d${i % 100}/f${i}`);
+    const t = replayTargets(many, ['/s']);
+    expect(t).toHaveLength(100);
+    expect(t[0]).toBe('/s/d0');
+    expect(replayTargets(['/s/a', '/s/a', '/x/b'], ['/s'])).toEqual(['/s/a']);
+    expect(MAX_REPLAY).toBeGreaterThanOrEqual(100);
   });
 });

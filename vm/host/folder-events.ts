@@ -131,6 +131,8 @@ export class FolderEvents {
     if (this.lastSent.size > 100_000) this.lastSent.clear();
     const ch = this.channel();
     if (!paths.length || !ch) return;
+    // A big operation (an untar, a checkout, a container writing): its folders, not every file.
+    if (paths.length > 256) paths.splice(0, paths.length, ...new Set(paths.map((p) => path.dirname(p))));
     try {
       await ch.request(ROUTES.fsEvents, { method: 'POST', body: JSON.stringify({ paths }), timeoutMs: 10_000 });
       this.stats.replays++;
