@@ -146,6 +146,8 @@ export const VmSettingsSchema = z.object({
   cpus: z.number().int().min(1).max(64).optional(),
   memoryMiB: z.number().int().min(512).max(262144).optional(),
   diskGiB: z.number().int().min(4).max(8192).optional(),
+  /** Host folders shared into the VM at the same path (absent: the home folder, read-write); checked by vm/host/resources.ts. */
+  sharedFolders: z.array(z.object({ path: z.string().min(1).max(4096), readOnly: z.boolean().optional() })).max(64).optional(),
 });
 export type VmSettings = z.infer<typeof VmSettingsSchema>;
 

@@ -52,6 +52,8 @@ export const fileSchema = z
     tlscacert: z.string(),
     tlscert: z.string(),
     tlskey: z.string(),
+    /** Berth's VM: the host folders shared into the guest; bind mounts must come from one of them (volumes/shared-paths.ts). */
+    'shared-host-paths': z.array(z.string().startsWith('/')),
   })
   .partial()
   .strict();
@@ -107,6 +109,8 @@ export interface DaemonConfig {
   /** --tls=false or --tlsverify=false given: dockerd's way to say "plain TCP on purpose". */
   tlsExplicitlyOff: boolean;
   configFile: string | undefined;
+  /** Berth's VM only: bind-mount sources must be inside one of these (the shared host folders); undefined: any path. */
+  sharedHostPaths: string[] | undefined;
 }
 
 export interface TlsConfig {
@@ -158,6 +162,7 @@ export const defaults: DaemonConfig = {
   tls: undefined,
   tlsExplicitlyOff: false,
   configFile: undefined,
+  sharedHostPaths: undefined,
 };
 
 export const supportedLogDrivers = ['json-file', 'local', 'k8s-file', 'none'] as const;
@@ -277,6 +282,7 @@ export function mergeConfig(flags: FlagConfig, file: DaemonFileConfig, configFil
     tls: tlsConfig(m),
     tlsExplicitlyOff: m.tls === false || m.tlsverify === false,
     configFile,
+    sharedHostPaths: m['shared-host-paths'],
   };
 }
 

@@ -83,7 +83,7 @@ export class Daemon {
     // In the Berth VM the guest agent names its socket: published ports are bound on the host too.
     const publisher = process.env.BERTH_PORT_PUBLISHER ? new SocketPortPublisher(process.env.BERTH_PORT_PUBLISHER, log) : undefined;
     this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store, ...(publisher ? { publisher } : {}) });
-    this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log });
+    this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log, sharedHostPaths: () => (this.config.sharedHostPaths ? [...this.config.sharedHostPaths, this.config.dataRoot] : undefined) });
     // Networking and volumes join each container's lifecycle through their ports (containers/lifecycle.ts).
     this.containers = new ContainerService({
       config,

@@ -21,12 +21,15 @@ import { run } from '../system/command.js';
 import { dirSize } from '../containers/views.js';
 import { type VolumeJson, type VolumeRecord, VolumeStore } from './store.js';
 import { parseBind, parseMountSpec, parseVolumesFrom, tmpfsOptions, toMountPoint, type PlannedMount } from './mounts.js';
+import { checkSharedHostPath } from './shared-paths.js';
 
 export interface VolumeServiceDeps {
   root: string;
   containers: ContainerStore;
   events: EventBus;
   log: Logger;
+  /** In Berth's VM: the shared host folders bind mounts must come from (undefined: any path). */
+  sharedHostPaths?: () => readonly string[] | undefined;
 }
 
 export const volumeFilterKeys = ['dangling', 'driver', 'label', 'name'];
@@ -83,11 +86,13 @@ export class VolumeService {
     const taken = new Set<string>();
     for (const raw of hc.Binds ?? []) {
       const p = parseBind(raw);
+      if (p.type === 'bind') checkSharedHostPath(p.source, this.d.sharedHostPaths?.());
       if (taken.has(p.destination) || (hc.Tmpfs && p.destination in hc.Tmpfs)) throw dup(p.destination);
       taken.add(p.destination);
       planned.push(p);
     }
     for (const m of hc.Mounts ?? []) {
+      if (m.Type === 'bind' && m.Source?.startsWith('/')) checkSharedHostPath(m.Source, this.d.sharedHostPaths?.());
       const p = parseMountSpec(m);
       if (taken.has(p.destination)) throw dup(m.Target);
       taken.add(p.destination);
@@ -147,10 +152,14 @@ export class VolumeService {
         }
         const nocopy = m.Mode.split(',').includes('nocopy') || spec?.VolumeOptions?.NoCopy === true;
         if (!nocopy && !sub) await this.copyUp(rootfs, m.Destination, dir);
-      } else if (!fs.existsSync(source)) {
-        // -v /host/dir:/ctr creates a missing host directory; --mount does not.
-        if (spec && !spec.BindOptions?.CreateMountpoint) throw new InvalidParameterError(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
-        await fsp.mkdir(source, { recursive: true, mode: 0o755 });
+      } else {
+        // The shared folders may have changed since create (a VM restart with other settings).
+        checkSharedHostPath(source, this.d.sharedHostPaths?.());
+        if (!fs.existsSync(source)) {
+          // -v /host/dir:/ctr creates a missing host directory; --mount does not.
+          if (spec && !spec.BindOptions?.CreateMountpoint) throw new InvalidParameterError(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
+          await fsp.mkdir(source, { recursive: true, mode: 0o755 });
+        }
       }
       out.push({ destination: m.Destination, type: 'bind', source, options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'] });
     }

@@ -27,6 +27,12 @@ export const ROUTES = {
   info: '/v1/info',
   /** GET ?tail=N: berthd's log inside the guest. */
   engineLog: '/v1/engine-log',
+  /** GET: the bind-mount sources of running containers inside shared folders (what the host watches). */
+  binds: '/v1/binds',
+  /** POST {paths}: host file changes under shared folders, replayed as attribute changes (inotify). */
+  fsEvents: '/v1/fs-events',
+  /** POST: fstrim the data disk (freed blocks go back to the host's qcow2 file). */
+  trim: '/v1/trim',
   /** POST: stop berthd, unmount the data disk, power off. */
   shutdown: '/v1/shutdown',
   /** Datagrams to a `udp:` target: both bodies are frames of [u16 length][payload]. */

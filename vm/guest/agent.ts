@@ -13,7 +13,9 @@ import { promisify } from 'node:util';
 import { AGENT_PORT_NAME, GUEST_PORT_PUBLISHER_SOCKET, HEADERS, ROUTES } from '../channel/protocol.js';
 import { connect } from './connect.js';
 import { datagram } from './datagram.js';
-import { ENGINE_LOG, GuestEngine } from './engine.js';
+import { ENGINE_LOG, GUEST_DATA, GuestEngine } from './engine.js';
+import { bindSources, replayChanges } from './fs-events.js';
+import { linkEngineSocket, mountShares, writeEngineSharedPaths } from './shares.js';
 import { servePort } from './port.js';
 import { GuestPorts } from './ports.js';
 import { watchPowerButton } from './power-button.js';
@@ -37,6 +39,8 @@ const ports = new GuestPorts(log);
 const shells = new Map<string, Pty>();
 let shellSeq = 0;
 let shuttingDown = false;
+/** Host folders mounted in the guest (guest/shares.ts). */
+let shares: string[] = [];
 
 function reply(stream: http2.ServerHttp2Stream, status: number, body: unknown): void {
   if (stream.destroyed || stream.headersSent) return;
@@ -199,6 +203,16 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
       return reply(stream, 200, info());
     case ROUTES.engineLog:
       return void tail(ENGINE_LOG, Math.min(Number(url.searchParams.get('tail')) || 100, 100_000)).then((t) => reply(stream, 200, t), fail);
+    case ROUTES.binds:
+      return void bindSources(shares).then((b) => reply(stream, 200, { shares, binds: b }), fail);
+    case ROUTES.fsEvents:
+      if (method !== 'POST') return reply(stream, 405, 'POST only');
+      return void readBody(stream)
+        .then((b) => replayChanges((JSON.parse(b) as { paths?: unknown }).paths, shares))
+        .then((touched) => reply(stream, 200, { touched }), fail);
+    case ROUTES.trim:
+      if (method !== 'POST') return reply(stream, 405, 'POST only');
+      return void execFileAsync('fstrim', ['-v', GUEST_DATA]).then((r) => reply(stream, 200, { output: r.stdout.trim() }), fail);
     case ROUTES.shutdown:
       if (method !== 'POST') return reply(stream, 405, 'POST only');
       reply(stream, 202, { ok: true });
@@ -211,9 +225,19 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
 log(`started ${uptime()}`);
 process.on('SIGTERM', () => void shutdown());
 watchPowerButton(() => void shutdown(), log);
-// berthd's port-publishing hook needs the socket before its first start (restart policies).
+// berthd's port-publishing hook needs the socket before its first start (restart policies), and
+// the shared folders are mounted and berthd told about them before it starts (restarted
+// containers may bind them).
 await ports.listen(GUEST_PORT_PUBLISHER_SOCKET).catch((err: Error) => log(`ports: ${err.message}`));
-engine.start();
+void mountShares(fs.readFileSync('/proc/cmdline', 'utf8'), log)
+  .catch((err: Error) => (log(`shared folders: ${err.message}`), [] as string[]))
+  .then((m) => {
+    shares = m;
+    writeEngineSharedPaths(`${GUEST_DATA}/daemon.json`, m);
+    linkEngineSocket();
+  })
+  .catch((err: Error) => log(`engine configuration: ${err.message}`))
+  .finally(() => engine.start());
 void engine.ready().then(() => {
   log(`engine-ready ${uptime()}`);
   // The launcher (launch.ts) caches the agent's compiled code once its start-up code has run.

@@ -26,6 +26,7 @@ import type { VmResources } from './resources.js';
 import { GuestSync } from './guest-sync.js';
 import { HostPortForwarder } from './port-forward.js';
 import { PortForwardSync } from './port-forward-sync.js';
+import { FolderEvents } from './folder-events.js';
 
 export interface HostAgentConfig {
   paths: VmPaths;
@@ -84,6 +85,13 @@ async function main(): Promise<void> {
   const diskNote = ensureDataDisk(qemuImgFor(qemu), p.dataDisk, cfg.resources.diskGiB);
   if (diskNote) log(diskNote);
 
+  // A shared folder that is gone (an unplugged drive) is left out rather than failing the start.
+  const shares = (cfg.resources.sharedFolders ?? []).filter((f) => {
+    const ok = fs.statSync(f.path, { throwIfNoEntry: false })?.isDirectory() === true;
+    if (!ok) log(`shared folder ${f.path} is not a folder on this host; not shared`);
+    return ok;
+  });
+  if (shares.length) log(`shared folders (9p): ${shares.map((f) => `${f.path}${f.readOnly ? ' (read-only)' : ''}`).join(', ')}`);
   const provider = new QemuProvider({
     qemuBinary: qemu,
     log,
@@ -99,6 +107,9 @@ async function main(): Promise<void> {
       consoleLog: p.consoleLog,
       pidFile: p.qemuPidFile,
       name: p.name,
+      shares,
+      // BERTH_VM_9P_CACHE: another 9p cache mode for the shares (benchmarks; see vm/README.md).
+      ...(process.env.BERTH_VM_9P_CACHE ? { kernelArgs: [`berth.9p-cache=${process.env.BERTH_VM_9P_CACHE}`] } : {}),
     },
   });
   const tcgOnly = candidates.length === 1 && candidates[0] === 'tcg';
@@ -120,6 +131,8 @@ async function main(): Promise<void> {
   // Published ports of containers in the VM listen on the host (port-forward.ts, port-forward-sync.ts).
   const ports = new PortForwardSync({ channel: () => machine.channel(), forwarder: new HostPortForwarder({ channel: () => machine.channel(), log }), log });
   machine.on('change', (s: { state: string }) => (s.state === 'running' ? ports.start() : ports.stop()));
+  const folderEvents = new FolderEvents(() => machine.channel(), log);
+  if (shares.length) machine.on('change', (s: { state: string }) => (s.state === 'running' ? folderEvents.start() : folderEvents.stop()));
 
   const api = new ApiSocket(p.dockerSocket, () => machine.channel(), () => {
     const s = machine.status();
@@ -134,6 +147,7 @@ async function main(): Promise<void> {
     exiting = true;
     sync.stop();
     ports.stop();
+    folderEvents.stop();
     await api.close();
     control.close();
     fs.rmSync(p.controlSocket, { force: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeOptionValue, hostArch, kernelCommandLine, qemuArgs, qemuBinaryName, type QemuLaunch } from './qemu-args.js';
+import { escapeOptionValue, hostArch, kernelCommandLine, qemuArgs, qemuBinaryName, shareArgs, shareKernelArg, type QemuLaunch } from './qemu-args.js';
 
 const base: QemuLaunch = {
   platform: 'linux',
@@ -106,5 +106,39 @@ describe('binaries and architectures', () => {
     expect(hostArch('x64')).toBe('amd64');
     expect(hostArch('arm64')).toBe('arm64');
     expect(hostArch('ia32')).toBeUndefined();
+  });
+});
+
+describe('shared folders (9p)', () => {
+  const shares = [
+    { path: '/Users/ann', readOnly: false },
+    { path: '/Volumes/Data, old', readOnly: true },
+  ];
+
+  it('one virtio-9p device per share: security_model=none, remapped inodes, read-only where asked', () => {
+    const a = qemuArgs({ ...base, platform: 'darwin', accelerator: 'hvf', shares });
+    expect(after(a, '-fsdev')).toEqual([
+      'local,id=fs0,path=/Users/ann,security_model=none,multidevs=remap',
+      'local,id=fs1,path=/Volumes/Data,, old,security_model=none,multidevs=remap,readonly=on',
+    ]);
+    expect(after(a, '-device').filter((d) => d.startsWith('virtio-9p-pci'))).toEqual(['virtio-9p-pci,fsdev=fs0,mount_tag=berth0', 'virtio-9p-pci,fsdev=fs1,mount_tag=berth1']);
+  });
+
+  it('the guest learns tag, mode and path from the kernel command line (percent-encoded)', () => {
+    const line = kernelCommandLine({ guestArch: 'amd64', shares });
+    expect(line).toContain(' berth.share=berth0,rw,/Users/ann');
+    expect(line).toContain(' berth.share=berth1,ro,/Volumes/Data%2C%20old');
+    expect(shareKernelArg({ path: '/a b/ü', readOnly: false }, 3)).toBe('berth.share=berth3,rw,/a%20b/%C3%BC');
+  });
+
+  it('no shares: no 9p device; too many for the command line: a clear error naming the setting', () => {
+    expect(qemuArgs(base)).not.toContain('-fsdev');
+    const many = Array.from({ length: 40 }, (_, i) => ({ path: `/Users/ann/a-rather-long-project-folder-name-${i}`, readOnly: false }));
+    expect(() => qemuArgs({ ...base, shares: many })).toThrow(/do not fit on the kernel command line .* vm\.sharedFolders/);
+  });
+
+  it('Windows QEMU has no 9p: shares are refused there', () => {
+    expect(() => shareArgs(shares, 'win32')).toThrow(/not supported with QEMU on Windows/);
+    expect(shareArgs([], 'win32')).toEqual([]);
   });
 });

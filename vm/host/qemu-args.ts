@@ -39,6 +39,49 @@ export interface QemuLaunch {
   name: string;
   /** Extra kernel command line words (berth.* parameters read by the guest's init). */
   kernelArgs?: string[];
+  /** Host folders shared into the guest at the same path (9p, mounted by the guest agent). */
+  shares?: FolderShare[];
+}
+
+export interface FolderShare {
+  /** Absolute host path; the guest mounts it at the same path. */
+  path: string;
+  readOnly: boolean;
+}
+
+/** The kernel's command line limit (x86's COMMAND_LINE_SIZE; arm64 allows more): shares must fit beside the rest. */
+export const KERNEL_CMDLINE_MAX = 2048;
+
+/** The 9p mount tag of the n-th share (tags are at most 31 bytes: paths travel on the kernel command line). */
+export function shareTag(i: number): string {
+  return `berth${i}`;
+}
+
+/**
+ * A share as one kernel parameter, `berth.share=<tag>,<ro|rw>,<path>`, the path percent-encoded
+ * (the command line splits at spaces; the kernel's quoting cannot hold a quote).
+ */
+export function shareKernelArg(s: FolderShare, i: number): string {
+  const enc = encodeURIComponent(s.path).replace(/%2F/g, '/');
+  return `berth.share=${shareTag(i)},${s.readOnly ? 'ro' : 'rw'},${enc}`;
+}
+
+/**
+ * 9p (virtio-9p-pci on QEMU's local backend) for each share. security_model=none: files are
+ * created as the QEMU process, i.e. the host user on a desktop, with the guest's modes; ownership
+ * changes the host refuses are ignored instead of failing the guest's chown. multidevs=remap keeps
+ * inode numbers unique when a share spans host filesystems (a mounted volume inside the home folder).
+ */
+export function shareArgs(shares: readonly FolderShare[], platform: NodeJS.Platform): string[] {
+  if (shares.length === 0) return [];
+  if (platform === 'win32') throw new Error('sharing host folders is not supported with QEMU on Windows (no 9p); set vm.sharedFolders to []');
+  const out: string[] = [];
+  shares.forEach((s, i) => {
+    const id = `fs${i}`;
+    out.push('-fsdev', `local,id=${id},path=${escapeOptionValue(s.path)},security_model=none,multidevs=remap${s.readOnly ? ',readonly=on' : ''}`);
+    out.push('-device', `virtio-9p-pci,fsdev=${id},mount_tag=${shareTag(i)}`);
+  });
+  return out;
 }
 
 
@@ -78,10 +121,12 @@ function machineArgs(l: QemuLaunch): string[] {
   return ['-machine', `virt,${gic}${accel === 'hvf' ? ',highmem=on' : ''}`, '-accel', accelOpt, '-cpu', cpu];
 }
 
-export function kernelCommandLine(l: Pick<QemuLaunch, 'guestArch' | 'kernelArgs'>): string {
+export function kernelCommandLine(l: Pick<QemuLaunch, 'guestArch' | 'kernelArgs' | 'shares'>): string {
   const console = l.guestArch === 'amd64' ? 'ttyS0' : 'ttyAMA0';
   // panic=-1: reboot at once, which -no-reboot turns into QEMU exiting (crash detection).
-  return [`console=${console}`, 'quiet', 'loglevel=3', 'panic=-1', 'rootwait', 'init=/init', ...(l.kernelArgs ?? [])].join(' ');
+  const line = [`console=${console}`, 'quiet', 'loglevel=3', 'panic=-1', 'rootwait', 'init=/init', ...(l.kernelArgs ?? []), ...(l.shares ?? []).map(shareKernelArg)].join(' ');
+  if (line.length >= KERNEL_CMDLINE_MAX) throw new Error(`the shared folders do not fit on the kernel command line (${line.length} of ${KERNEL_CMDLINE_MAX} bytes): share fewer or shorter paths in vm.sharedFolders`);
+  return line;
 }
 
 export function qemuArgs(l: QemuLaunch): string[] {
@@ -122,6 +167,7 @@ export function qemuArgs(l: QemuLaunch): string[] {
     'virtio-net-pci,netdev=net0',
     '-device',
     'virtio-rng-pci',
+    ...shareArgs(l.shares ?? [], l.platform),
     // Memory the guest frees goes back to the host.
     '-device',
     'virtio-balloon-pci,free-page-reporting=on',
