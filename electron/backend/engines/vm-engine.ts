@@ -10,7 +10,6 @@ import type { EngineInfo, EngineKind, EngineLogSource, VmEngineDetails } from '.
 import type { VmController, HostStatus } from '../../../vm/host/controller.js';
 import type { VmStatus } from '../../../vm/host/machine.js';
 import { dockerHostOf } from '../../../vm/host/paths.js';
-import type { VmResources } from '../../../vm/host/resources.js';
 import { BaseEngine } from './engine.js';
 import { BackendError } from '../errors.js';
 
@@ -21,7 +20,7 @@ export type VmControl = Pick<VmController, 'paths' | 'status' | 'start' | 'stop'
 const RESTART_LABELS: Record<string, string> = { cpus: 'CPUs', memoryMiB: 'memory', diskGiB: 'disk size', arch: 'architecture', sharedFolders: 'shared folders' };
 
 /** Which settings differ between what the VM runs with and what its next start would use. */
-export function pendingRestart(running: Partial<VmResources> & Record<string, unknown>, desired: Partial<VmResources> & Record<string, unknown>): string[] {
+export function pendingRestart(running: Record<string, unknown>, desired: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(running), ...Object.keys(desired)].filter((k) => k in RESTART_LABELS));
   const out: string[] = [];
   for (const k of Object.keys(RESTART_LABELS)) {
