@@ -16,7 +16,8 @@ import type { Engine } from './engines/engine.js';
 import { BackendError } from './errors.js';
 import { EngineDirectory } from './engines/directory.js';
 import { commandExists, installedUnit, installPlan, runCommand, SERVICE_UNIT } from './engines/linux-service.js';
-import { createOwnEngine } from './engines/own-engine.js';
+import { createOwnEngine, offeredEngines } from './engines/own-engine.js';
+import { vmSettingsProblem } from './settings/vm-settings.js';
 import { discoverEndpoints, type DiscoveredEndpoint } from './engines/discovery.js';
 import { readEngineConfig, writeEngineConfig } from './engines/daemon-config.js';
 import { EngineModel, type EngineModelOptions } from './model/engine-model.js';
@@ -55,6 +56,8 @@ export interface BackendOptions {
   host: HostAdapter;
   /** Berth's own engine: undefined asks engines/own-engine.ts (berthd on Linux, the VM on macOS/Windows), null means none; a function builds it from the settings. */
   ownEngine?: Engine | null | ((settings: SettingsStore) => Engine | undefined);
+  /** Berth's engines offered beside its own (the VM on Linux); by default engines/own-engine.ts's when ownEngine is too, else none. */
+  offeredEngines?: Engine[] | ((settings: SettingsStore) => Engine[]);
   discover?: () => DiscoveredEndpoint[];
   model?: EngineModelOptions;
   /** Where registry credentials live (the docker CLI's config folder by default). */
@@ -91,7 +94,19 @@ export class Backend {
           ? opts.ownEngine(this.settings)
           : (opts.ownEngine ?? undefined);
     this.ownEngine = own;
-    this.engines = new EngineDirectory(this.settings, { ...(own ? { own } : {}), discover: opts.discover ?? (() => discoverEndpoints()) });
+    const offered =
+      opts.offeredEngines === undefined
+        ? opts.ownEngine === undefined
+          ? offeredEngines({ paths: this.paths, vmSettings: () => this.settings.get().vm })
+          : []
+        : typeof opts.offeredEngines === 'function'
+          ? opts.offeredEngines(this.settings)
+          : opts.offeredEngines;
+    this.engines = new EngineDirectory(this.settings, { ...(own ? { own } : {}), offered, discover: opts.discover ?? (() => discoverEndpoints()) });
+    // The VM's resources apply at its next start: its engine says when a change waits for a restart.
+    this.settings.onChange(() => {
+      for (const e of this.engines.list()) e.settingsChanged?.();
+    });
     this.builds = new BuildHistory(this.paths.configDir);
     this.handlers = { methods: this.methodHandlers(), streams: this.streamHandlers() };
   }
@@ -192,7 +207,11 @@ export class Backend {
       },
 
       'settings.get': () => this.settings.get(),
-      'settings.update': (patch) => this.settings.update(patch),
+      'settings.update': (patch) => {
+        const problem = patch.vm === undefined ? undefined : vmSettingsProblem(patch.vm);
+        if (problem) throw new BackendError(problem, 400);
+        return this.settings.update(patch);
+      },
 
       'engines.list': () => this.engines.snapshot(),
       'engines.setActive': async ({ engineId }) => {
@@ -220,7 +239,11 @@ export class Backend {
         await this.engines.remove(engineId);
         return { ok: true as const };
       },
-      'engines.logs': ({ engineId, tail }) => this.engine(engineId).readLogs(tail),
+      'engines.logs': ({ engineId, tail, source }) => {
+        const e = this.engine(engineId);
+        if (source === 'console' && e.kind !== 'vm') throw new BackendError(`${e.name} has no VM console`, 400);
+        return e.readLogs(tail, source);
+      },
       'engines.info': async ({ engineId }) => {
         const d = docker(engineId);
         const [version, info] = await Promise.all([d.version(), d.info()]);

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { Backend, BERTH_APP_VERSION, type HostAdapter } from '../backend/backend.js';
 import { berthPaths } from '../backend/paths.js';
 import { BerthdEngine } from '../backend/engines/berthd-engine.js';
-import { createOwnEngine } from '../backend/engines/own-engine.js';
+import { berthEngines, createOwnEngine } from '../backend/engines/own-engine.js';
 import { VmEngine } from '../backend/engines/vm-engine.js';
 import type { Engine } from '../backend/engines/engine.js';
 import { installPlan, installedUnit, SERVICE_GROUP, SERVICE_UNIT } from '../backend/engines/linux-service.js';
@@ -93,8 +93,8 @@ async function serviceCommand(action: 'install' | 'uninstall', args: string[]): 
   if (action === 'install' && user !== 'root') process.stdout.write(`Done. Log out and in again (or run "newgrp ${SERVICE_GROUP}") so the ${SERVICE_GROUP} group applies; the app will then use ${SERVICE_UNIT}.\n`);
 }
 
-async function serveDashboard(port: number, engine: Engine | undefined, onStop?: () => Promise<void>): Promise<void> {
-  const backend = new Backend({ host: dashboardHost, ...(engine ? { ownEngine: engine } : {}), log: (m) => process.stderr.write(`berth: ${m}\n`) });
+async function serveDashboard(port: number, engine: Engine | undefined, onStop?: () => Promise<void>, offered: Engine[] = []): Promise<void> {
+  const backend = new Backend({ host: dashboardHost, ownEngine: engine ?? null, offeredEngines: offered, log: (m) => process.stderr.write(`berth: ${m}\n`) });
   const server = new DashboardServer({ handlers: backend.handlers, rendererDir: rendererDir(), port, log: (m) => process.stderr.write(`berth: ${m}\n`) });
   try {
     await server.listen();
@@ -139,7 +139,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'dashboard': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string', short: 'p' } }, strict: true });
-      await serveDashboard(parsePort(values.port), createOwnEngine({ paths: berthPaths(), vmSettings: () => new SettingsStore(berthPaths().configDir).get().vm }));
+      // Read at each use: the dashboard's backend writes settings.json through its own store.
+      const { own, offered } = berthEngines({ paths: berthPaths(), vmSettings: () => new SettingsStore(berthPaths().configDir).get().vm });
+      await serveDashboard(parsePort(values.port), own, undefined, offered);
       return;
     }
     case 'up': {

@@ -10,6 +10,7 @@ import {
   BuildRecordSchema,
   BuildRequestSchema,
   EngineConfigSchema,
+  EngineLogSourceSchema,
   EngineInfoSchema,
   EnginesSnapshotSchema,
   FileEntrySchema,
@@ -80,7 +81,8 @@ export const methods = {
   'engines.restart': method(z.strictObject({ engineId }), EngineInfoSchema),
   'engines.add': method(CustomEndpointSchema.omit({ id: true }).strict(), EngineInfoSchema),
   'engines.remove': method(z.strictObject({ engineId }), ok),
-  'engines.logs': method(z.strictObject({ engineId, tail: z.number().int().min(1).max(100_000).default(500) }), z.object({ text: z.string(), file: z.string().optional() })),
+  /** `source`: the engine's own log (berthd's; inside the VM for the VM engine) or, for the VM, its serial console. */
+  'engines.logs': method(z.strictObject({ engineId, tail: z.number().int().min(1).max(100_000).default(500), source: EngineLogSourceSchema.default('engine') }), z.object({ text: z.string(), file: z.string().optional() })),
   'engines.info': method(z.strictObject({ engineId }), z.object({ version: z.unknown(), info: z.unknown() })),
   'engines.resetData': method(z.strictObject({ engineId, confirm: z.literal('reset') }), ok),
   'engines.getConfig': method(z.strictObject({ engineId }), EngineConfigSchema.extend({ file: z.string() })),

@@ -11,8 +11,41 @@ export type EngineState = z.infer<typeof EngineStateSchema>;
 export const EngineKindSchema = z.enum(['berth', 'endpoint', 'vm']);
 export type EngineKind = z.infer<typeof EngineKindSchema>;
 
+/** Which log Troubleshoot shows: the engine's own (berthd's), or the VM's serial console. */
+export const EngineLogSourceSchema = z.enum(['engine', 'console']);
+export type EngineLogSource = z.infer<typeof EngineLogSourceSchema>;
+
 export const EngineProgressSchema = z.object({ step: z.string(), detail: z.string().optional(), percent: z.number().min(0).max(100).optional() });
 export type EngineProgress = z.infer<typeof EngineProgressSchema>;
+
+/** A host folder shared into the VM at the same path (absent list: the user's home folder, read-write). */
+export const SharedFolderSchema = z.object({ path: z.string().min(1).max(4096), readOnly: z.boolean().optional() });
+export type SharedFolder = z.infer<typeof SharedFolderSchema>;
+
+/** The resources a running VM was started with (the settings may have changed since). */
+export const VmResourcesInfoSchema = z.object({
+  cpus: z.number(),
+  memoryMiB: z.number(),
+  diskGiB: z.number(),
+  arch: z.string(),
+  sharedFolders: z.array(SharedFolderSchema).optional(),
+});
+
+export const VmEngineDetailsSchema = z.object({
+  /** hvf / whpx / kvm / tcg, once QEMU runs with one. */
+  accelerator: z.string().optional(),
+  /** "software emulation" for tcg, or why a faster one was not used. */
+  acceleratorNote: z.string().optional(),
+  /** What the running VM has. */
+  resources: VmResourcesInfoSchema.optional(),
+  /** Settings changed since the VM started that apply at its next start ("CPUs", "memory", ...). */
+  restartRequired: z.array(z.string()).optional(),
+  /** The console's last lines when it failed. */
+  consoleTail: z.string().optional(),
+  /** How long the last boot took (launch to engine ready), in seconds. */
+  bootSeconds: z.number().optional(),
+});
+export type VmEngineDetails = z.infer<typeof VmEngineDetailsSchema>;
 
 export const EngineInfoSchema = z.object({
   id: z.string(),
@@ -30,6 +63,8 @@ export const EngineInfoSchema = z.object({
   /** Berth can edit its daemon.json (registry mirrors, insecure registries). */
   configurable: z.boolean(),
   version: z.string().optional(),
+  /** Berth's VM engine only: what the VM runs with. */
+  vm: VmEngineDetailsSchema.optional(),
 });
 export type EngineInfo = z.infer<typeof EngineInfoSchema>;
 
@@ -139,15 +174,19 @@ export const TableViewSchema = z.object({
 });
 export type TableView = z.infer<typeof TableViewSchema>;
 
-/** Berth's own engine and its VM: which engine on Linux, and the VM's resources (applied at its next start). */
+/**
+ * Berth's own engine and its VM: which engine on Linux, and the VM's resources (applied at its next
+ * start). Only the shapes are here: the ranges are vm/host/resources.ts's (the backend validates a
+ * change with it before storing it), so the VM and the app can never disagree.
+ */
 export const VmSettingsSchema = z.object({
   /** Linux only: berthd natively (default) or in the VM. macOS and Windows always use the VM. */
   engine: z.enum(['native', 'vm']).optional(),
-  cpus: z.number().int().min(1).max(64).optional(),
-  memoryMiB: z.number().int().min(512).max(262144).optional(),
-  diskGiB: z.number().int().min(4).max(8192).optional(),
-  /** Host folders shared into the VM at the same path (absent: the home folder, read-write); checked by vm/host/resources.ts. */
-  sharedFolders: z.array(z.object({ path: z.string().min(1).max(4096), readOnly: z.boolean().optional() })).max(64).optional(),
+  cpus: z.number().int().optional(),
+  memoryMiB: z.number().int().optional(),
+  diskGiB: z.number().int().optional(),
+  /** Host folders shared into the VM at the same path (absent: the home folder, read-write). */
+  sharedFolders: z.array(SharedFolderSchema).max(64).optional(),
 });
 export type VmSettings = z.infer<typeof VmSettingsSchema>;
 

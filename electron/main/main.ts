@@ -9,11 +9,11 @@
 import { EventEmitter } from 'node:events';
 import { app, Menu, Notification, dialog, nativeTheme, session, shell } from 'electron';
 import { Backend, BERTH_APP_VERSION, type HostAdapter } from '../backend/backend.js';
-import { createOwnEngine } from '../backend/engines/own-engine.js';
+import { createOwnEngine, offeredEngines } from '../backend/engines/own-engine.js';
 import { berthPaths } from '../backend/paths.js';
 import { TrayStateSource } from '../backend/tray/tray-state.js';
 import type { TrayAction } from '../backend/tray/tray-menu.js';
-import type { Engine } from '../backend/engines/engine.js';
+import { runTrayAction, type TrayHost } from '../backend/tray/tray-actions.js';
 import type { HostCommand } from '../contract/api.js';
 import type { EngineState } from '../contract/models.js';
 import { bridgeIpc } from './ipc.js';
@@ -27,7 +27,6 @@ import { WindowManager } from './window-manager.js';
 import { applyLoginItem, startedHidden } from './login-items.js';
 import { traySupported } from './tray-support.js';
 
-const engineOp = (e: Engine, op: 'start' | 'stop' | 'restart') => (op === 'start' ? e.start() : op === 'stop' ? e.stop() : e.restart());
 const log = (m: string) => process.stderr.write(`berth: ${m}\n`);
 
 if (!app.requestSingleInstanceLock()) {
@@ -68,7 +67,7 @@ if (!app.requestSingleInstanceLock()) {
       },
     };
     // Berth's own engine: berthd (or its system service) on Linux unless the settings pick the VM; the VM on macOS and Windows.
-    const backend = new Backend({ host, paths, ownEngine: (settings) => createOwnEngine({ paths, vmSettings: () => settings.get().vm, env: engineEnv }), log, packaged: app.isPackaged, ...(daemonScript ? { daemonScript } : {}) });
+    const backend = new Backend({ host, paths, ownEngine: (settings) => createOwnEngine({ paths, vmSettings: () => settings.get().vm, env: engineEnv }), offeredEngines: (settings) => offeredEngines({ paths, vmSettings: () => settings.get().vm, env: engineEnv }), log, packaged: app.isPackaged, ...(daemonScript ? { daemonScript } : {}) });
     const settings = backend.settings;
 
     lockDownSession(session.defaultSession);
@@ -116,28 +115,14 @@ if (!app.requestSingleInstanceLock()) {
 
     // Tray: state from the backend, menu from the pure builder.
     const traySource = new TrayStateSource(backend);
-    const run = (a: TrayAction) => {
-      switch (a.kind) {
-        case 'open-dashboard':
-          return showWindow();
-        case 'open-page':
-          return sendCommand({ type: 'navigate', page: a.page });
-        case 'open-container':
-          return sendCommand({ type: 'open-container', id: a.containerId });
-        case 'engine':
-          void engineOp(backend.engines.get(a.engineId), a.op).catch((err: Error) => notify('Berth engine', err.message, true));
-          return;
-        case 'use-engine':
-          void backend.engines.setActive(a.engineId);
-          return;
-        case 'stop-container':
-          void backend.docker(a.engineId).getContainer(a.containerId).stop().catch((err: Error) => notify('Could not stop the container', err.message, true));
-          return;
-        case 'quit':
-          app.quit();
-          return;
-      }
+    const trayHost: TrayHost = {
+      showWindow: () => showWindow(),
+      navigate: (page) => sendCommand({ type: 'navigate', page }),
+      openContainer: (id) => sendCommand({ type: 'open-container', id }),
+      quit: () => app.quit(),
+      notify: (title, body) => notify(title, body, true),
     };
+    const run = (a: TrayAction) => void runTrayAction(backend, a, trayHost);
     let tray: TrayController | undefined;
     if (hasTray) {
       try {

@@ -195,6 +195,22 @@ export class VmController {
     return this.start(onProgress);
   }
 
+  /** The resources the next start will use (the settings as they are now), for "restart to apply". */
+  desiredResources(): VmResources {
+    return this.o.resources();
+  }
+
+  /**
+   * Factory reset: stops the VM, then deletes its data disk (every image, container and volume) and
+   * the rest of its state (accelerator verdicts, host-agent config). Logs stay for Troubleshoot. The
+   * next start formats a blank disk.
+   */
+  async reset(): Promise<void> {
+    await this.stop();
+    if (await this.status()) throw new VmControlError('the Berth VM did not stop, so its data was not deleted', 409);
+    fs.rmSync(this.o.paths.stateDir, { recursive: true, force: true });
+  }
+
   consoleLog(tail: number): string {
     return tailText(this.o.paths.consoleLog, tail);
   }

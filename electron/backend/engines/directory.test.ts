@@ -49,4 +49,20 @@ describe('EngineDirectory', () => {
     expect(r.activeId()).toBe('berth');
     r.dispose();
   });
+
+  it('lists Berth\'s offered engines (the VM on Linux) beside its own, keeps its own the default, and the berth context is the VM', async () => {
+    const vm = new EndpointEngine({ id: 'berth-vm', name: 'Berth (VM)', host: 'unix:///run/vm-default/docker.sock', source: 'berth' });
+    let disposed = 0;
+    vm.dispose = () => void disposed++;
+    const found: DiscoveredEndpoint[] = [{ id: 'context-berth', name: 'context berth', host: 'unix:///run/vm-default/docker.sock', source: 'context', current: false }];
+    const r = new EngineDirectory(settings(), { own: own(), offered: [vm], discover: () => found });
+    expect(r.list().map((e) => e.id)).toEqual(['berth', 'berth-vm']);
+    expect(r.activeId()).toBe('berth');
+    // `docker context use berth` (the VM's context) makes the VM the preferred engine.
+    found[0]!.current = true;
+    r.reload();
+    expect(r.activeId()).toBe('berth-vm');
+    r.dispose();
+    expect(disposed).toBe(0);
+  });
 });

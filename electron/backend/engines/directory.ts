@@ -16,6 +16,8 @@ import type { DiscoveredEndpoint } from './discovery.js';
 export interface EngineSources {
   /** Berth's own engine (berthd here, the VM on macOS/Windows), if this platform has one. */
   own?: Engine;
+  /** Berth's other engines (the VM on Linux, beside native berthd): listed, never the default. */
+  offered?: Engine[];
   discover(): DiscoveredEndpoint[];
 }
 
@@ -40,11 +42,14 @@ export class EngineDirectory {
       const own = this.sources.own;
       wanted.set(own.id, () => own);
     }
-    const seenHosts = new Set(this.sources.own ? [this.sources.own.host] : []);
+    for (const o of this.sources.offered ?? []) wanted.set(o.id, () => o);
+    const berths = [...(this.sources.own ? [this.sources.own] : []), ...(this.sources.offered ?? [])];
+    const seenHosts = new Set(berths.map((b) => b.host));
     let preferred: string | null = null;
     for (const d of this.sources.discover()) {
       if (seenHosts.has(d.host)) {
-        if (d.current && this.sources.own?.host === d.host) preferred ??= this.sources.own.id;
+        const berth = berths.find((b) => b.host === d.host);
+        if (d.current && berth) preferred ??= berth.id;
         continue;
       }
       seenHosts.add(d.host);
@@ -83,7 +88,7 @@ export class EngineDirectory {
     this.unsubscribers.get(id)?.();
     this.unsubscribers.delete(id);
     this.engines.delete(id);
-    if (engine !== this.sources.own) engine.dispose();
+    if (engine !== this.sources.own && !this.sources.offered?.includes(engine)) engine.dispose();
   }
 
   list(): Engine[] {

@@ -1,13 +1,13 @@
 /**
  * An engine is something that speaks the Docker Engine API: Berth's own
  * berthd (which Berth starts and stops), any Docker endpoint or docker context
- * (unix, tcp+TLS, ssh), and later the VM. The rest of the backend only sees
+ * (unix, tcp+TLS, ssh), and Berth's VM (vm-engine.ts). The rest of the backend only sees
  * this interface and the dockerode client it hands out.
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import Docker from 'dockerode';
-import type { EngineInfo, EngineKind, EngineProgress, EngineState } from '../../contract/models.js';
+import type { EngineInfo, EngineKind, EngineLogSource, EngineProgress, EngineState } from '../../contract/models.js';
 import { BackendError } from '../errors.js';
 
 export interface Engine {
@@ -31,11 +31,13 @@ export interface Engine {
   client(): Docker;
   /** Lets the engine know its /events stream broke or came back (cheaper than probing). */
   reportReachable(reachable: boolean, error?: string): void;
-  /** The engine's own log (berthd's output), for Troubleshoot. */
-  readLogs(tail: number): Promise<{ text: string; file?: string }>;
+  /** The engine's own log (berthd's output), for Troubleshoot; the VM engine also has its serial console. */
+  readLogs(tail: number, source?: EngineLogSource): Promise<{ text: string; file?: string }>;
   /** Applies a changed daemon.json: reload (SIGHUP) or tell the caller a restart is needed. */
   reloadConfig(): Promise<'reloaded' | 'restart-required'>;
   resetData(): Promise<void>;
+  /** The settings changed (the VM engine tells whether its resources wait for a restart). */
+  settingsChanged?(): void;
   info(): EngineInfo;
   onChange(listener: () => void): () => void;
   dispose(): void;
@@ -145,7 +147,7 @@ export abstract class BaseEngine implements Engine {
     return 'unreachable';
   }
 
-  async readLogs(_tail: number): Promise<{ text: string; file?: string }> {
+  async readLogs(_tail: number, _source?: EngineLogSource): Promise<{ text: string; file?: string }> {
     return { text: `Berth does not run ${this.name}; its logs live where it runs (${this.host}).` };
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BerthdEngine } from './berthd-engine.js';
-import { createOwnEngine, ownEngineKind } from './own-engine.js';
+import { berthEngines, createOwnEngine, offeredEngines, ownEngineKind } from './own-engine.js';
 import { VmEngine } from './vm-engine.js';
 
 const paths = { configDir: '/tmp/berth-own-test', runDir: '/tmp/berth-own-test/run', logDir: '/tmp/berth-own-test/logs' };
@@ -38,5 +38,20 @@ describe('createOwnEngine', () => {
 
   it('is undefined on other platforms', () => {
     expect(createOwnEngine({ paths, platform: 'freebsd', env: {} })).toBeUndefined();
+  });
+});
+
+describe('offeredEngines', () => {
+  it('offers the VM beside native berthd on Linux only', () => {
+    const env = { BERTH_ENGINE_SOCKET: '/tmp/berth-own-test/berthd.sock', BERTH_VM_STATE: '/tmp/berth-own-test/vm' };
+    const { own, offered } = berthEngines({ paths, platform: 'linux', env });
+    expect(own).toBeInstanceOf(BerthdEngine);
+    expect(offered).toHaveLength(1);
+    expect(offered[0]).toBeInstanceOf(VmEngine);
+    expect(offered[0]!.host).toBe('unix:///tmp/berth-own-test/run/vm-default/docker.sock');
+    // Where the VM is Berth's own engine, nothing more is offered.
+    expect(offeredEngines({ paths, platform: 'linux', vmSettings: () => ({ engine: 'vm' }), env })).toEqual([]);
+    expect(offeredEngines({ paths, platform: 'darwin', env })).toEqual([]);
+    expect(offeredEngines({ paths, platform: 'win32', env })).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The one place that decides which engine is Berth's own on this platform: berthd natively on
  * Linux (or the VM when the user picks it in settings), the VM on macOS and Windows, none
- * elsewhere. The backend, the Electron main process and the `berth` CLI all get it from here.
+ * elsewhere — and which of Berth's engines are offered beside it (the VM on Linux, where native
+ * berthd stays the default). The backend, the Electron main process and the `berth` CLI all get
+ * them from here.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,23 @@ export function createOwnEngine(o: OwnEngineOptions): Engine | VmEngine | undefi
     default:
       return undefined;
   }
+}
+
+/**
+ * Berth's engines other than its own: on Linux with native berthd as its own engine, the VM is
+ * offered in Engines (the user may start it and make it active there).
+ */
+export function offeredEngines(o: OwnEngineOptions): Engine[] {
+  const env = o.env ?? process.env;
+  const platform = o.platform ?? process.platform;
+  const settings = o.vmSettings ?? (() => undefined);
+  if (platform !== 'linux' || ownEngineKind(platform, settings(), env) !== 'native') return [];
+  return [new VmEngine(localVm(o.paths, settings, env))];
+}
+
+/** Every engine of Berth's own on this platform: the default one and those offered beside it. */
+export function berthEngines(o: OwnEngineOptions): { own: Engine | undefined; offered: Engine[] } {
+  return { own: createOwnEngine(o), offered: offeredEngines(o) };
 }
 
 /** The berthd Berth runs on Linux, with its files where berthd and Berth expect them. */

@@ -74,4 +74,52 @@ describe('tray menu', () => {
     expect(trayIconState(s)).toBe('stopped');
     expect(item(buildTrayMenu(s), 'open-dashboard')).toBeDefined();
   });
+
+  describe('the Berth VM', () => {
+    const vm = (st: EngineInfo['state'], extra: Partial<EngineInfo> = {}): EngineInfo => ({ id: 'berth-vm', name: 'Berth (VM)', kind: 'vm', host: 'unix:///run/vm-default/docker.sock', source: 'berth', state: st, controllable: true, configurable: false, ...extra });
+
+    it('as the active engine: its state, the accelerator, VM start/stop/restart and its running containers', () => {
+      const s = state({ engines: [vm('running', { vm: { accelerator: 'tcg' } })], activeId: 'berth-vm', running: [{ id: 'a', name: 'web' }] });
+      const m = buildTrayMenu(s);
+      expect(item(m, 'status')!.label).toBe('Berth (VM): running · 1 container');
+      expect(item(m, 'vm-accelerator')).toMatchObject({ label: 'Accelerator: tcg (software emulation)', enabled: false });
+      expect(item(m, 'engine-start')).toMatchObject({ label: 'Start VM', enabled: false });
+      expect(item(m, 'engine-stop')).toMatchObject({ label: 'Stop VM', enabled: true, action: { kind: 'engine', op: 'stop', engineId: 'berth-vm' } });
+      expect(item(m, 'engine-restart')).toMatchObject({ label: 'Restart VM', enabled: true });
+      expect(item(m, 'container-a')).toBeDefined();
+      expect(item(m, 'open-dashboard')).toBeDefined();
+    });
+
+    it('booting: the step in the status line, every control disabled', () => {
+      const s = state({ engines: [vm('starting', { progress: { step: 'Booting the kernel', detail: 'tcg (software emulation)' }, vm: { accelerator: 'tcg' } })], activeId: 'berth-vm', modelStatus: 'connecting' });
+      const m = buildTrayMenu(s);
+      expect(item(m, 'status')!.label).toBe('Berth (VM): starting (Booting the kernel)…');
+      for (const id of ['engine-start', 'engine-stop', 'engine-restart']) expect(item(m, id)!.enabled).toBe(false);
+    });
+
+    it('a failed boot shows the reason', () => {
+      const s = state({ engines: [vm('error', { error: 'the guest did not start the engine within 300 s' })], activeId: 'berth-vm', modelStatus: 'unreachable' });
+      const m = buildTrayMenu(s);
+      expect(item(m, 'status')!.label).toBe('Berth (VM): error');
+      expect(item(m, 'status-error')!.label).toContain('did not start the engine');
+      expect(item(m, 'engine-start')!.enabled).toBe(true);
+    });
+
+    it('settings waiting for a restart: an item that restarts it to apply them', () => {
+      const s = state({ engines: [vm('running', { vm: { accelerator: 'kvm', restartRequired: ['CPUs', 'memory'] } })], activeId: 'berth-vm' });
+      expect(item(buildTrayMenu(s), 'vm-apply')).toMatchObject({ label: 'Restart VM to apply CPUs, memory', action: { kind: 'engine', op: 'restart', engineId: 'berth-vm' } });
+      expect(item(buildTrayMenu(s), 'vm-accelerator')!.label).toBe('Accelerator: kvm');
+    });
+
+    it('offered beside native berthd (Linux): its own state line and controls, the active engine\'s stay', () => {
+      const s = state({ engines: [berth('running'), vm('stopped')], activeId: 'berth' });
+      const m = buildTrayMenu(s);
+      expect(item(m, 'engine-stop')).toMatchObject({ label: 'Stop engine', action: { kind: 'engine', op: 'stop', engineId: 'berth' } });
+      expect(item(m, 'vm-status-berth-vm')!.label).toBe('Berth (VM): stopped');
+      expect(item(m, 'vm-berth-vm-start')).toMatchObject({ label: 'Start VM', enabled: true, action: { kind: 'engine', op: 'start', engineId: 'berth-vm' } });
+      expect(item(m, 'vm-berth-vm-stop')!.enabled).toBe(false);
+      const booting = buildTrayMenu(state({ engines: [berth('running'), vm('starting', { progress: { step: 'Starting the engine' } })], activeId: 'berth' }));
+      expect(item(booting, 'vm-status-berth-vm')!.label).toBe('Berth (VM): starting (Starting the engine)…');
+    });
+  });
 });

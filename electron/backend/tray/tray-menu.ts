@@ -1,8 +1,11 @@
 /**
  * The tray menu as a pure function of state: a status line, engine start /
- * stop / restart, Open Dashboard, the running containers with a quick stop,
- * other engines to switch to, Settings and Quit. The Electron tray is a thin
- * adapter over this (electron/main/tray.ts), so every case is unit-tested.
+ * stop / restart (the VM's, with its accelerator and the settings waiting for
+ * a restart), Open Dashboard, the running containers with a quick stop, the
+ * Berth VM when it is offered beside the active engine (Linux), other engines
+ * to switch to, Settings and Quit. The Electron tray is a thin adapter over
+ * this (electron/main/tray.ts) and runs the actions through tray-actions.ts,
+ * so every case is unit-tested.
  */
 import type { EngineInfo } from '../../contract/models.js';
 
@@ -75,15 +78,8 @@ export function buildTrayMenu(s: TrayState): TrayItem[] {
   if (e?.error && icon === 'error') items.push({ type: 'item', id: 'status-error', label: truncate(e.error, 80), enabled: false });
   items.push(sep, { type: 'item', id: 'open-dashboard', label: 'Open Dashboard', enabled: true, action: { kind: 'open-dashboard' } });
 
-  if (e?.controllable) {
-    const busy = e.state === 'starting' || e.state === 'stopping';
-    items.push(
-      sep,
-      { type: 'item', id: 'engine-start', label: 'Start engine', enabled: !busy && e.state !== 'running', action: { kind: 'engine', op: 'start', engineId: e.id } },
-      { type: 'item', id: 'engine-stop', label: 'Stop engine', enabled: !busy && e.state === 'running', action: { kind: 'engine', op: 'stop', engineId: e.id } },
-      { type: 'item', id: 'engine-restart', label: 'Restart engine', enabled: !busy && e.state === 'running', action: { kind: 'engine', op: 'restart', engineId: e.id } },
-    );
-  }
+  if (e?.kind === 'vm') items.splice(1, 0, ...vmDetails(e, 'vm'));
+  if (e?.controllable) items.push(sep, ...engineControls(e, 'engine'));
 
   if (e && icon === 'running') {
     items.push(sep);
@@ -108,6 +104,11 @@ export function buildTrayMenu(s: TrayState): TrayItem[] {
     }
   }
 
+  // The Berth VM offered beside the active engine (Linux, where native berthd is the default).
+  for (const vm of s.engines.filter((x) => x.kind === 'vm' && x.id !== s.activeId)) {
+    items.push(sep, { type: 'item', id: `vm-status-${vm.id}`, label: engineLine(vm), enabled: false }, ...vmDetails(vm, `vm-${vm.id}`), ...engineControls(vm, `vm-${vm.id}`));
+  }
+
   if (s.engines.length > 1) {
     items.push(sep, {
       type: 'item',
@@ -126,6 +127,32 @@ export function buildTrayMenu(s: TrayState): TrayItem[] {
     { type: 'item', id: 'quit', label: 'Quit Berth', enabled: true, action: { kind: 'quit' } },
   );
   return items;
+}
+
+/** Start / stop / restart of an engine Berth runs ("… VM" for the VM). */
+function engineControls(e: EngineInfo, prefix: string): TrayItem[] {
+  const busy = e.state === 'starting' || e.state === 'stopping';
+  const what = e.kind === 'vm' ? 'VM' : 'engine';
+  return [
+    { type: 'item', id: `${prefix}-start`, label: `Start ${what}`, enabled: !busy && e.state !== 'running', action: { kind: 'engine', op: 'start', engineId: e.id } },
+    { type: 'item', id: `${prefix}-stop`, label: `Stop ${what}`, enabled: !busy && e.state === 'running', action: { kind: 'engine', op: 'stop', engineId: e.id } },
+    { type: 'item', id: `${prefix}-restart`, label: `Restart ${what}`, enabled: !busy && e.state === 'running', action: { kind: 'engine', op: 'restart', engineId: e.id } },
+  ];
+}
+
+/** The VM's accelerator and the settings waiting for its restart (with the restart as the action). */
+function vmDetails(e: EngineInfo, prefix: string): TrayItem[] {
+  const out: TrayItem[] = [];
+  if (e.vm?.accelerator && e.state !== 'stopped') out.push({ type: 'item', id: `${prefix}-accelerator`, label: `Accelerator: ${e.vm.accelerator}${e.vm.accelerator === 'tcg' ? ' (software emulation)' : ''}`, enabled: false });
+  if (e.vm?.restartRequired?.length && e.state === 'running')
+    out.push({ type: 'item', id: `${prefix}-apply`, label: `Restart VM to apply ${e.vm.restartRequired.join(', ')}`, enabled: true, action: { kind: 'engine', op: 'restart', engineId: e.id } });
+  return out;
+}
+
+/** One engine's state for a menu line, whether or not it is the active one. */
+function engineLine(e: EngineInfo): string {
+  if (e.state === 'starting' || e.state === 'stopping') return `${e.name}: ${e.state}${e.progress ? ` (${e.progress.step})` : ''}…`;
+  return `${e.name}: ${e.state}`;
 }
 
 function truncate(s: string, n: number): string {

@@ -11,6 +11,7 @@ import { useModel } from '../../stores/model.js';
 import { navigate } from '../../stores/ui.js';
 import { resync } from '../../stores/sync.js';
 import { engineAction, switchEngine } from './engine-actions.js';
+import { VmAccelerator, VmBootSteps, VmConsoleTail } from './VmStatus.js';
 import { useClock } from '../../stores/clock.js';
 import { PROBLEM_TEXT } from '../../api/transport.js';
 
@@ -74,6 +75,12 @@ export function EngineGate({ children }: { children: ReactNode }) {
     return (
       <section className="gate first-run" aria-live="polite">
         <h1>{starting ? `Starting ${engine.name}…` : engine.state === 'error' ? `${engine.name} failed` : `${engine.name} is not running`}</h1>
+        {engine.kind === 'vm' && <VmBootSteps engine={engine} />}
+        {engine.kind === 'vm' && (
+          <p>
+            <VmAccelerator engine={engine} />
+          </p>
+        )}
         {engine.progress && (
           <p className="progress-text">
             {engine.progress.step}
@@ -81,15 +88,17 @@ export function EngineGate({ children }: { children: ReactNode }) {
           </p>
         )}
         {engine.error && <pre className="error-box">{engine.error}</pre>}
+        {engine.kind === 'vm' && <VmConsoleTail engine={engine} />}
         {engine.kind === 'berth' && <ServiceHint error={engine.error} />}
-        {!starting && (
+        {!starting && engine.kind === 'vm' && <p>Berth runs its engine (berthd) in a small Linux VM. Start it to manage containers; the VM's disk keeps your images, containers and volumes.</p>}
+        {!starting && engine.kind !== 'vm' && (
           <p>
             Berth runs its engine (berthd) for you. Start it to manage containers; containers that were running keep running while it is stopped.
           </p>
         )}
         <div className="actions">
           <button className="primary" disabled={starting || engine.state === 'stopping'} onClick={() => void engineAction(engine.id, 'start')}>
-            {engine.state === 'error' ? 'Try again' : 'Start engine'}
+            {engine.state === 'error' ? 'Try again' : engine.kind === 'vm' ? 'Start VM' : 'Start engine'}
           </button>
           <button onClick={() => navigate({ page: 'troubleshoot' })}>Troubleshoot</button>
           {engines.length > 1 && <SwitchEngine current={engine.id} />}

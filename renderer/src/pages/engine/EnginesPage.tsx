@@ -9,6 +9,7 @@ import { EngineBadge } from '../../components/common.js';
 import { DataTable } from '../../components/table/DataTable.js';
 import type { Column } from '../../components/table/columns.js';
 import { engineAction, switchEngine } from './engine-actions.js';
+import { VmAccelerator } from './VmStatus.js';
 
 const SOURCE: Record<string, string> = { berth: 'Berth', env: 'DOCKER_HOST', context: 'docker context', settings: 'added here' };
 
@@ -90,7 +91,19 @@ export function EnginesPage() {
         render: (e) => (
           <>
             <EngineBadge state={e.state} />
+            {e.progress && (e.state === 'starting' || e.state === 'stopping') && (
+              <span className="muted small-text" data-engine-progress>
+                {' '}
+                {e.progress.step}…
+              </span>
+            )}
             {e.error && <span className="muted small-text engine-error"> {e.error}</span>}
+            {e.kind === 'vm' && (
+              <>
+                {' '}
+                <VmAccelerator engine={e} />
+              </>
+            )}
           </>
         ),
       },

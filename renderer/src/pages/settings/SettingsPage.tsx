@@ -1,7 +1,7 @@
 /**
  * Settings: appearance, desktop behaviour, registry accounts, and the engine's
- * registry configuration (written to its daemon.json). Sections are a list so
- * the VM's resources (CPUs, memory, disk) join as one more fieldset.
+ * registry configuration (written to its daemon.json), and the Berth VM's
+ * resources and shared folders (VmSettings.tsx) where the VM is one of the engines.
  */
 import { useEffect, useState } from 'react';
 import type { SettingsPatch } from '../../../../electron/contract/models.js';
@@ -9,6 +9,7 @@ import { api } from '../../api/client.js';
 import { activeEngine, useSession } from '../../stores/session.js';
 import { attempt, errorText, navigate, toast } from '../../stores/ui.js';
 import { RegistryAccounts } from './RegistryAccounts.js';
+import { VmSettingsForm } from './VmSettings.js';
 
 function EngineConfigForm({ engineId }: { engineId: string }) {
   const [mirrors, setMirrors] = useState('');
@@ -66,6 +67,7 @@ export function SettingsPage() {
   const settings = useSession((s) => s.settings);
   const caps = useSession((s) => s.capabilities);
   const engine = useSession(activeEngine);
+  const vmEngine = useSession((s) => s.engines.find((e) => e.kind === 'vm'));
   if (!settings) return <section className="page"><div className="loading">Loading settings…</div></section>;
   // Optimistic: the control changes at once; the settings stream brings back what was stored (or the old value on failure).
   const update = (patch: SettingsPatch) => {
@@ -105,6 +107,12 @@ export function SettingsPage() {
         </label>
         {!caps?.desktop && <p className="muted">Some options apply to the desktop app only.</p>}
       </fieldset>
+      {vmEngine && (
+        <fieldset id="vm-settings">
+          <legend>Berth VM</legend>
+          <VmSettingsForm engine={vmEngine} vm={settings.vm} />
+        </fieldset>
+      )}
       <fieldset>
         <legend>Registry accounts</legend>
         <RegistryAccounts />
