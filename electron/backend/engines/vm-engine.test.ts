@@ -14,7 +14,7 @@ const paths = { name: 'default', stateDir: '/tmp/vm-fake/state', runDir: '/tmp/v
 class FakeVm implements VmControl {
   readonly paths = paths;
   running: HostStatus | undefined;
-  desired: VmResources = { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64' };
+  desired: VmResources = { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64', sharedFolders: [] };
   calls: string[] = [];
   failStart: (Error & { consoleTail?: string }) | undefined;
 
