@@ -228,9 +228,12 @@ watchPowerButton(() => void shutdown(), log);
 // berthd's port-publishing hook needs the socket before its first start (restart policies), and
 // the shared folders are mounted and berthd told about them before it starts (restarted
 // containers may bind them).
-await ports.listen(GUEST_PORT_PUBLISHER_SOCKET).catch((err: Error) => log(`ports: ${err.message}`));
-void mountShares(fs.readFileSync('/proc/cmdline', 'utf8'), log)
-  .catch((err: Error) => (log(`shared folders: ${err.message}`), [] as string[]))
+// (A promise chain, not top-level await: the agent is bundled as CommonJS.)
+void ports
+  .listen(GUEST_PORT_PUBLISHER_SOCKET)
+  .catch((err: Error) => log(`ports: ${err.message}`))
+  .then(() => mountShares(fs.readFileSync('/proc/cmdline', 'utf8'), log)
+  .catch((err: Error) => (log(`shared folders: ${err.message}`), [] as string[])))
   .then((m) => {
     shares = m;
     writeEngineSharedPaths(`${GUEST_DATA}/daemon.json`, m);

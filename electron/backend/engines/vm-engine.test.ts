@@ -49,7 +49,7 @@ describe('VmEngine', () => {
     e.onChange(() => seen.push(`${e.state()}${e.progress() ? `: ${e.progress()!.step} [${e.progress()!.detail ?? ''}]` : ''}`));
     await e.start();
     expect(seen).toEqual(['starting: Starting QEMU []', 'starting: Starting QEMU [tcg (software emulation)]', 'starting: Booting the kernel [tcg (software emulation)]', 'starting: Starting the engine [tcg (software emulation)]', 'running']);
-    expect(e.info().vm).toEqual({ accelerator: 'tcg', acceleratorNote: 'software emulation (kvm: /dev/kvm is missing)', bootSeconds: 61.2, resources: { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64' } });
+    expect(e.info().vm).toEqual({ accelerator: 'tcg', acceleratorNote: 'software emulation (kvm: /dev/kvm is missing)', bootSeconds: 61.2, resources: { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64', sharedFolders: [] } });
   });
 
   it('a failed start is an error with the console tail, in the info and the thrown message', async () => {
