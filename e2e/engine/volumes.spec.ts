@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, expect, uniq } from '../support/fixtures.js';
 import { busyboxTar } from '../support/paths.js';
+import { Berthd } from '../support/berthd.js';
 
 test('data in a named volume survives container removal and a berthd restart', async ({ freshBerthd: berthd }) => {
   const vol = uniq('keep');
@@ -196,5 +197,32 @@ test('--volumes-from shares mounts (read-only with :ro); --mount type=volume and
   } finally {
     await berthd.docker(['rm', '-f', '-v', src]);
     await berthd.docker(['volume', 'rm', vol]);
+  }
+});
+
+test("with shared-host-paths (Berth's VM), a bind from outside them is denied before anything else is checked", async () => {
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-shared-'));
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-outside-'));
+  const d = await Berthd.start({ config: { 'shared-host-paths': [shared] } });
+  try {
+    fs.writeFileSync(path.join(shared, 'f'), 'in\n');
+    expect(await d.dockerOk(['run', '--rm', '-v', `${shared}:/s:ro`, 'busybox', 'cat', '/s/f'])).toBe('in\n');
+    const denied = `Mounts denied: The path ${outside} is not shared from the host and is not known to Berth. You can configure shared paths in Berth's settings: vm.sharedFolders`;
+    const bind = await d.docker(['run', '--rm', '-v', `${outside}:/x`, 'busybox', 'true']);
+    expect(bind.code).toBe(125);
+    expect(bind.stderr).toContain(denied);
+    // As dockerd's verifyContainerSettings: the mount is refused before the image's command (none
+    // here: an import) is looked at.
+    const nocmd = uniq('nocmd');
+    await d.dockerOk(['import', busyboxTar, nocmd]);
+    const mount = await d.docker(['create', '--mount', `type=bind,source=${outside},target=/x`, nocmd]);
+    expect(mount.code).toBe(1);
+    expect(mount.stderr).toContain(denied);
+    expect((await d.docker(['create', nocmd])).stderr).toContain('no command specified');
+    expect(fs.readdirSync(outside)).toEqual([]);
+  } finally {
+    await d.destroy();
+    fs.rmSync(shared, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
   }
 });

@@ -83,6 +83,7 @@ export async function createContainer(lc: Lifecycle, body: CreateBody, name: str
   const { config, hostConfig, networkingConfig } = n;
   // Settings are checked before the image, as dockerd does (an unknown runtime never pulls).
   hostConfig.Runtime = d.runtimeNames.resolveName(body.HostConfig?.Runtime);
+  d.volumes.verifyHostPaths(hostConfig);
   if (!config.Image) throw new InvalidParameterError('No image specified');
   const image = d.images.lookup(config.Image);
   applyImageDefaults(config, image.config.config ?? {});

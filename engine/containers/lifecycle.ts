@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DaemonConfig } from '../daemon/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { EventBus } from '../events/bus.js';
-import type { EndpointSettings } from '../api/types.js';
+import type { EndpointSettings, HostConfig } from '../api/types.js';
 import type { Image } from '../images/store.js';
 import type { Container, ContainerRecord } from './container.js';
 import type { ContainerStore } from './store.js';
@@ -52,6 +52,8 @@ export interface ContainerNetworking {
 
 /** Volumes and mounts in a container's life (volumes/service.ts implements it). */
 export interface ContainerVolumes {
+  /** Checks of the host paths that come before the image, as dockerd's verifyContainerSettings (a bind outside the VM's shared folders). */
+  verifyHostPaths(hc: HostConfig): void;
   creating(r: ContainerRecord, image: Image): Promise<void>;
   /** Extra OCI mounts (volumes, binds) for a start. */
   mounts(c: Container, rootfs: string): Promise<OciMount[]>;

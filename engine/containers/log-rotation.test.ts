@@ -48,6 +48,43 @@ describe('log limits and the files the monitor cuts', () => {
     expect(logSize(log, 3)).toBe('fourth\nthird\nsecond\n'.length);
   });
 
+  it('a reader listing the directory never sees a kept file missing while files are shifted', async () => {
+    const limits = { maxSize: 100, maxFile: 4 };
+    const keeper = new LogKeeper(() => [], new Logger('error'));
+    const k = { id: 'c1', logPath: log, limits };
+    fs.writeFileSync(log, '0\n');
+    keeper.check(k);
+    for (let i = 1; i <= 3; i++) {
+      conmonCut(log, `${i}\n`);
+      keeper.check(k);
+    }
+    // Another process lists the directory as fast as it can (the shift runs in this one).
+    const { spawn } = await import('node:child_process');
+    const reader = spawn(process.execPath, ['-e', `
+      const fs = require('fs'); const want = ['container.log', 'container.log.1', 'container.log.2', 'container.log.3'];
+      let lists = 0, gaps = 0; const end = Date.now() + 1500;
+      process.stdout.write('ready\\n');
+      while (Date.now() < end) { const l = fs.readdirSync(process.argv[1]).filter((f) => f.startsWith('container.log')); lists++; if (want.some((w) => !l.includes(w))) gaps++; }
+      process.stdout.write(JSON.stringify({ lists, gaps }));
+    `, dir]);
+    let out = '';
+    reader.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    await new Promise<void>((resolve) => reader.stdout.once('data', () => resolve()));
+    const until = Date.now() + 1200;
+    let cuts = 0;
+    while (Date.now() < until) {
+      conmonCut(log, `${cuts++}\n`);
+      keeper.check(k);
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => reader.once('close', r));
+    const { lists, gaps } = JSON.parse(out.replace(/^ready\n/, '')) as { lists: number; gaps: number };
+    expect(cuts).toBeGreaterThan(100);
+    expect(lists).toBeGreaterThan(100);
+    expect(gaps).toBe(0);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('container.log')).sort()).toEqual(['container.log', 'container.log.1', 'container.log.2', 'container.log.3']);
+  });
+
   it('a restart starts a fresh file when the old one is large (small ones are appended to); the log has its second name from the start', () => {
     const limits = { maxSize: 100, maxFile: 3 };
     fs.writeFileSync(log, 'x'.repeat(10));

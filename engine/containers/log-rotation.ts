@@ -71,10 +71,16 @@ function shift(logPath: string, maxFile: number, from: string): void {
     fs.rmSync(from, { force: true });
     return;
   }
-  fs.rmSync(`${logPath}.${maxFile - 1}`, { force: true });
+  // No kept name is ever missing, even for an instant (a reader listing the directory, or
+  // `docker logs` opening the files one by one, must not see a gap): each file takes its next name
+  // by a hard link renamed over it, which replaces the older one atomically and leaves the file
+  // under its own name until the newer file is renamed over that in turn.
+  const step = path.join(path.dirname(logPath), `.${path.basename(logPath)}.shift`);
   for (let i = maxFile - 2; i >= 1; i--) {
     try {
-      fs.renameSync(`${logPath}.${i}`, `${logPath}.${i + 1}`);
+      fs.rmSync(step, { force: true });
+      fs.linkSync(`${logPath}.${i}`, step);
+      fs.renameSync(step, `${logPath}.${i + 1}`);
     } catch {
       /* not there yet */
     }

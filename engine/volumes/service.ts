@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError, messageOf } from '../errdefs.js';
 import type { Filters } from '../api/filters.js';
-import type { MountPoint } from '../api/types.js';
+import type { HostConfig, MountPoint } from '../api/types.js';
 import type { Container, ContainerRecord } from '../containers/container.js';
 import type { ContainerStore } from '../containers/store.js';
 import type { OciMount } from '../containers/spec.js';
@@ -69,6 +69,21 @@ export class VolumeService {
   }
 
   // ---- container lifecycle ------------------------------------------------------------
+
+  verifyHostPaths(hc: HostConfig): void {
+    const shared = this.d.sharedHostPaths?.();
+    if (!shared) return;
+    for (const raw of hc.Binds ?? []) {
+      let p: PlannedMount;
+      try {
+        p = parseBind(raw);
+      } catch {
+        continue; // a malformed bind is reported where it always was, by creating()
+      }
+      if (p.type === 'bind') checkSharedHostPath(p.source, shared);
+    }
+    for (const m of hc.Mounts ?? []) if (m.Type === 'bind' && m.Source?.startsWith('/')) checkSharedHostPath(m.Source, shared);
+  }
 
   /** Create time: parse every mount source, create the volumes they need, and record the mount points. */
   async creating(r: ContainerRecord): Promise<void> {

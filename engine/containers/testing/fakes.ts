@@ -187,6 +187,7 @@ export class FakeNetworking implements ContainerNetworking {
 
 export class FakeVolumes implements ContainerVolumes {
   readonly calls: Call[] = [];
+  verifyHostPaths(): void {}
   async creating(): Promise<void> {}
   async mounts(): Promise<[]> {
     return [];
