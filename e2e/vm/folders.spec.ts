@@ -218,7 +218,7 @@ test('a host edit wakes an inotify watcher in the container', async () => {
 
 test('the data disk shrinks on the host after docker system prune -a', async () => {
   test.setTimeout(15 * 60_000);
-  const disk = path.join(home, 'vm', 'data.qcow2');
+  const disk = path.join(home, 'vm', 'default', 'data.qcow2');
   expect(fs.existsSync(disk)).toBe(true);
   await docker(['rm', '-f', 'folders-reader']);
   // 100 MiB in a container layer and again in the image committed from it: a committed container with random data.

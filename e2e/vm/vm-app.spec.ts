@@ -267,6 +267,8 @@ test('the tray menu model stops the VM with the action the tray runs, and the da
   }
   // The dashboard's own engine sees the VM gone; nothing of it is left running.
   await expect(headerState()).toHaveText('stopped', { timeout: 60_000 });
+  // The engine's pages say so (the test before left the dashboard on Settings, which is not gated).
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Containers' }).click();
   await expect(page.getByRole('heading', { name: 'Berth (VM) is not running' })).toBeVisible();
   await expect.poll(() => processesUsing(home), { timeout: 30_000 }).toEqual([]);
   expect(fs.existsSync(dockerSocket)).toBe(false);

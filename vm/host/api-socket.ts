@@ -47,14 +47,21 @@ export class ApiSocket {
   }
 
   private accept(sock: net.Socket): void {
-    const ch = this.channel();
-    if (!ch) {
-      const body = JSON.stringify({ message: this.why() });
-      sock.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      return;
-    }
+    // Every connection is tracked, the refused ones too: close() must not wait on a client that
+    // keeps its end open (the server's close waits for every connection).
     this.open.add(sock);
     sock.once('close', () => this.open.delete(sock));
+    const ch = this.channel();
+    if (!ch) {
+      sock.on('error', () => sock.destroy());
+      const body = JSON.stringify({ message: this.why() });
+      sock.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      // Read (and drop) the request, so the client's end is seen and the socket closes; a paused
+      // half-open socket would stay forever.
+      sock.once('end', () => sock.destroy());
+      sock.resume();
+      return;
+    }
     const stream = ch.openTunnel({ kind: 'unix', path: GUEST_ENGINE_SOCKET });
     stream.once('response', (h) => {
       if (h[':status'] !== 200) sock.destroy();
@@ -64,10 +71,12 @@ export class ApiSocket {
   }
 
   async close(): Promise<void> {
-    for (const s of this.open) s.destroy();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((r) => server.close(() => r()));
+    // No new connections, then none left: the server's close resolves once every one is gone.
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    for (const s of this.open) s.destroy();
+    await closed;
     if (process.platform !== 'win32') fs.rmSync(this.socketPath, { force: true });
   }
 }

@@ -132,7 +132,11 @@ export class VmController {
       });
       child.unref();
       this.child = child;
-      child.once('exit', (code) => (this.childExit = code ?? -1));
+      this.childExit = undefined;
+      // Only this child's exit counts: the previous agent's may come late, after a restart spawned this one.
+      child.once('exit', (code) => {
+        if (this.child === child) this.childExit = code ?? -1;
+      });
     } finally {
       fs.closeSync(logFd);
     }
@@ -187,6 +191,16 @@ export class VmController {
     await this.json<HostStatus>('POST', '/stop', 120_000);
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && (await this.status().catch(() => undefined))) await new Promise((r) => setTimeout(r, 100));
+    // The VM is down but its agent did not go: it would refuse the next start, so it is ended here.
+    const left = await this.status().catch(() => undefined);
+    if (left && left.state === 'stopped' && left.hostAgentPid) {
+      try {
+        process.kill(left.hostAgentPid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+      fs.rmSync(this.o.paths.controlSocket, { force: true });
+    }
     return 'stopped';
   }
 

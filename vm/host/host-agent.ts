@@ -145,6 +145,9 @@ async function main(): Promise<void> {
   const exit = async (code: number) => {
     if (exiting) return;
     exiting = true;
+    // Whatever the cleanup waits on, the agent is gone soon: a lingering agent holds the VM's name
+    // and the next start is refused ("a host agent for VM default is already running").
+    setTimeout(() => process.exit(code), 5000).unref();
     sync.stop();
     ports.stop();
     folderEvents.stop();
