@@ -85,7 +85,7 @@ export class VolumeService {
     for (const m of hc.Mounts ?? []) if (m.Type === 'bind' && m.Source?.startsWith('/')) checkSharedHostPath(m.Source, shared);
   }
 
-  /** Create time: parse every mount source, create the volumes they need, and record the mount points. */
+  /** Create time (after verifyHostPaths): parse every mount source, create the volumes they need, and record the mount points. */
   async creating(r: ContainerRecord): Promise<void> {
     const hc = r.hostConfig;
     const points = new Map<string, MountPoint>();
@@ -101,13 +101,11 @@ export class VolumeService {
     const taken = new Set<string>();
     for (const raw of hc.Binds ?? []) {
       const p = parseBind(raw);
-      if (p.type === 'bind') checkSharedHostPath(p.source, this.d.sharedHostPaths?.());
       if (taken.has(p.destination) || (hc.Tmpfs && p.destination in hc.Tmpfs)) throw dup(p.destination);
       taken.add(p.destination);
       planned.push(p);
     }
     for (const m of hc.Mounts ?? []) {
-      if (m.Type === 'bind' && m.Source?.startsWith('/')) checkSharedHostPath(m.Source, this.d.sharedHostPaths?.());
       const p = parseMountSpec(m);
       if (taken.has(p.destination)) throw dup(m.Target);
       taken.add(p.destination);
