@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Logger } from '../daemon/log.js';
@@ -37,6 +37,20 @@ describe('LayerStore', () => {
     const [, again] = await Promise.all([store.remove(results[0]!.chainID), store.register(null, Readable.from([tarball]))]);
     expect(store.has(again.chainID)).toBe(true);
     expect(fs.existsSync(store.diffPath(again.chainID))).toBe(true);
+  });
+
+  it('a tar that fails before it is read (while the layer folder is made) fails the registration, not hangs it', async () => {
+    const store = new LayerStore(path.join(root, 'early-error'), quiet);
+    await store.init();
+    const tarball = await layer({ a: 'x' });
+    const input = new PassThrough();
+    input.write(tarball.subarray(0, 512));
+    const registering = store.register(null, input);
+    // As a pull's layer stream does when its blob fails verification: destroyed before register reads it.
+    input.destroy(new Error('filesystem layer verification failed for digest sha256:00'));
+    const outcome = await Promise.race([registering.then(() => 'registered', (e: Error) => e.message), new Promise((r) => setTimeout(() => r('hung'), 3000))]);
+    expect(outcome).toBe('filesystem layer verification failed for digest sha256:00');
+    expect(fs.readdirSync(path.join(root, 'early-error', 'tmp'))).toEqual([]);
   });
 
   it('checks the DiffID and chains layers on their parent', async () => {

@@ -117,18 +117,27 @@ export class LayerStore {
    * given the content must hash to it.
    */
   async register(parent: string | null, tar: Readable, expectedDiffID?: string): Promise<LayerMeta> {
+    // Listen before the first await: a tar that fails while the folder is made (a pull whose blob
+    // failed verification) would otherwise emit an unhandled error and leave the extraction waiting.
+    let failed: Error | undefined;
+    let hasher: Transform | undefined;
+    tar.on('error', (err) => {
+      failed ??= err;
+      hasher?.destroy(err);
+    });
     if (parent !== null && !this.layers.has(parent)) throw new Error(`parent layer ${parent} does not exist`);
     const tmp = path.join(this.root, 'tmp', randomBytes(8).toString('hex'));
-    await fsp.mkdir(path.join(tmp, 'diff'), { recursive: true, mode: 0o755 });
     try {
+      await fsp.mkdir(path.join(tmp, 'diff'), { recursive: true, mode: 0o755 });
+      if (failed) throw failed;
+      if (tar.destroyed) throw new Error('the layer stream was closed before it was read');
       const hash = createHash('sha256');
-      const hasher = new Transform({
+      hasher = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           hash.update(chunk);
           cb(null, chunk);
         },
       });
-      tar.on('error', (err) => hasher.destroy(err));
       const stats = await extractLayer(tar.pipe(hasher), path.join(tmp, 'diff'));
       const diffID = 'sha256:' + hash.digest('hex');
       if (expectedDiffID !== undefined && expectedDiffID !== diffID) {

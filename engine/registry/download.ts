@@ -264,6 +264,12 @@ class FollowReader extends Readable {
   private waiting = false;
   private reading = false;
   private readonly onChange = () => {
+    // A failed download ends its readers at once, even one paused by backpressure: its consumer
+    // (a tar extractor that stopped reading) would otherwise wait forever for bytes or an end.
+    if (this.dl.state === 'failed') {
+      if (!this.destroyed) this.destroy(this.dl.error ?? new Error('download failed'));
+      return;
+    }
     if (this.waiting) {
       this.waiting = false;
       this._read();
