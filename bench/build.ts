@@ -6,6 +6,8 @@
  *     source file (the CLI sends the context each time, as users do);
  *   - context upload: the 100 MB context as a ready tar through POST /build
  *     (a one-line Dockerfile), MB/s from the first byte sent to the response's end.
+ *   - the floor of any rebuild: the same `docker build` against a server that discards the
+ *     upload, i.e. what the stock CLI alone takes to pack and send the context.
  * Engines alternate round by round (and which goes first), medians reported.
  * Goals: rebuild ≤ 0.3× dockerd, cold ≤ 0.7× dockerd, upload ≥ 500 MB/s.
  *
@@ -90,6 +92,34 @@ function engineTarget(e: Engine): Target {
   };
 }
 
+/**
+ * What the stock CLI alone takes to pack and send the context: a server that answers the CLI's
+ * probes and discards the upload (no tar parsing, no hashing, no build). A rebuild cannot be faster.
+ */
+async function startDiscardServer(dir: string): Promise<{ socket: string; close: () => Promise<void> }> {
+  const socket = path.join(dir, 'discard.sock');
+  const server = http.createServer((req, res) => {
+    if (req.url?.endsWith('/_ping')) {
+      res.setHeader('API-Version', '1.41');
+      res.end('OK');
+    } else if (req.url?.includes('/version')) {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ ApiVersion: '1.41', MinAPIVersion: '1.12', Version: '20.10.0', Os: 'linux', Arch: 'amd64' }));
+    } else if (req.url?.includes('/build')) {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ stream: 'Successfully built 0123456789ab\n' }) + '\n');
+      });
+    } else {
+      res.statusCode = 404;
+      res.end('{"message":"page not found"}');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return { socket, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 /** podman, if it is installed and can build here (its own storage under a temp root). */
 function podmanTarget(root: string): Target | undefined {
   if (spawnSync('podman', ['--version']).status !== 0) return undefined;
@@ -128,6 +158,8 @@ async function main(): Promise<void> {
   const podman = podmanTarget(podmanRoot);
   if (podman) targets.push(podman);
   const results: Record<string, Record<string, number[]>> = Object.fromEntries(targets.map((t) => [t.name, { cold: [], rebuild: [], touched: [], uploadMBps: [] }]));
+  const discard = await startDiscardServer(work);
+  results['stock CLI alone (discarding server)'] = { rebuild: [] };
   try {
     for (const e of engines) await dockerOk(e.socket, ['import', '-c', 'CMD ["sh"]', busybox, 'busybox']);
     const common = ['--network', 'none', '-t', 'bench-build:1', ctx];
@@ -149,10 +181,14 @@ async function main(): Promise<void> {
         if (touched.code !== 0) throw new Error(`${t.name} rebuild after touch failed:\n${touched.out.slice(-2000)}`);
         results[t.name]!.touched!.push(touched.ms);
       }
+      const floor = await docker(discard.socket, ['build', ...common]);
+      if (floor.code !== 0) throw new Error(`the CLI against the discarding server failed:\n${floor.stdout}${floor.stderr}`);
+      results['stock CLI alone (discarding server)']!.rebuild!.push(floor.ms);
       for (const t of order) if (t.upload) results[t.name]!.uploadMBps!.push(uploadTar.length / 1e6 / ((await t.upload(uploadTar)) / 1000));
     }
   } finally {
     await Promise.all(engines.map((e) => e.stop()));
+    await discard.close();
     fs.rmSync(work, { recursive: true, force: true });
     fs.rmSync(podmanRoot, { recursive: true, force: true });
   }
@@ -165,6 +201,8 @@ async function main(): Promise<void> {
   const d = summary['dockerd 20.10'] as Record<string, { median: number }> | undefined;
   if (d) {
     const ratio = (k: string) => (b[k]!.median / d[k]!.median).toFixed(2);
+    const floor = summary['stock CLI alone (discarding server)'] as Record<string, { median: number }>;
+    console.log(`the stock CLI alone packs and sends the context in ${floor.rebuild!.median.toFixed(0)} ms (${(floor.rebuild!.median / d.rebuild!.median).toFixed(2)}× dockerd's rebuild)`);
     console.log(`cold ${ratio('cold')}× dockerd (goal ≤ 0.7), rebuild ${ratio('rebuild')}× (goal ≤ 0.3), touched ${ratio('touched')}×, upload ${b.uploadMBps!.median.toFixed(0)} MB/s vs ${d.uploadMBps!.median.toFixed(0)} (goal ≥ 500)`);
     const base = values.baseline ? (summary[`berthd(${values.baseline})`] as Record<string, { median: number }> | undefined) : undefined;
     if (base) console.log(`baseline ${values.baseline}: cold ${(base.cold!.median / d.cold!.median).toFixed(2)}×, rebuild ${(base.rebuild!.median / d.rebuild!.median).toFixed(2)}×, touched ${(base.touched!.median / d.touched!.median).toFixed(2)}×, upload ${base.uploadMBps!.median.toFixed(0)} MB/s`);
