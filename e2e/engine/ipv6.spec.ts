@@ -169,3 +169,33 @@ test('-p on IPv6: a dual-stack container is published on 0.0.0.0 and ::, [::]:P 
     await d.docker(['network', 'rm', net]);
   }
 });
+
+test('embedded DNS on a dual-stack network: AAAA records for peers\' names and aliases; a name without IPv6 gets an empty NOERROR answer, not NXDOMAIN', async ({ berthd: d }) => {
+  const prefix = `fd${randomInt(0x10, 0x100).toString(16)}:${group()}:${group()}`;
+  const dual = uniq('v6dns');
+  const v4only = uniq('v4dns');
+  await d.dockerOk(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, dual]);
+  await d.dockerOk(['network', 'create', v4only]);
+  const db = uniq('db');
+  const db4 = uniq('db4');
+  try {
+    await d.dockerOk(['run', '-d', '--name', db, '--network', dual, '--network-alias', 'store', '--ip6', `${prefix}::d8`, 'busybox', 'sleep', '120']);
+    await d.dockerOk(['run', '-d', '--name', db4, '--network', v4only, 'busybox', 'sleep', '120']);
+    const ask = (net: string, type: string, name: string) => d.docker(['run', '--rm', '--network', net, 'busybox', 'nslookup', `-type=${type}`, name]);
+    for (const name of [db, 'store', `${db}.${dual}`]) {
+      const r = await ask(dual, 'aaaa', name);
+      expect(r.stdout, name).toContain(`${prefix}::d8`);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    const a = await ask(dual, 'a', 'store');
+    expect(a.stdout).toMatch(/Address: \d+\.\d+\.\d+\.\d+/);
+    expect(a.stdout).not.toContain(prefix);
+    // On an IPv4-only network the name exists but has no IPv6 address: no AAAA, and not "can't find" as NXDOMAIN.
+    const none = await ask(v4only, 'aaaa', db4);
+    expect(none.stdout + none.stderr).not.toMatch(/NXDOMAIN|SERVFAIL/);
+    expect(none.stdout).not.toMatch(/Address: .*:/);
+  } finally {
+    await d.docker(['rm', '-f', db, db4]);
+    await d.docker(['network', 'rm', dual, v4only]);
+  }
+});

@@ -67,6 +67,19 @@ describe('embedded DNS', () => {
     expect(answerLocally(query('example.com'), '', backend)).toBeUndefined();
     expect(parseQuestion(Buffer.from([1, 2, 3]))).toBeUndefined();
   });
+
+  it('answers AAAA with the IPv6 addresses of a dual-stack name, A with its IPv4 ones', () => {
+    const dual: DnsBackend = { resolve: (_c, name) => (name === 'db' ? { kind: 'a', ips: ['10.1.0.6'], ips6: ['fd12:3456::6'] } : undefined), upstreams: () => [] };
+    const aaaa = answerLocally(query('db', 28), '', dual)!;
+    expect(aaaa[3]! & 0x0f).toBe(0);
+    expect(aaaa.readUInt16BE(6)).toBe(1);
+    expect(aaaa.readUInt16BE(aaaa.length - 26)).toBe(28); // type AAAA
+    expect(aaaa.readUInt16BE(aaaa.length - 18)).toBe(16); // rdlength
+    expect(aaaa.subarray(aaaa.length - 16).toString('hex')).toBe('fd123456000000000000000000000006');
+    const a = answerLocally(query('db'), '', dual)!;
+    expect(a.readUInt16BE(6)).toBe(1);
+    expect([...a.subarray(a.length - 4)]).toEqual([10, 1, 0, 6]);
+  });
 });
 
 describe('links', () => {

@@ -693,6 +693,7 @@ export class Sandboxes {
       return undefined;
     }
     const ips = new Set<string>();
+    const ips6 = new Set<string>();
     // Link aliases of the asking container (links on user-defined networks).
     if (who) {
       for (const netName of nets) {
@@ -700,8 +701,9 @@ export class Sandboxes {
           const { target, alias } = parseLink(l);
           if (alias.toLowerCase() !== name) continue;
           const t = this.m.store.find(target);
-          const ip = t?.isRunning() ? t.record.networks[netName]?.IPAddress : undefined;
-          if (ip) ips.add(ip);
+          const ep = t?.isRunning() ? t.record.networks[netName] : undefined;
+          if (ep?.IPAddress) ips.add(ep.IPAddress);
+          if (ep?.GlobalIPv6Address) ips6.add(ep.GlobalIPv6Address);
         }
       }
     }
@@ -713,10 +715,13 @@ export class Sandboxes {
         if (!nets.includes(e.network)) continue;
         const ep = c.record.networks[e.network];
         const names = [c.name, c.id.slice(0, 12), ...(ep?.Aliases ?? [])].map((x) => x.toLowerCase());
-        if (names.includes(name) || names.some((x) => `${x}.${e.network.toLowerCase()}` === name)) ips.add(formatIp(e.ip));
+        if (names.includes(name) || names.some((x) => `${x}.${e.network.toLowerCase()}` === name)) {
+          ips.add(formatIp(e.ip));
+          if (e.ip6 !== undefined) ips6.add(formatIp6(e.ip6));
+        }
       }
     }
-    return ips.size > 0 ? { kind: 'a', ips: [...ips] } : undefined;
+    return ips.size > 0 || ips6.size > 0 ? { kind: 'a', ips: [...ips], ips6: [...ips6] } : undefined;
   }
 
   private upstreams(network: string, client: string): string[] {
