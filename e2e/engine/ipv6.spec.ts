@@ -97,3 +97,105 @@ test('IPv6 pools: --ipv6 needs an IPv6 subnet, overlaps refused; an IPv6 pool wi
     await berthd.docker(['network', 'rm', name]);
   }
 });
+
+const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'];
+
+async function curl(url: string, timeoutSec = 5): Promise<{ code: number; body: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile('curl', ['-sS', '-g', '-m', String(timeoutSec), url], { encoding: 'utf8' }, (err, stdout) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, body: stdout });
+    });
+  });
+}
+
+async function waitHttp(url: string): Promise<{ code: number; body: string }> {
+  let last = { code: -1, body: '' };
+  for (let i = 0; i < 40; i++) {
+    last = await curl(url, 2);
+    if (last.code === 0) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
+test('-p on IPv6: a dual-stack container is published on 0.0.0.0 and ::, [::]:P alone on IPv6, reached on [::1] and the host\'s IPv6 address, and after a restart', async ({ freshBerthd: d }) => {
+  const { freePort } = await import('../support/netns.js');
+  const { chainNames } = await import('../../engine/network/firewall.js');
+  const { execFileSync } = await import('node:child_process');
+  const prefix = `fd${randomInt(0x10, 0x100).toString(16)}:${group()}:${group()}`;
+  const net = uniq('v6pub');
+  await d.dockerOk(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, net]);
+  const name = uniq('v6web');
+  const [p, p6] = [await freePort(), await freePort()];
+  try {
+    await d.dockerOk(['run', '-d', '--name', name, '--network', net, '-p', `${p}:80`, '-p', `[::]:${p6}:81`, 'busybox', 'sh', '-c', `${HTTPD[2]} & exec httpd -f -p 81 -h /www`]);
+    const short = (await d.dockerOk(['inspect', '-f', '{{.Config.Hostname}}', name])).trim();
+    const hello = `hello from ${short}\n`;
+    const ip6 = (await d.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").GlobalIPv6Address}}`, name])).trim();
+    expect(ip6).toBe(`${prefix}::2`);
+    // The shapes dockerd 20.10+ gives: both wildcards for -p P:80, only :: for -p [::]:P:81.
+    const [info] = JSON.parse(await d.dockerOk(['inspect', name]));
+    expect(info.NetworkSettings.Ports).toEqual({
+      '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(p) }, { HostIp: '::', HostPort: String(p) }],
+      '81/tcp': [{ HostIp: '::', HostPort: String(p6) }],
+    });
+    expect(info.HostConfig.PortBindings['81/tcp']).toEqual([{ HostIp: '::', HostPort: String(p6) }]);
+    const ps = (await d.dockerOk(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).trim();
+    expect(ps.split(', ').sort()).toEqual([`0.0.0.0:${p}->80/tcp`, `[::]:${p}->80/tcp`, `[::]:${p6}->81/tcp`].sort());
+    const list = JSON.parse((await rawApi(d, 'GET', `/v1.41/containers/json?filters=${encodeURIComponent(JSON.stringify({ name: [name] }))}`)).body.toString())[0];
+    expect(list.Ports).toEqual(expect.arrayContaining([{ IP: '::', PrivatePort: 81, PublicPort: p6, Type: 'tcp' }, { IP: '::', PrivatePort: 80, PublicPort: p, Type: 'tcp' }, { IP: '0.0.0.0', PrivatePort: 80, PublicPort: p, Type: 'tcp' }]));
+
+    // The v6 DNAT rules go to the container's IPv6 address (ip6tables), not to its IPv4 one.
+    const rules = execFileSync('ip6tables', ['-w', '-t', 'nat', '-S', chainNames(d.net!.bridge).dnat], { encoding: 'utf8' });
+    expect(rules).toContain(`--dport ${p} -j DNAT --to-destination [${ip6}]:80`);
+    expect(rules).toContain(`--dport ${p6} -j DNAT --to-destination [${ip6}]:81`);
+    // [::1] (relayed by the held socket: the kernel cannot DNAT IPv6 loopback) and the host's IPv6 address on the bridge (DNAT).
+    for (const url of [`http://[::1]:${p}/`, `http://[::1]:${p6}/`, `http://[${prefix}::1]:${p}/`, `http://[${prefix}::1]:${p6}/`]) expect((await waitHttp(url)).body, url).toBe(hello);
+    expect((await curl(`http://127.0.0.1:${p}/`)).body).toBe(hello);
+    // [::]:P6 is IPv6 only.
+    expect((await curl(`http://127.0.0.1:${p6}/`, 2)).code).not.toBe(0);
+    // Another container on the network reaches it through the host's IPv6 address (hairpin).
+    expect((await d.dockerOk(['run', '--rm', '--network', net, 'busybox', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${prefix}::1 ${p6} | tail -n 1`])).trim()).toBe(hello.trim());
+
+    // Live restore: the IPv6 ports work after a daemon restart.
+    await d.restart();
+    for (const url of [`http://[::1]:${p}/`, `http://[${prefix}::1]:${p6}/`]) expect((await waitHttp(url)).body, url).toBe(hello);
+    await d.dockerOk(['rm', '-f', name]);
+    expect((await curl(`http://[::1]:${p}/`, 2)).code).not.toBe(0);
+    expect(execFileSync('ip6tables', ['-w', '-t', 'nat', '-S', chainNames(d.net!.bridge).dnat], { encoding: 'utf8' })).not.toContain(`--dport ${p} `);
+  } finally {
+    await d.docker(['rm', '-f', name]);
+    await d.docker(['network', 'rm', net]);
+  }
+});
+
+test('embedded DNS on a dual-stack network: AAAA records for peers\' names and aliases; a name without IPv6 gets an empty NOERROR answer, not NXDOMAIN', async ({ berthd: d }) => {
+  const prefix = `fd${randomInt(0x10, 0x100).toString(16)}:${group()}:${group()}`;
+  const dual = uniq('v6dns');
+  const v4only = uniq('v4dns');
+  await d.dockerOk(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, dual]);
+  await d.dockerOk(['network', 'create', v4only]);
+  const db = uniq('db');
+  const db4 = uniq('db4');
+  try {
+    await d.dockerOk(['run', '-d', '--name', db, '--network', dual, '--network-alias', 'store', '--ip6', `${prefix}::d8`, 'busybox', 'sleep', '120']);
+    await d.dockerOk(['run', '-d', '--name', db4, '--network', v4only, 'busybox', 'sleep', '120']);
+    const ask = (net: string, type: string, name: string) => d.docker(['run', '--rm', '--network', net, 'busybox', 'nslookup', `-type=${type}`, name]);
+    for (const name of [db, 'store', `${db}.${dual}`]) {
+      const r = await ask(dual, 'aaaa', name);
+      expect(r.stdout, name).toContain(`${prefix}::d8`);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    const a = await ask(dual, 'a', 'store');
+    expect(a.stdout).toMatch(/Address: \d+\.\d+\.\d+\.\d+/);
+    expect(a.stdout).not.toContain(prefix);
+    // On an IPv4-only network the name exists but has no IPv6 address: no AAAA, and not "can't find" as NXDOMAIN.
+    const none = await ask(v4only, 'aaaa', db4);
+    expect(none.stdout + none.stderr).not.toMatch(/NXDOMAIN|SERVFAIL/);
+    expect(none.stdout).not.toMatch(/Address: .*:/);
+  } finally {
+    await d.docker(['rm', '-f', db, db4]);
+    await d.docker(['network', 'rm', dual, v4only]);
+  }
+});

@@ -61,11 +61,14 @@ test('a published port serves on 127.0.0.1, the host address and to other contai
     expect((await berthd.dockerOk(['run', '--rm', 'busybox', 'sh', '-c', ncGet(via, port)])).trim()).toBe(`hello from ${short}`);
     expect((await berthd.dockerOk(['exec', name, 'sh', '-c', ncGet(via, port)])).trim()).toBe(`hello from ${short}`);
     // How the CLI shows it.
-    expect((await berthd.dockerOk(['port', name])).trim()).toBe(`80/tcp -> 0.0.0.0:${port}`);
-    expect((await berthd.dockerOk(['port', name, '80'])).trim()).toBe(`0.0.0.0:${port}`);
-    expect((await berthd.dockerOk(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).trim()).toBe(`0.0.0.0:${port}->80/tcp`);
+    // As dockerd 20.10+: a port without a host address is published on 0.0.0.0 and on ::.
+    expect((await berthd.dockerOk(['port', name])).trim()).toBe(`80/tcp -> 0.0.0.0:${port}\n80/tcp -> [::]:${port}`);
+    expect((await berthd.dockerOk(['port', name, '80'])).trim()).toBe(`0.0.0.0:${port}\n[::]:${port}`);
+    expect((await berthd.dockerOk(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).trim()).toBe(`0.0.0.0:${port}->80/tcp, [::]:${port}->80/tcp`);
     const [info] = JSON.parse(await berthd.dockerOk(['inspect', name]));
-    expect(info.NetworkSettings.Ports).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }] });
+    expect(info.NetworkSettings.Ports).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }, { HostIp: '::', HostPort: String(port) }] });
+    // The IPv6 side: [::1] through the held socket's relay (this container has no IPv6 address, as with dockerd's userland proxy).
+    expect((await curl(`http://[::1]:${port}/`)).body).toBe(`hello from ${short}\n`);
     expect(info.HostConfig.PortBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: String(port) }] });
     expect(info.NetworkSettings.Networks.bridge.IPAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(info.NetworkSettings.IPAddress).toBe(info.NetworkSettings.Networks.bridge.IPAddress);
@@ -84,8 +87,11 @@ test('-P publishes EXPOSEd ports on free ephemeral ports that docker port report
   const other = uniq('ranges');
   const [lo] = [await freePort()];
   try {
-    const out = (await berthd.dockerOk(['port', name])).trim().split('\n').sort();
-    expect(out).toHaveLength(3);
+    const all = (await berthd.dockerOk(['port', name])).trim().split('\n').sort();
+    expect(all).toHaveLength(6);
+    // Each IPv4 port has its IPv6 twin on the same number.
+    const out = all.filter((l) => !l.includes('[::]'));
+    expect(all.filter((l) => l.includes('[::]')).sort()).toEqual(out.map((l) => l.replace('0.0.0.0', '[::]')).sort());
     const [lowEnd, highEnd] = (await berthd.dockerOk(['run', '--rm', 'busybox', 'cat', '/proc/sys/net/ipv4/ip_local_port_range'])).trim().split(/\s+/).map(Number);
     const ports: Record<string, number> = {};
     for (const line of out) {
@@ -107,7 +113,7 @@ test('-P publishes EXPOSEd ports on free ephemeral ports that docker port report
       await berthd.dockerOk(['run', '-d', '--name', other, '--expose', '9000', '-p', `${lo}:7000`, 'busybox', 'sleep', '60']);
     });
     const ps = (await berthd.dockerOk(['ps', '--filter', `name=${other}`, '--format', '{{.Ports}}'])).trim();
-    expect(ps).toBe(ranged ? `9000/tcp, 0.0.0.0:${lo}-${lo + 1}->${lo}-${lo + 1}/tcp, 0.0.0.0:${lo + 2}->7000/tcp` : `9000/tcp, 0.0.0.0:${lo}->7000/tcp`);
+    expect(ps).toBe(ranged ? `9000/tcp, 0.0.0.0:${lo}-${lo + 1}->${lo}-${lo + 1}/tcp, [::]:${lo}-${lo + 1}->${lo}-${lo + 1}/tcp, 0.0.0.0:${lo + 2}->7000/tcp, [::]:${lo + 2}->7000/tcp` : `9000/tcp, 0.0.0.0:${lo}->7000/tcp, [::]:${lo}->7000/tcp`);
     const [info] = JSON.parse(await berthd.dockerOk(['inspect', other]));
     expect(info.NetworkSettings.Ports['9000/tcp']).toBeNull();
     // A stopped container publishes nothing.
@@ -155,7 +161,7 @@ test('-p 127.0.0.1:... is not reachable from another host, a 0.0.0.0 port is', a
   const name = await runHttpd(berthd, ['-p', `127.0.0.1:${pLocal}:80`, '-p', `${pAll}:80`]);
   try {
     expect((await waitHttp(`http://127.0.0.1:${pLocal}/`)).body).toMatch(/^hello from /);
-    expect((await berthd.dockerOk(['port', name])).trim().split('\n').sort()).toEqual([`80/tcp -> 0.0.0.0:${pAll}`, `80/tcp -> 127.0.0.1:${pLocal}`].sort());
+    expect((await berthd.dockerOk(['port', name])).trim().split('\n').sort()).toEqual([`80/tcp -> 0.0.0.0:${pAll}`, `80/tcp -> [::]:${pAll}`, `80/tcp -> 127.0.0.1:${pLocal}`].sort());
     // From the other host: the wildcard port answers on the host's address, the loopback one does not.
     const ok = await outside.curl(`http://${outside.hostIp}:${pAll}/`);
     expect(ok.code, ok.stderr).toBe(0);

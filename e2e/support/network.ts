@@ -88,15 +88,21 @@ export function cleanupDaemonNetwork(defaultBridge: string, dataRoot: string): v
   }
   for (const b of bridges) if (fs.existsSync(`/sys/class/net/${b}`)) quiet('ip', ['link', 'del', 'dev', b]);
   const c = chainNames(defaultBridge);
-  for (const j of jumps(c)) while (quiet('iptables', ['-w', '-t', j.table, '-D', j.chain, ...j.spec]));
-  for (const [table, chain] of [
-    ['raw', c.raw],
-    ['nat', c.dnat],
-    ['nat', c.post],
-    ['filter', c.fwd],
-    ['filter', c.iso],
+  // Both families: dual-stack bridges and IPv6 ports have ip6tables chains of the same names.
+  for (const [family, tool] of [
+    [4, 'iptables'],
+    [6, 'ip6tables'],
   ] as const) {
-    quiet('iptables', ['-w', '-t', table, '-F', chain]);
-    quiet('iptables', ['-w', '-t', table, '-X', chain]);
+    for (const j of jumps(c, family)) while (quiet(tool, ['-w', '-t', j.table, '-D', j.chain, ...j.spec]));
+    for (const [table, chain] of [
+      ['raw', c.raw],
+      ['nat', c.dnat],
+      ['nat', c.post],
+      ['filter', c.fwd],
+      ['filter', c.iso],
+    ] as const) {
+      quiet(tool, ['-w', '-t', table, '-F', chain]);
+      quiet(tool, ['-w', '-t', table, '-X', chain]);
+    }
   }
 }

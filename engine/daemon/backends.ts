@@ -38,6 +38,7 @@ import { commitContainer } from '../images/commit.js';
 import type { NetworkManager } from '../network/manager.js';
 import type { NetworkViews } from '../network/views.js';
 import type { VolumeService } from '../volumes/service.js';
+import type { PluginStore } from '../plugins/store.js';
 import type { RegistryService } from '../registry/service.js';
 import type { SystemInfo } from './system-info.js';
 import type { BuildService } from '../builder/service.js';
@@ -59,6 +60,7 @@ export interface BackendServices {
   networks: NetworkManager;
   networkViews: NetworkViews;
   volumes: VolumeService;
+  plugins: PluginStore;
   system: SystemInfo;
   builds: BuildService;
   config: { experimental: boolean };
@@ -181,7 +183,7 @@ export function registerRoutes(r: Router, s: BackendServices): void {
   registerVolumeRoutes(r, s.volumes);
   registerArchiveRoutes(r, s.archive);
   registerBuildRoutes(r, buildBackend(s));
-  // No swarm mode and no managed plugins: answered as a dockerd without them (no backend needed).
+  // No swarm mode: answered as a dockerd that is not in a swarm (no backend needed).
   registerSwarmRoutes(r);
-  registerPluginRoutes(r);
+  registerPluginRoutes(r, s.plugins);
 }

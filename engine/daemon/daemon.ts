@@ -29,6 +29,8 @@ import { ApiServer } from '../api/server.js';
 import type { RegistryService } from '../registry/service.js';
 import { ArchiveService } from '../containers/archive.js';
 import { VolumeService } from '../volumes/service.js';
+import { PluginStore } from '../plugins/store.js';
+import { ENGINE_VERSION as PLUGIN_DOCKER_VERSION } from '../version.js';
 import { findExecutable, run } from '../system/command.js';
 import { enableFavorDynmods } from '../system/cgroup-tuning.js';
 import { ImageViews } from '../images/views.js';
@@ -52,6 +54,7 @@ export class Daemon {
   readonly rootfs: RootfsManager;
   readonly networks: NetworkManager;
   readonly volumes: VolumeService;
+  readonly plugins: PluginStore;
   readonly archive: ArchiveService;
   readonly containers: ContainerService;
   readonly views: ContainerViews;
@@ -84,6 +87,7 @@ export class Daemon {
     const publisher = process.env.BERTH_PORT_PUBLISHER ? new SocketPortPublisher(process.env.BERTH_PORT_PUBLISHER, log) : undefined;
     this.networks = new NetworkManager({ dataRoot: root, config, log, events: this.events, store, ...(publisher ? { publisher } : {}) });
     this.volumes = new VolumeService({ root: path.join(root, 'volumes'), containers: store, events: this.events, log, sharedHostPaths: () => (this.config.sharedHostPaths ? [...this.config.sharedHostPaths, this.config.dataRoot] : undefined) });
+    this.plugins = new PluginStore(path.join(root, 'plugins'), this.events, PLUGIN_DOCKER_VERSION);
     // Networking and volumes join each container's lifecycle through their ports (containers/lifecycle.ts).
     this.containers = new ContainerService({
       config,
@@ -195,6 +199,7 @@ export class Daemon {
     });
     await step('networks', () => this.networks.init());
     await step('volumes', () => this.volumes.init());
+    await step('plugins', () => this.plugins.load());
     await step('containers', () => this.containers.init());
     await step('builds', () => this.builds.init());
     await step('restore', async () => {

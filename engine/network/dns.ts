@@ -8,6 +8,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { parseIp6 } from './ipnet6.js';
 
 const TYPE_A = 1;
 const TYPE_PTR = 12;
@@ -27,8 +28,11 @@ export interface Question {
   end: number;
 }
 
-/** What the network knows about a name (undefined: not ours, forward it). */
-export type LocalAnswer = { kind: 'a'; ips: string[] } | { kind: 'ptr'; name: string } | undefined;
+/**
+ * What the network knows about a name (undefined: not ours, forward it): its IPv4 addresses and,
+ * on dual-stack networks, its IPv6 ones (`ips6`, the AAAA records).
+ */
+export type LocalAnswer = { kind: 'a'; ips: string[]; ips6?: string[] } | { kind: 'ptr'; name: string } | undefined;
 
 export interface DnsBackend {
   /** Looks a name up for a client (by its source address). */
@@ -101,10 +105,21 @@ export function answerLocally(query: Buffer, client: string, backend: DnsBackend
   if (q.type !== TYPE_A && q.type !== TYPE_AAAA && q.type !== TYPE_MX) return undefined;
   const a = backend.resolve(client, name, 'A');
   if (a?.kind !== 'a') return undefined;
-  // A known name without IPv6 (or MX) records: an empty NOERROR answer, as Docker gives.
+  const shuffle = (xs: string[]): string[] => [...xs].sort(() => Math.random() - 0.5);
+  if (q.type === TYPE_AAAA) return response(query, q, 0, shuffle(a.ips6 ?? []).map((ip) => rr(TYPE_AAAA, ip6Bytes(ip))));
+  // A known name without MX records (or without IPv6 ones, above): an empty NOERROR answer, as Docker gives.
   if (q.type !== TYPE_A) return response(query, q, 0, []);
-  const ips = [...a.ips].sort(() => Math.random() - 0.5);
-  return response(query, q, 0, ips.map((ip) => rr(TYPE_A, Buffer.from(ip.split('.').map(Number)))));
+  return response(query, q, 0, shuffle(a.ips).map((ip) => rr(TYPE_A, Buffer.from(ip.split('.').map(Number)))));
+}
+
+function ip6Bytes(ip: string): Buffer {
+  const b = Buffer.alloc(16);
+  let n = parseIp6(ip);
+  for (let i = 15; i >= 0; i--) {
+    b[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return b;
 }
 
 export function servfail(query: Buffer): Buffer | undefined {

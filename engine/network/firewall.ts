@@ -9,6 +9,11 @@
  * are rewritten as a whole from the desired state in one iptables-restore
  * transaction: what is not in the state does not exist afterwards, which is
  * also how a restart after a crash drops rules of containers that died.
+ *
+ * IPv6 gets the same chains through ip6tables, for dual-stack bridges and ports published on an
+ * IPv6 host address, except that [::1] is never DNAT'ed (the kernel has no route_localnet for
+ * IPv6: a packet from ::1 may not leave the host's loopback) — the held socket relays it instead
+ * (ports.ts), as dockerd's userland proxy does.
  */
 import { run } from '../system/command.js';
 import { Mutex } from '../concurrency/mutex.js';
@@ -16,14 +21,19 @@ import { Mutex } from '../concurrency/mutex.js';
 export interface BridgeRules {
   name: string;
   subnet: string;
+  /** Its IPv6 subnet on a dual-stack network. */
+  subnet6?: string;
   internal: boolean;
 }
 
+export type Family = 4 | 6;
+
 export interface PortRule {
   proto: 'tcp' | 'udp';
-  /** '' or 0.0.0.0 for every host address. */
+  /** '' or 0.0.0.0 for every IPv4 host address, '::' for every IPv6 one. */
   hostIp: string;
   hostPort: number;
+  /** Of the host address's family. */
   containerIp: string;
   containerPort: number;
 }
@@ -54,34 +64,42 @@ export interface Jump {
   insert: boolean;
 }
 
+const loopback = (f: Family): string => (f === 4 ? '127.0.0.0/8' : '::1/128');
+
 /** The rules in built-in chains that lead to this daemon's chains. */
-export function jumps(c: ChainNames): Jump[] {
+export function jumps(c: ChainNames, family: Family = 4): Jump[] {
+  const lo = loopback(family);
   return [
     // Not for 127/8 arriving from outside: a packet to 127.0.0.1 from another host must stay a dropped martian.
-    { table: 'nat', chain: 'PREROUTING', spec: ['-m', 'addrtype', '--dst-type', 'LOCAL', '!', '-d', '127.0.0.0/8', '-j', c.dnat], insert: false },
-    { table: 'nat', chain: 'OUTPUT', spec: ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', c.dnat], insert: false },
+    { table: 'nat', chain: 'PREROUTING', spec: ['-m', 'addrtype', '--dst-type', 'LOCAL', '!', '-d', lo, '-j', c.dnat], insert: false },
+    // IPv4 DNATs 127.0.0.1 too (route_localnet on the bridges); IPv6 cannot, so [::1] reaches the held socket.
+    { table: 'nat', chain: 'OUTPUT', spec: ['-m', 'addrtype', '--dst-type', 'LOCAL', ...(family === 6 ? ['!', '-d', lo] : []), '-j', c.dnat], insert: false },
     { table: 'nat', chain: 'POSTROUTING', spec: ['-j', c.post], insert: true },
     { table: 'filter', chain: 'FORWARD', spec: ['-j', c.fwd], insert: true },
     { table: 'raw', chain: 'PREROUTING', spec: ['-j', c.raw], insert: true },
   ];
 }
 
-export function renderRules(c: ChainNames, s: FirewallState): string {
+const isV6 = (ip: string): boolean => ip.includes(':');
+
+/** The chains' content for one family: IPv6 covers dual-stack bridges and ports on IPv6 host addresses. */
+export function renderRules(c: ChainNames, s: FirewallState, family: Family = 4): string {
   const raw: string[] = [];
   const nat: string[] = [];
   const post: string[] = [];
   const fwd: string[] = [];
   const iso: string[] = [];
-  for (const b of s.bridges) {
-    // Containers have CAP_NET_RAW: a crafted packet to 127.0.0.1 via the bridge must not reach host-local services.
-    raw.push(`-A ${c.raw} -i ${b.name} -d 127.0.0.0/8 -j DROP`);
+  const bridges = s.bridges.flatMap((b) => (family === 4 ? [b] : b.subnet6 ? [{ ...b, subnet: b.subnet6 }] : []));
+  for (const b of bridges) {
+    // Containers have CAP_NET_RAW: a crafted packet to the loopback via the bridge must not reach host-local services.
+    raw.push(`-A ${c.raw} -i ${b.name} -d ${loopback(family)} -j DROP`);
     if (!b.internal) post.push(`-A ${c.post} -s ${b.subnet} ! -o ${b.name} -j MASQUERADE`);
-    // Published ports reached from the host's loopback (127.0.0.1 as source needs rewriting) and hairpin traffic.
+    // Published ports reached from the host's own addresses (127.0.0.1 as source needs rewriting) and hairpin traffic.
     post.push(`-A ${c.post} -o ${b.name} -m addrtype --src-type LOCAL -j MASQUERADE`);
     post.push(`-A ${c.post} -s ${b.subnet} -o ${b.name} -m conntrack --ctstate DNAT -j MASQUERADE`);
     iso.push(`-A ${c.iso} -o ${b.name} -j DROP`);
   }
-  for (const b of s.bridges) {
+  for (const b of bridges) {
     if (b.internal) {
       fwd.push(`-A ${c.fwd} -i ${b.name} ! -o ${b.name} -j DROP`);
       fwd.push(`-A ${c.fwd} -o ${b.name} ! -i ${b.name} -j DROP`);
@@ -98,8 +116,11 @@ export function renderRules(c: ChainNames, s: FirewallState): string {
     fwd.push(`-A ${c.fwd} -o ${b.name} -j DROP`);
   }
   for (const p of s.ports) {
-    const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? ` -d ${p.hostIp}/32` : '';
-    nat.push(`-A ${c.dnat}${dst} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`);
+    if (isV6(p.hostIp || '0.0.0.0') !== (family === 6) || isV6(p.containerIp) !== (family === 6)) continue;
+    const any = family === 4 ? '0.0.0.0' : '::';
+    const dst = p.hostIp && p.hostIp !== any ? ` -d ${p.hostIp}/${family === 4 ? 32 : 128}` : '';
+    const to = family === 4 ? `${p.containerIp}:${p.containerPort}` : `[${p.containerIp}]:${p.containerPort}`;
+    nat.push(`-A ${c.dnat}${dst} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${to}`);
   }
   return [
     '*raw',
@@ -128,6 +149,8 @@ export class Firewall {
   private requested = 0;
   private applied = 0;
   private running: Promise<void> | undefined;
+  /** The families with working tables (IPv6 is skipped on a host without ip6tables' nat table). */
+  private families: Family[] = [4];
 
   constructor(
     bridge: string,
@@ -136,14 +159,26 @@ export class Firewall {
     this.chains = chainNames(bridge);
   }
 
+  /** Whether IPv6 rules are written (after init). */
+  get ipv6(): boolean {
+    return this.families.includes(6);
+  }
+
   /** Creates the chains and makes sure each built-in chain jumps to them exactly once. */
   async init(): Promise<void> {
     await this.lock.run(async () => {
-      await restore(renderRules(this.chains, { bridges: [], ports: [] }));
-      for (const j of jumps(this.chains)) {
-        // Remove duplicates left by a crashed daemon, then add one.
-        while (await iptables(['-t', j.table, '-D', j.chain, ...j.spec]).then(() => true, () => false));
-        await iptables(['-t', j.table, j.insert ? '-I' : '-A', j.chain, ...j.spec]);
+      const v6 = await tables(6, ['-t', 'nat', '-S', 'OUTPUT']).then(
+        () => true,
+        () => false,
+      );
+      this.families = v6 ? [4, 6] : [4];
+      for (const f of this.families) {
+        await restore(f, renderRules(this.chains, { bridges: [], ports: [] }, f));
+        for (const j of jumps(this.chains, f)) {
+          // Remove duplicates left by a crashed daemon, then add one.
+          while (await tables(f, ['-t', j.table, '-D', j.chain, ...j.spec]).then(() => true, () => false));
+          await tables(f, ['-t', j.table, j.insert ? '-I' : '-A', j.chain, ...j.spec]);
+        }
       }
     });
   }
@@ -159,7 +194,10 @@ export class Firewall {
       if (!this.running) {
         const target = this.requested;
         this.running = this.lock
-          .run(() => restore(renderRules(this.chains, this.state())))
+          .run(async () => {
+            const state = this.state();
+            for (const f of this.families) await restore(f, renderRules(this.chains, state, f));
+          })
           .then(() => {
             this.applied = Math.max(this.applied, target);
           })
@@ -174,26 +212,28 @@ export class Firewall {
   /** Removes the jumps and the chains (used when berthd is uninstalled or by test cleanup). */
   async teardown(): Promise<void> {
     await this.lock.run(async () => {
-      for (const j of jumps(this.chains)) while (await iptables(['-t', j.table, '-D', j.chain, ...j.spec]).then(() => true, () => false));
-      const c = this.chains;
-      for (const [table, chain] of [
-        ['raw', c.raw],
-        ['nat', c.dnat],
-        ['nat', c.post],
-        ['filter', c.fwd],
-        ['filter', c.iso],
-      ] as const) {
-        await iptables(['-t', table, '-F', chain]).catch(() => undefined);
-        await iptables(['-t', table, '-X', chain]).catch(() => undefined);
+      for (const f of [4, 6] as const) {
+        for (const j of jumps(this.chains, f)) while (await tables(f, ['-t', j.table, '-D', j.chain, ...j.spec]).then(() => true, () => false));
+        const c = this.chains;
+        for (const [table, chain] of [
+          ['raw', c.raw],
+          ['nat', c.dnat],
+          ['nat', c.post],
+          ['filter', c.fwd],
+          ['filter', c.iso],
+        ] as const) {
+          await tables(f, ['-t', table, '-F', chain]).catch(() => undefined);
+          await tables(f, ['-t', table, '-X', chain]).catch(() => undefined);
+        }
       }
     });
   }
 }
 
-function iptables(args: string[]): Promise<unknown> {
-  return run('iptables', ['-w', ...args]);
+function tables(family: Family, args: string[]): Promise<unknown> {
+  return run(family === 4 ? 'iptables' : 'ip6tables', ['-w', ...args]);
 }
 
-function restore(rules: string): Promise<unknown> {
-  return run('iptables-restore', ['-w', '--noflush'], { input: rules });
+function restore(family: Family, rules: string): Promise<unknown> {
+  return run(family === 4 ? 'iptables-restore' : 'ip6tables-restore', ['-w', '--noflush'], { input: rules });
 }

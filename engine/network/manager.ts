@@ -313,7 +313,7 @@ export class NetworkManager implements ContainerNetworking, SandboxHost {
 
   private firewallState(): FirewallState {
     return {
-      bridges: [...this.bridges.values()].map((b) => ({ name: b.bridge, subnet: formatSubnet(b.subnet), internal: b.record.Internal })),
+      bridges: [...this.bridges.values()].map((b) => ({ name: b.bridge, subnet: formatSubnet(b.subnet), ...(b.v6 ? { subnet6: formatSubnet6(b.v6.subnet) } : {}), internal: b.record.Internal })),
       ports: this.sandboxes.portRules(),
     };
   }

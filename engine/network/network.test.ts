@@ -3,8 +3,10 @@ import { AddressPool, pickSubnet } from './ipam.js';
 import { formatIp, parseCidr, parseIp } from './ipnet.js';
 import { answerLocally, parseQuestion, type DnsBackend } from './dns.js';
 import { linkEnv, parseLink } from './links.js';
-import { portMap, portRequests } from './ports.js';
-import { chainNames, renderRules } from './firewall.js';
+import net from 'node:net';
+import { PortReserver, portMap, portRequests, validatePortBindings } from './ports.js';
+import { chainNames, jumps, renderRules } from './firewall.js';
+import { announcedPorts } from './sandbox.js';
 import { hostsContent, resolvConfContent } from './etc-files.js';
 import { parseExtraHost } from './sandbox.js';
 
@@ -65,6 +67,19 @@ describe('embedded DNS', () => {
     expect(answerLocally(query('example.com'), '', backend)).toBeUndefined();
     expect(parseQuestion(Buffer.from([1, 2, 3]))).toBeUndefined();
   });
+
+  it('answers AAAA with the IPv6 addresses of a dual-stack name, A with its IPv4 ones', () => {
+    const dual: DnsBackend = { resolve: (_c, name) => (name === 'db' ? { kind: 'a', ips: ['10.1.0.6'], ips6: ['fd12:3456::6'] } : undefined), upstreams: () => [] };
+    const aaaa = answerLocally(query('db', 28), '', dual)!;
+    expect(aaaa[3]! & 0x0f).toBe(0);
+    expect(aaaa.readUInt16BE(6)).toBe(1);
+    expect(aaaa.readUInt16BE(aaaa.length - 26)).toBe(28); // type AAAA
+    expect(aaaa.readUInt16BE(aaaa.length - 18)).toBe(16); // rdlength
+    expect(aaaa.subarray(aaaa.length - 16).toString('hex')).toBe('fd123456000000000000000000000006');
+    const a = answerLocally(query('db'), '', dual)!;
+    expect(a.readUInt16BE(6)).toBe(1);
+    expect([...a.subarray(a.length - 4)]).toEqual([10, 1, 0, 6]);
+  });
 });
 
 describe('links', () => {
@@ -104,7 +119,7 @@ describe('links', () => {
 
 describe('ports', () => {
   it('expands bindings, ranges and -P into requests', () => {
-    const reqs = portRequests({ '80/tcp': {}, '53/udp': {} }, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '', HostPort: '9000-9010' }] }, true);
+    const reqs = portRequests({ '80/tcp': {}, '53/udp': {} }, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '', HostPort: '9000-9010' }] }, true, false);
     expect(reqs).toEqual(
       expect.arrayContaining([
         { proto: 'tcp', containerPort: 80, hostIp: '127.0.0.1', hostPortStart: 8080, hostPortEnd: 8080 },
@@ -114,6 +129,52 @@ describe('ports', () => {
     );
     expect(reqs).toHaveLength(3);
     expect(portMap({ '80/tcp': {}, '81/tcp': {} }, {}, [{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: 32768, containerPort: 80 }])).toEqual({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }], '81/tcp': null });
+  });
+
+  it('publishes a binding without a host address on 0.0.0.0 and :: (dockerd 20.10+), an IPv6 address on IPv6 only', () => {
+    const reqs = portRequests({ '53/udp': {} }, { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '81/tcp': [{ HostIp: '::', HostPort: '8081' }], '82/tcp': [{ HostIp: '0:0::1', HostPort: '' }], '83/tcp': [{ HostIp: '0.0.0.0', HostPort: '8083' }] }, true, true);
+    expect(reqs).toEqual([
+      { proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPortStart: 8080, hostPortEnd: 8080 },
+      { proto: 'tcp', containerPort: 80, hostIp: '::', hostPortStart: 8080, hostPortEnd: 8080, twin: true },
+      { proto: 'tcp', containerPort: 81, hostIp: '::', hostPortStart: 8081, hostPortEnd: 8081 },
+      { proto: 'tcp', containerPort: 82, hostIp: '::1', hostPortStart: 0, hostPortEnd: 0 },
+      { proto: 'tcp', containerPort: 83, hostIp: '0.0.0.0', hostPortStart: 8083, hostPortEnd: 8083 },
+      { proto: 'udp', containerPort: 53, hostIp: '0.0.0.0', hostPortStart: 0, hostPortEnd: 0 },
+      { proto: 'udp', containerPort: 53, hostIp: '::', hostPortStart: 0, hostPortEnd: 0, twin: true },
+    ]);
+    // A host without IPv6 (ipv6.disable=1) gets no implicit :: binding.
+    expect(portRequests({}, { '80/tcp': [{ HostIp: '', HostPort: '8080' }] }, false, false)).toHaveLength(1);
+    validatePortBindings({ '80/tcp': [{ HostIp: 'fd00::5', HostPort: '80' }] });
+  });
+
+  it('holds 0.0.0.0 and :: of one port side by side, and relays what reaches a forwarded :: socket', async () => {
+    const upstream = net.createServer((c) => c.end('from upstream\n'));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const ports = new PortReserver();
+    try {
+      const v4 = await ports.reserve({ proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPortStart: 0, hostPortEnd: 0 });
+      const v6 = await ports.reserve({ proto: 'tcp', containerPort: 80, hostIp: '::', hostPortStart: v4.hostPort, hostPortEnd: v4.hostPort });
+      expect(v6.hostPort).toBe(v4.hostPort);
+      // The same family's wildcard is taken.
+      await expect(ports.reserve({ proto: 'tcp', containerPort: 80, hostIp: '::1', hostPortStart: v4.hostPort, hostPortEnd: v4.hostPort })).rejects.toThrow(`failed to bind host port [::1]:${v4.hostPort}/tcp: address already in use`);
+      ports.forward(v6, { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port });
+      const got = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        const c = net.connect({ host: '::1', port: v6.hostPort });
+        c.on('data', (d) => (buf += d));
+        c.on('end', () => resolve(buf));
+        c.on('error', reject);
+      });
+      expect(got).toBe('from upstream\n');
+    } finally {
+      ports.closeAll();
+      upstream.close();
+    }
+  });
+
+  it('tells the VM host of an implicit :: twin only through its 0.0.0.0 port', () => {
+    const p = (hostIp: string, hostPort: number) => ({ proto: 'tcp' as const, hostIp, hostPort, containerPort: 80 });
+    expect(announcedPorts([p('0.0.0.0', 8080), p('::', 8080), p('::', 8081), p('::1', 8080)])).toEqual([p('0.0.0.0', 8080), p('::', 8081), p('::1', 8080)]);
   });
 });
 
@@ -136,6 +197,36 @@ describe('firewall rules', () => {
     expect(rules).toContain('-A BERTH-bte7-ISO -o br-1 -j DROP');
     // Nothing outside our own chains.
     for (const line of rules.split('\n').filter((l) => l.startsWith('-A'))) expect(line).toMatch(/^-A BERTH-bte7/);
+  });
+
+  it('write IPv6 rules for dual-stack bridges and ports on IPv6 host addresses, IPv4 ones for the rest', () => {
+    const c = chainNames('bte7');
+    const state = {
+      bridges: [
+        { name: 'bte7', subnet: '10.64.0.0/24', internal: false },
+        { name: 'br-6', subnet: '10.64.2.0/24', subnet6: 'fd12:3456::/64', internal: false },
+      ],
+      ports: [
+        { proto: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080, containerIp: '10.64.2.2', containerPort: 80 },
+        { proto: 'tcp' as const, hostIp: '::', hostPort: 8080, containerIp: 'fd12:3456::2', containerPort: 80 },
+        { proto: 'udp' as const, hostIp: 'fd00::5', hostPort: 53, containerIp: 'fd12:3456::2', containerPort: 5353 },
+      ],
+    };
+    const v4 = renderRules(c, state, 4);
+    const v6 = renderRules(c, state, 6);
+    expect(v4).toContain('-A BERTH-bte7 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.64.2.2:80');
+    expect(v4).not.toContain('fd12');
+    expect(v6).toContain('-A BERTH-bte7 -p tcp -m tcp --dport 8080 -j DNAT --to-destination [fd12:3456::2]:80');
+    expect(v6).toContain('-A BERTH-bte7 -d fd00::5/128 -p udp -m udp --dport 53 -j DNAT --to-destination [fd12:3456::2]:5353');
+    expect(v6).not.toContain('10.64.2.2');
+    expect(v6).toContain('-A BERTH-bte7-POST -s fd12:3456::/64 ! -o br-6 -j MASQUERADE');
+    expect(v6).toContain('-A BERTH-bte7-RAW -i br-6 -d ::1/128 -j DROP');
+    // An IPv4-only bridge has no IPv6 rules.
+    expect(v6).not.toMatch(/-[io] bte7\b/);
+    // [::1] is never DNAT'ed (no route_localnet for IPv6): the held socket relays it.
+    const out6 = jumps(c, 6).find((j) => j.chain === 'OUTPUT')!;
+    expect(out6.spec).toEqual(['-m', 'addrtype', '--dst-type', 'LOCAL', '!', '-d', '::1/128', '-j', 'BERTH-bte7']);
+    expect(jumps(c, 4).find((j) => j.chain === 'OUTPUT')!.spec).toEqual(['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'BERTH-bte7']);
   });
 });
 

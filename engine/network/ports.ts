@@ -21,6 +21,8 @@ export interface PortRequest {
   /** 0 = any ephemeral port. */
   hostPortStart: number;
   hostPortEnd: number;
+  /** The implicit "::" sibling of a 0.0.0.0 request: same host port, and the VM's host already forwards both families for it. */
+  twin?: boolean;
 }
 
 /** "80/tcp" → [80, 'tcp'] with Docker's validation. */
@@ -51,14 +53,30 @@ export function validatePortBindings(bindings: PortMap | null | undefined): void
     for (const b of list ?? []) {
       parseHostPort(b.HostPort ?? '');
       if (b.HostIp && !net.isIPv4(b.HostIp) && !net.isIPv6(b.HostIp)) throw new InvalidParameterError(`invalid host IP address: ${b.HostIp}`);
-      if (b.HostIp && net.isIPv6(b.HostIp) && b.HostIp !== '::') throw new InvalidParameterError(`IPv6 host address ${b.HostIp} is not supported: berthd networks are IPv4-only`);
     }
   }
 }
 
-/** The port requests of a container: explicit bindings plus, with -P, every other exposed port. */
-export function portRequests(exposed: Record<string, object> | undefined, bindings: PortMap, publishAll: boolean): PortRequest[] {
+/**
+ * Whether this host can listen on IPv6 at all (moby's IsV6Listenable): a kernel booted with
+ * ipv6.disable=1 has no /proc/net/if_inet6, and then no implicit "::" binding is made.
+ */
+export function v6Listenable(): boolean {
+  return fs.existsSync('/proc/net/if_inet6');
+}
+
+/**
+ * The port requests of a container: explicit bindings plus, with -P, every other exposed port.
+ * As dockerd 20.10+ does, a binding without a host address is published on both wildcards,
+ * 0.0.0.0 and "::" (the "::" one marked `twin`: it takes the port its IPv4 sibling got); "::"
+ * or another IPv6 address publishes on IPv6 only.
+ */
+export function portRequests(exposed: Record<string, object> | undefined, bindings: PortMap, publishAll: boolean, v6 = v6Listenable()): PortRequest[] {
   const out: PortRequest[] = [];
+  const both = (proto: Proto, port: number, start: number, end: number): void => {
+    out.push({ proto, containerPort: port, hostIp: '0.0.0.0', hostPortStart: start, hostPortEnd: end });
+    if (v6) out.push({ proto, containerPort: port, hostIp: '::', hostPortStart: start, hostPortEnd: end, twin: true });
+  };
   const keys = new Set([...Object.keys(bindings ?? {}), ...Object.keys(exposed ?? {})]);
   for (const key of keys) {
     const { port, proto } = parsePortKey(key);
@@ -66,13 +84,22 @@ export function portRequests(exposed: Record<string, object> | undefined, bindin
     const list = bindings?.[key] ?? [];
     for (const b of list) {
       const [start, end] = parseHostPort(b.HostPort ?? '');
-      // "::" (all IPv6 addresses) maps like the IPv4 wildcard: networks are IPv4-only.
-      const hostIp = !b.HostIp || b.HostIp === '::' ? '0.0.0.0' : b.HostIp;
-      out.push({ proto, containerPort: port, hostIp, hostPortStart: start, hostPortEnd: end });
+      if (!b.HostIp) both(proto, port, start, end);
+      else out.push({ proto, containerPort: port, hostIp: normalizeHostIp(b.HostIp), hostPortStart: start, hostPortEnd: end });
     }
-    if (publishAll && list.length === 0) out.push({ proto, containerPort: port, hostIp: '0.0.0.0', hostPortStart: 0, hostPortEnd: 0 });
+    if (publishAll && list.length === 0) both(proto, port, 0, 0);
   }
   return out;
+}
+
+/** "0:0::0" → "::", as dockerd prints a parsed address. */
+function normalizeHostIp(ip: string): string {
+  if (!net.isIPv6(ip)) return ip;
+  return new net.SocketAddress({ address: ip, family: 'ipv6' }).address;
+}
+
+export function isV6Address(ip: string): boolean {
+  return net.isIPv6(ip);
 }
 
 /** The NetworkSettings.Ports map: every exposed or bound port, null when not published. */
@@ -102,6 +129,20 @@ interface Socketish {
   close(): void;
 }
 
+/** Where the held socket sends what reaches it (see PortReserver.forward). */
+export interface ProxyTarget {
+  host: string;
+  port: number;
+}
+
+interface Held {
+  sock: Socketish;
+  target?: ProxyTarget;
+}
+
+const isV6 = (ip: string): boolean => net.isIPv6(ip);
+const wildcardOf = (ip: string): string => (isV6(ip) ? '::' : '0.0.0.0');
+
 /** Errors for a host port that cannot be had, in moby's wording. */
 export class PortInUseError extends Error {}
 
@@ -117,7 +158,7 @@ function ephemeralRange(): [number, number] {
 
 /** Holds host ports by keeping a bound socket on each. */
 export class PortReserver {
-  private readonly held = new Map<string, Socketish>();
+  private readonly held = new Map<string, Held>();
   private cursor = 0;
 
   private key(proto: Proto, ip: string, port: number): string {
@@ -127,12 +168,29 @@ export class PortReserver {
   /** Binds one port; rejects with PortInUseError when it is taken. */
   private async bindOne(proto: Proto, ip: string, port: number): Promise<void> {
     const key = this.key(proto, ip, port);
-    // A port this daemon holds, or the wildcard of the same port, is taken without asking the kernel.
-    if (this.held.has(key) || this.held.has(this.key(proto, '0.0.0.0', port)) || (ip === '0.0.0.0' && [...this.held.keys()].some((k) => k.startsWith(`${proto}/`) && k.endsWith(`/${port}`)))) {
-      throw new PortInUseError(`failed to bind host port ${ip}:${port}/${proto}: address already in use`);
+    // A port this daemon holds, or the same family's wildcard of it, is taken without asking the
+    // kernel; the IPv4 and IPv6 wildcards are separate (the IPv6 socket is IPV6_V6ONLY).
+    const wild = wildcardOf(ip);
+    const sameFamily = (k: string): boolean => {
+      const [p, addr = '', n] = [k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1, k.lastIndexOf('/')), k.slice(k.lastIndexOf('/') + 1)];
+      return p === proto && n === String(port) && isV6(addr) === isV6(ip);
+    };
+    if (this.held.has(key) || this.held.has(this.key(proto, wild, port)) || (ip === wild && [...this.held.keys()].some(sameFamily))) {
+      throw new PortInUseError(`failed to bind host port ${hostPortText(ip, port, proto)}: address already in use`);
     }
-    const sock = proto === 'tcp' ? await listenTcp(ip, port) : await bindUdp(ip, port);
-    this.held.set(key, sock);
+    const entry: Held = { sock: { close: () => undefined } };
+    entry.sock = proto === 'tcp' ? await listenTcp(ip, port, () => entry.target) : await bindUdp(ip, port);
+    this.held.set(key, entry);
+  }
+
+  /**
+   * What reaches a held TCP socket instead of being DNAT'ed is relayed to the container, as
+   * docker-proxy does: the kernel has no IPv6 counterpart of route_localnet, so [::1]:port can only
+   * be served this way, and a container without an IPv6 address is reached over IPv4 from "::".
+   */
+  forward(h: HeldPort, target: ProxyTarget | undefined): void {
+    const e = this.held.get(this.key(h.proto, h.hostIp, h.hostPort));
+    if (e) e.target = target;
   }
 
   /** Reserves a port for a request: the exact port, the first free one of a range, or an ephemeral one. */
@@ -159,7 +217,7 @@ export class PortReserver {
         if (!(err instanceof PortInUseError) && !isInUse(err)) throw err;
       }
     }
-    throw new PortInUseError(`failed to bind host port ${ip}:${lo}-${hi}/${r.proto}: all ports are allocated`);
+    throw new PortInUseError(`failed to bind host port ${hostPortText(ip, `${lo}-${hi}`, r.proto)}: all ports are allocated`);
   }
 
   /** Takes back a port a container held before a daemon restart. */
@@ -170,11 +228,11 @@ export class PortReserver {
 
   release(h: HeldPort): void {
     const key = this.key(h.proto, h.hostIp, h.hostPort);
-    const s = this.held.get(key);
-    if (!s) return;
+    const e = this.held.get(key);
+    if (!e) return;
     this.held.delete(key);
     try {
-      s.close();
+      e.sock.close();
     } catch {
       /* already closed */
     }
@@ -185,9 +243,9 @@ export class PortReserver {
   }
 
   closeAll(): void {
-    for (const s of this.held.values()) {
+    for (const e of this.held.values()) {
       try {
-        s.close();
+        e.sock.close();
       } catch {
         /* ignore */
       }
@@ -201,19 +259,45 @@ function isInUse(err: unknown): boolean {
   return code === 'EADDRINUSE' || code === 'EACCES';
 }
 
+/** "0.0.0.0:80/tcp", "[::]:80/tcp" (moby's wording). */
+function hostPortText(ip: string, port: number | string, proto: Proto): string {
+  return `${isV6(ip) ? `[${ip}]` : ip}:${port}/${proto}`;
+}
+
 function asPortError(err: unknown, ip: string, port: number, proto: Proto): Error {
   if (err instanceof PortInUseError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new PortInUseError(`failed to bind host port ${ip}:${port}/${proto}: address already in use`);
-  if (code === 'EADDRNOTAVAIL') return new PortInUseError(`failed to bind host port ${ip}:${port}/${proto}: cannot assign requested address`);
-  return new PortInUseError(`failed to bind host port ${ip}:${port}/${proto}: ${(err as Error).message}`);
+  const where = hostPortText(ip, port, proto);
+  if (code === 'EADDRINUSE') return new PortInUseError(`failed to bind host port ${where}: address already in use`);
+  if (code === 'EADDRNOTAVAIL') return new PortInUseError(`failed to bind host port ${where}: cannot assign requested address`);
+  return new PortInUseError(`failed to bind host port ${where}: ${(err as Error).message}`);
 }
 
-function listenTcp(host: string, port: number): Promise<Socketish> {
+/** A connection relayed to `t`, both halves ending together. */
+function relay(client: net.Socket, t: ProxyTarget): void {
+  const upstream = net.connect({ host: t.host, port: t.port });
+  const end = (): void => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', end);
+  upstream.on('error', end);
+  client.on('close', end);
+  upstream.on('close', end);
+  client.pipe(upstream);
+  upstream.pipe(client);
+}
+
+function listenTcp(host: string, port: number, target: () => ProxyTarget | undefined): Promise<Socketish> {
   return new Promise((resolve, reject) => {
-    const srv = net.createServer((s) => s.destroy());
+    const srv = net.createServer((s) => {
+      const t = target();
+      if (t) relay(s, t);
+      else s.destroy();
+    });
     srv.once('error', reject);
-    srv.listen({ host, port, exclusive: true, backlog: 1 }, () => {
+    // ipv6Only: "::" must not take the IPv4 wildcard too, which its 0.0.0.0 sibling holds.
+    srv.listen({ host, port, exclusive: true, backlog: 511, ipv6Only: isV6(host) }, () => {
       srv.off('error', reject);
       srv.on('error', () => undefined);
       srv.unref();
@@ -224,7 +308,7 @@ function listenTcp(host: string, port: number): Promise<Socketish> {
 
 function bindUdp(host: string, port: number): Promise<Socketish> {
   return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
+    const s = isV6(host) ? dgram.createSocket({ type: 'udp6', ipv6Only: true }) : dgram.createSocket('udp4');
     s.once('error', reject);
     s.bind({ address: host, port, exclusive: true }, () => {
       s.off('error', reject);

@@ -15,7 +15,7 @@ import type { Container, ContainerRecord } from '../containers/container.js';
 import { etcPaths, hostNameservers, hostsContent, resolvConfContent, rewriteInPlace, type HostsEntry } from './etc-files.js';
 import { formatIp, macFor, parseIp, contains } from './ipnet.js';
 import { createNetns, deleteLink, plumbEndpoint, removeNetns } from './netlink.js';
-import { PortInUseError, portMap, portRequests, validatePortBindings, type HeldPort } from './ports.js';
+import { PortInUseError, isV6Address, portMap, portRequests, validatePortBindings, type HeldPort, type PortRequest } from './ports.js';
 import { linkEnv, parseLink } from './links.js';
 import type { DnsBackend, LocalAnswer } from './dns.js';
 import type { PortRule } from './firewall.js';
@@ -75,11 +75,24 @@ interface Sandbox {
   /** Ports published through the first endpoint with a gateway. */
   ports: HeldPort[];
   portIp: string;
+  /** The port endpoint's IPv6 address on a dual-stack network, else ''. */
+  portIp6: string;
   portNetwork: string;
   extraHosts: HostsEntry[];
 }
 
 const HOST_GATEWAY = 'host-gateway';
+
+function setPortEndpoint(sb: Sandbox, e: Endpoint): void {
+  sb.portIp = formatIp(e.ip);
+  sb.portIp6 = e.ip6 !== undefined ? formatIp6(e.ip6) : '';
+  sb.portNetwork = e.network;
+}
+
+/** What the VM's host is told of: an implicit "::" twin is covered by its 0.0.0.0 port's forward. */
+export function announcedPorts(ports: HeldPort[]): HeldPort[] {
+  return ports.filter((p) => !(p.hostIp === '::' && ports.some((q) => q.hostIp === '0.0.0.0' && q.proto === p.proto && q.hostPort === p.hostPort)));
+}
 
 function hostIfFor(endpointId: string): string {
   return `veth${endpointId.slice(0, 7)}`;
@@ -213,7 +226,7 @@ export class Sandboxes {
       };
     }
 
-    const sb: Sandbox = { id: r.id, pid: 0, netns: '', portsLive: false, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts };
+    const sb: Sandbox = { id: r.id, pid: 0, netns: '', portsLive: false, endpoints: [], ports: [], portIp: '', portIp6: '', portNetwork: '', extraHosts };
     this.boxes.set(r.id, sb);
     try {
       if (mode !== 'none') await this.allocateEndpoints(c, sb);
@@ -246,18 +259,22 @@ export class Sandboxes {
     const gw = sb.endpoints.find((e) => !this.m.bridgeNet(e.network)!.record.Internal);
     const requests = portRequests(r.config.ExposedPorts, r.hostConfig.PortBindings ?? {}, r.hostConfig.PublishAllPorts);
     if (gw) {
-      sb.portIp = formatIp(gw.ip);
-      sb.portNetwork = gw.network;
-      for (const req of requests) {
+      setPortEndpoint(sb, gw);
+      for (let i = 0; i < requests.length; i++) {
+        const req = requests[i]!;
+        const sibling = req.twin ? sb.ports[sb.ports.length - 1] : undefined;
         let held: HeldPort;
         try {
-          held = await this.m.ports.reserve(req);
+          held = sibling ? await this.reserveTwin(req, sibling.hostPort) : await this.m.ports.reserve(req);
         } catch (err) {
           const ep = r.networks[gw.network]!;
           const msg = err instanceof PortInUseError ? err.message : messageOf(err);
           throw new SystemError(`failed to set up container networking: driver failed programming external connectivity on endpoint ${r.name} (${ep.EndpointID}): ${msg}`);
         }
-        sb.ports.push(await publishReserved(this.m.ports, this.m.publisher, r.id, req, held));
+        // The VM's host forwards both families of a 0.0.0.0 port already: an implicit "::" twin on the same port is not announced.
+        const announced = sibling && sibling.hostPort === held.hostPort ? held : await publishReserved(this.m.ports, this.m.publisher, r.id, req, held);
+        sb.ports.push(announced);
+        this.forwardHeld(sb, announced);
       }
     }
     r.ports = portMap(r.config.ExposedPorts, r.hostConfig.PortBindings ?? {}, sb.ports);
@@ -413,7 +430,7 @@ export class Sandboxes {
         }
       };
       for (const p of sb.ports) this.m.ports.release(p);
-      void this.m.publisher.unpublish(c.id, sb.ports);
+      void this.m.publisher.unpublish(c.id, announcedPorts(sb.ports));
       if (sb.ports.length > 0) {
         // The rules go in the background (the exit path need not wait for iptables); the addresses
         // are leased again only once no rule can send a published port's traffic to them.
@@ -436,7 +453,7 @@ export class Sandboxes {
       const mode = r.hostConfig.NetworkMode;
       if (mode === 'host' || mode.startsWith('container:')) continue;
       const netns = this.netnsFile(c.id);
-      const sb: Sandbox = { id: c.id, pid: r.state.pid, netns: fs.existsSync(netns) ? netns : '', portsLive: true, endpoints: [], ports: [], portIp: '', portNetwork: '', extraHosts: [] };
+      const sb: Sandbox = { id: c.id, pid: r.state.pid, netns: fs.existsSync(netns) ? netns : '', portsLive: true, endpoints: [], ports: [], portIp: '', portIp6: '', portNetwork: '', extraHosts: [] };
       for (const [name, ep] of Object.entries(r.networks)) {
         const b = this.m.bridgeNet(name);
         if (!b || !ep.IPAddress) continue;
@@ -458,10 +475,7 @@ export class Sandboxes {
         sb.endpoints.push({ network: name, ip, ...(ip6 !== undefined ? { ip6 } : {}), hostIf: hostIfFor(ep.EndpointID), ifName: '', plumbed: true });
       }
       const gw = sb.endpoints.find((e) => !this.m.bridgeNet(e.network)!.record.Internal);
-      if (gw) {
-        sb.portIp = formatIp(gw.ip);
-        sb.portNetwork = gw.network;
-      }
+      if (gw) setPortEndpoint(sb, gw);
       for (const [key, list] of Object.entries(r.ports ?? {})) {
         const [num = '0', proto = 'tcp'] = key.split('/');
         for (const b of list ?? []) {
@@ -472,10 +486,11 @@ export class Sandboxes {
             this.m.log.warn('could not re-reserve a published port', { container: c.id.slice(0, 12), port: `${h.hostIp}:${h.hostPort}/${h.proto}`, err: messageOf(err) });
           }
           sb.ports.push(h);
+          this.forwardHeld(sb, h);
         }
       }
       // A restarted berthd tells the publisher again (it may have restarted too); refusals only log.
-      await this.m.publisher.publish(c.id, sb.ports).catch((err) => this.m.log.warn('could not publish a restored port', { container: c.id.slice(0, 12), err: messageOf(err) }));
+      await this.m.publisher.publish(c.id, announcedPorts(sb.ports)).catch((err) => this.m.log.warn('could not publish a restored port', { container: c.id.slice(0, 12), err: messageOf(err) }));
       this.boxes.set(c.id, sb);
     }
     // Namespaces of containers that are gone (they exited while berthd was down, or a start was cut short).
@@ -494,13 +509,38 @@ export class Sandboxes {
     return out;
   }
 
+  /**
+   * The DNAT rules of published ports: IPv4 ports to the container's IPv4 address, IPv6 ones to its
+   * IPv6 address (ip6tables). An IPv6 port of a container without one has no rule: its held socket
+   * relays it (forwardHeld), as dockerd's userland proxy does.
+   */
   portRules(): PortRule[] {
     const out: PortRule[] = [];
     for (const sb of this.boxes.values()) {
       if (!sb.portIp || !sb.portsLive) continue;
-      for (const p of sb.ports) out.push({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: sb.portIp, containerPort: p.containerPort });
+      for (const p of sb.ports) {
+        const v6 = isV6Address(p.hostIp);
+        if (v6 && !sb.portIp6) continue;
+        out.push({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: v6 ? sb.portIp6 : sb.portIp, containerPort: p.containerPort });
+      }
     }
     return out;
+  }
+
+  /** The implicit "::" sibling takes the port its 0.0.0.0 request got; when that is taken on IPv6, any port of the request. */
+  private async reserveTwin(req: PortRequest, port: number): Promise<HeldPort> {
+    try {
+      return await this.m.ports.reserve({ ...req, hostPortStart: port, hostPortEnd: port });
+    } catch (err) {
+      if (req.hostPortStart !== 0 && req.hostPortStart === req.hostPortEnd) throw err;
+      return this.m.ports.reserve(req);
+    }
+  }
+
+  /** An IPv6 TCP port's held socket relays what the kernel does not DNAT ([::1], or a container without IPv6). */
+  private forwardHeld(sb: Sandbox, h: HeldPort): void {
+    if (h.proto !== 'tcp' || !isV6Address(h.hostIp) || !sb.portIp) return;
+    this.m.ports.forward(h, { host: sb.portIp6 || sb.portIp, port: h.containerPort });
   }
 
   /** Containers linking to `child` get its (new) address in their /etc/hosts. */
@@ -587,9 +627,10 @@ export class Sandboxes {
         sb.endpoints = sb.endpoints.filter((x) => x !== e);
         if (sb.portNetwork === n.Name) {
           for (const p of sb.ports) this.m.ports.release(p);
-          void this.m.publisher.unpublish(c.id, sb.ports);
+          void this.m.publisher.unpublish(c.id, announcedPorts(sb.ports));
           sb.ports = [];
           sb.portIp = '';
+          sb.portIp6 = '';
           sb.portNetwork = '';
           r.ports = portMap(r.config.ExposedPorts, r.hostConfig.PortBindings ?? {}, []);
           await this.m.syncFirewall();
@@ -652,6 +693,7 @@ export class Sandboxes {
       return undefined;
     }
     const ips = new Set<string>();
+    const ips6 = new Set<string>();
     // Link aliases of the asking container (links on user-defined networks).
     if (who) {
       for (const netName of nets) {
@@ -659,8 +701,9 @@ export class Sandboxes {
           const { target, alias } = parseLink(l);
           if (alias.toLowerCase() !== name) continue;
           const t = this.m.store.find(target);
-          const ip = t?.isRunning() ? t.record.networks[netName]?.IPAddress : undefined;
-          if (ip) ips.add(ip);
+          const ep = t?.isRunning() ? t.record.networks[netName] : undefined;
+          if (ep?.IPAddress) ips.add(ep.IPAddress);
+          if (ep?.GlobalIPv6Address) ips6.add(ep.GlobalIPv6Address);
         }
       }
     }
@@ -672,10 +715,13 @@ export class Sandboxes {
         if (!nets.includes(e.network)) continue;
         const ep = c.record.networks[e.network];
         const names = [c.name, c.id.slice(0, 12), ...(ep?.Aliases ?? [])].map((x) => x.toLowerCase());
-        if (names.includes(name) || names.some((x) => `${x}.${e.network.toLowerCase()}` === name)) ips.add(formatIp(e.ip));
+        if (names.includes(name) || names.some((x) => `${x}.${e.network.toLowerCase()}` === name)) {
+          ips.add(formatIp(e.ip));
+          if (e.ip6 !== undefined) ips6.add(formatIp6(e.ip6));
+        }
       }
     }
-    return ips.size > 0 ? { kind: 'a', ips: [...ips] } : undefined;
+    return ips.size > 0 || ips6.size > 0 ? { kind: 'a', ips: [...ips], ips6: [...ips6] } : undefined;
   }
 
   private upstreams(network: string, client: string): string[] {

@@ -24,11 +24,12 @@ export interface ContainerSummary {
 export function publishedPorts(list: ContainerSummary[]): ForwardedPort[] {
   const out: ForwardedPort[] = [];
   for (const c of list) {
-    for (const p of c.Ports ?? []) {
+    const ports = c.Ports ?? [];
+    for (const p of ports) {
       if (!p.PublicPort || (p.Type !== 'tcp' && p.Type !== 'udp')) continue;
-      // "::" is the same wildcard the engine maps to 0.0.0.0 (its networks are IPv4).
-      const hostIp = !p.IP || p.IP === '::' ? '0.0.0.0' : p.IP;
-      out.push({ proto: p.Type, hostIp, hostPort: p.PublicPort, container: c.Id });
+      // The "::" twin of a 0.0.0.0 port (dockerd 20.10+ publishes both) is covered by that port's forward, which listens on both families.
+      if (p.IP === '::' && ports.some((q) => q.IP === '0.0.0.0' && q.Type === p.Type && q.PublicPort === p.PublicPort)) continue;
+      out.push({ proto: p.Type, hostIp: p.IP || '0.0.0.0', hostPort: p.PublicPort, container: c.Id });
     }
   }
   return out;

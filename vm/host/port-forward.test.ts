@@ -153,6 +153,7 @@ describe('addresses and messages', () => {
     expect(hostAddresses('10.0.2.15')).toEqual({ primary: '10.0.2.15', twin: undefined });
     expect(guestTarget({ proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080 })).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 8080 });
     expect(guestTarget({ proto: 'udp', hostIp: '127.0.0.1', hostPort: 53 })).toEqual({ kind: 'udp', host: '127.0.0.1', port: 53 });
+    expect(guestTarget({ proto: 'tcp', hostIp: '::', hostPort: 8080 })).toEqual({ kind: 'tcp', host: '::1', port: 8080 });
   });
 
   it("reads the engine's list into published ports (unpublished and :: entries handled)", () => {
@@ -160,11 +161,12 @@ describe('addresses and messages', () => {
       { Id: 'a', Ports: [{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }, { PrivatePort: 443, Type: 'tcp' }, { IP: '::', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }] },
       { Id: 'b', Ports: [{ IP: '127.0.0.1', PrivatePort: 53, PublicPort: 5353, Type: 'udp' }, { IP: '0.0.0.0', PrivatePort: 1, PublicPort: 2, Type: 'sctp' }] },
       { Id: 'c' },
+      { Id: 'd', Ports: [{ IP: '::', PrivatePort: 80, PublicPort: 9090, Type: 'tcp' }] },
     ];
     expect(publishedPorts(list)).toEqual([
       { proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, container: 'a' },
-      { proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, container: 'a' },
       { proto: 'udp', hostIp: '127.0.0.1', hostPort: 5353, container: 'b' },
+      { proto: 'tcp', hostIp: '::', hostPort: 9090, container: 'd' },
     ]);
   });
 });

@@ -57,7 +57,8 @@ export function hostAddresses(hostIp: string): { primary: string; twin: string |
 
 /** Where the tunnel connects inside the guest: the published port on the guest's own address. */
 export function guestTarget(p: { proto: 'tcp' | 'udp'; hostIp: string; hostPort: number }): Target {
-  const host = p.hostIp === '0.0.0.0' || p.hostIp === '::' ? '127.0.0.1' : p.hostIp;
+  // A port published on "::" alone is IPv6-only in the guest too: berthd serves it on [::1].
+  const host = p.hostIp === '0.0.0.0' ? '127.0.0.1' : p.hostIp === '::' ? '::1' : p.hostIp;
   return { kind: p.proto, host, port: p.hostPort };
 }
 
