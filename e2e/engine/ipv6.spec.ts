@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 const group = (min = 0x1000) => randomInt(min, 0x10000).toString(16);
 import { test, expect, uniq } from '../support/fixtures.js';
 import { rawApi } from '../support/registry.js';
+import { curl, waitHttp } from '../support/http-probe.js';
 
 test('--ipv6 --subnet: dual-stack containers with GlobalIPv6Address, --ip6, IPv6 between containers', async ({ freshBerthd: d }) => {
   const prefix = `fd${randomInt(0x10, 0x100).toString(16)}:${group()}:${group()}`;
@@ -98,27 +99,6 @@ test('IPv6 pools: --ipv6 needs an IPv6 subnet, overlaps refused; an IPv6 pool wi
   }
 });
 
-const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'];
-
-async function curl(url: string, timeoutSec = 5): Promise<{ code: number; body: string }> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) => {
-    execFile('curl', ['-sS', '-g', '-m', String(timeoutSec), url], { encoding: 'utf8' }, (err, stdout) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, body: stdout });
-    });
-  });
-}
-
-async function waitHttp(url: string): Promise<{ code: number; body: string }> {
-  let last = { code: -1, body: '' };
-  for (let i = 0; i < 40; i++) {
-    last = await curl(url, 2);
-    if (last.code === 0) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return last;
-}
-
 test('-p on IPv6: a dual-stack container is published on 0.0.0.0 and ::, [::]:P alone on IPv6, reached on [::1] and the host\'s IPv6 address, and after a restart', async ({ freshBerthd: d }) => {
   const { freePort } = await import('../support/netns.js');
   const { chainNames } = await import('../../engine/network/firewall.js');
@@ -129,7 +109,8 @@ test('-p on IPv6: a dual-stack container is published on 0.0.0.0 and ::, [::]:P 
   const name = uniq('v6web');
   const [p, p6] = [await freePort(), await freePort()];
   try {
-    await d.dockerOk(['run', '-d', '--name', name, '--network', net, '-p', `${p}:80`, '-p', `[::]:${p6}:81`, 'busybox', 'sh', '-c', `${HTTPD[2]} & exec httpd -f -p 81 -h /www`]);
+    // /www exists before either httpd starts (a background mkdir raced the second httpd, which exited).
+    await d.dockerOk(['run', '-d', '--name', name, '--network', net, '-p', `${p}:80`, '-p', `[::]:${p6}:81`, 'busybox', 'sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && httpd -p 80 -h /www && exec httpd -f -p 81 -h /www']);
     const short = (await d.dockerOk(['inspect', '-f', '{{.Config.Hostname}}', name])).trim();
     const hello = `hello from ${short}\n`;
     const ip6 = (await d.dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").GlobalIPv6Address}}`, name])).trim();

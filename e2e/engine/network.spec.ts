@@ -12,17 +12,9 @@ import { test, expect, uniq } from '../support/fixtures.js';
 import type { Berthd } from '../support/berthd.js';
 import { OutsideHost, freePort, hostAddress } from '../support/netns.js';
 import { busyboxTar } from '../support/paths.js';
+import { curl, waitHttp } from '../support/http-probe.js';
 
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'];
-
-async function curl(url: string, timeoutSec = 5): Promise<{ code: number; body: string }> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) => {
-    execFile('curl', ['-sS', '-m', String(timeoutSec), url], { encoding: 'utf8' }, (err, stdout) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, body: stdout });
-    });
-  });
-}
 
 /** GET through busybox nc from inside a container (busybox wget crashes in this busybox build). */
 function ncGet(host: string, port: number, timeout = 3): string {
@@ -33,16 +25,6 @@ async function runHttpd(berthd: Berthd, args: string[]): Promise<string> {
   const name = uniq('web');
   await berthd.dockerOk(['run', '-d', '--name', name, ...args, 'busybox', ...HTTPD]);
   return name;
-}
-
-async function waitHttp(url: string): Promise<{ code: number; body: string }> {
-  let last = { code: -1, body: '' };
-  for (let i = 0; i < 40; i++) {
-    last = await curl(url, 2);
-    if (last.code === 0) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return last;
 }
 
 test('a published port serves on 127.0.0.1, the host address and to other containers (hairpin)', async ({ berthd }) => {
