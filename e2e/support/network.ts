@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { chainNames, jumps } from '../../engine/network/firewall.js';
+import { chainNames, jumps, ownChains } from '../../engine/network/firewall.js';
 
 const SLOT_DIR = '/run/berth-e2e-slots';
 const SLOTS = 1024;
@@ -94,13 +94,7 @@ export function cleanupDaemonNetwork(defaultBridge: string, dataRoot: string): v
     [6, 'ip6tables'],
   ] as const) {
     for (const j of jumps(c, family)) while (quiet(tool, ['-w', '-t', j.table, '-D', j.chain, ...j.spec]));
-    for (const [table, chain] of [
-      ['raw', c.raw],
-      ['nat', c.dnat],
-      ['nat', c.post],
-      ['filter', c.fwd],
-      ['filter', c.iso],
-    ] as const) {
+    for (const [table, chain] of ownChains(c)) {
       quiet(tool, ['-w', '-t', table, '-F', chain]);
       quiet(tool, ['-w', '-t', table, '-X', chain]);
     }

@@ -80,6 +80,17 @@ export function jumps(c: ChainNames, family: Family = 4): Jump[] {
   ];
 }
 
+/** The daemon's own chains, by table (what a teardown flushes and deletes). */
+export function ownChains(c: ChainNames): Array<[table: Jump['table'], chain: string]> {
+  return [
+    ['raw', c.raw],
+    ['nat', c.dnat],
+    ['nat', c.post],
+    ['filter', c.fwd],
+    ['filter', c.iso],
+  ];
+}
+
 const isV6 = (ip: string): boolean => ip.includes(':');
 
 /** The chains' content for one family: IPv6 covers dual-stack bridges and ports on IPv6 host addresses. */
@@ -214,14 +225,7 @@ export class Firewall {
     await this.lock.run(async () => {
       for (const f of [4, 6] as const) {
         for (const j of jumps(this.chains, f)) while (await tables(f, ['-t', j.table, '-D', j.chain, ...j.spec]).then(() => true, () => false));
-        const c = this.chains;
-        for (const [table, chain] of [
-          ['raw', c.raw],
-          ['nat', c.dnat],
-          ['nat', c.post],
-          ['filter', c.fwd],
-          ['filter', c.iso],
-        ] as const) {
+        for (const [table, chain] of ownChains(this.chains)) {
           await tables(f, ['-t', table, '-F', chain]).catch(() => undefined);
           await tables(f, ['-t', table, '-X', chain]).catch(() => undefined);
         }
