@@ -37,7 +37,10 @@ export class ApiServer {
   ) {}
 
   private createServer(tls?: TlsMaterial): http.Server {
-    const options = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 };
+    // keepAliveTimeout 0: an idle keep-alive connection stays open until the client closes it, as
+    // dockerd's (Go's server has no idle timeout). Node's 5 s default closed connections that
+    // docker-py's pool was about to reuse, and under load the request met a reset.
+    const options = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 0 };
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       void this.dispatch(req, res, undefined);
     };
