@@ -156,12 +156,15 @@ export class Daemon {
     }
   }
 
-  private async versions(): Promise<void> {
-    // The monitor needs absolute paths; resolve once at startup.
+  /** The runtime and the monitor as absolute paths (the monitor needs them); missing ones fail the start here. */
+  private resolveTools(): void {
     this.runtimes.resolveBinaries((msg) => this.log.warn(msg));
     const monitor = findExecutable(this.config.monitorPath);
     if (!monitor) throw new Error(`container monitor ${this.config.monitorPath} not found: install conmon (apt-get install conmon)`);
     this.config.monitorPath = monitor;
+  }
+
+  private async versions(): Promise<void> {
     const first = (s: string) => s.split('\n')[0]?.trim() ?? '';
     // Side by side: under the VM's software emulation each of these execs takes seconds.
     [this.runtimeVersion, this.monitorVersion] = await Promise.all([
@@ -175,33 +178,39 @@ export class Daemon {
   async start(): Promise<void> {
     // How long each step took, logged with "berthd is ready" (the VM's boot benchmark reads it).
     const steps: Record<string, number> = {};
-    let last = performance.now();
     const step = async (name: string, fn: () => unknown) => {
+      const started = performance.now();
       await fn();
-      const now = performance.now();
-      steps[name] = Math.round(now - last);
-      last = now;
+      steps[name] = Math.round(performance.now() - started);
     };
     this.checkPaths();
     // Hosts, TLS files and the socket group are checked before anything on the host changes.
     const listenPlan = this.server.prepare(this.config.hosts, { ...(this.config.tls ? { tls: this.config.tls } : {}), tlsExplicitlyOff: this.config.tlsExplicitlyOff, ...(this.config.socketGroup !== undefined ? { socketGroup: this.config.socketGroup } : {}) });
-    await step('versions', () => this.versions());
+    this.resolveTools();
+    // The runtime's and monitor's --version run beside the steps below (in the VM, under software
+    // emulation, they took 4–10 s); nothing starts a container before they are awaited.
+    const versions = step('versions', () => this.versions());
+    versions.catch(() => undefined);
     await step('tuneHost', () => this.tuneHost());
     await step('dirs', async () => {
       await fsp.mkdir(this.config.dataRoot, { recursive: true, mode: 0o711 });
       await fsp.mkdir(this.config.execRoot, { recursive: true, mode: 0o700 });
       this.engineId = await this.loadEngineId();
     });
-    await step('images', async () => {
-      await this.blobs.init();
-      await this.layers.init();
-      await this.images.init();
-    });
-    await step('networks', () => this.networks.init());
+    // The image store reads files, the networks exec ip and iptables: side by side.
+    await Promise.all([
+      step('images', async () => {
+        await this.blobs.init();
+        await this.layers.init();
+        await this.images.init();
+      }),
+      step('networks', () => this.networks.init()),
+    ]);
     await step('volumes', () => this.volumes.init());
     await step('plugins', () => this.plugins.load());
     await step('containers', () => this.containers.init());
     await step('builds', () => this.builds.init());
+    await versions;
     await step('restore', async () => {
       await this.networks.restore();
       await this.volumes.restore();
