@@ -12,7 +12,8 @@
  *   steps and the code-cache verdicts from its log;
  * - `docker run --rm busybox true` with the stock CLI through the VM's socket, and the same API
  *   sequence (create, wait, start; AutoRemove) from one Node client through the socket and inside the
- *   guest (a container chrooted into the guest's root runs the guest's node on berthd's own socket):
+ *   guest (a privileged container enters the guest's mount namespace and runs the guest's node on
+ *   berthd's own socket):
  *   the difference is the forwarding;
  * - idle: QEMU's and the host agent's CPU over --idle-seconds, QEMU's RSS, the guest's memory.
  */
@@ -110,8 +111,9 @@ async function main(): Promise<void> {
       if (i) cli.push(r.ms);
     }
     const viaSocket = await nodeClient([socket, String(runs)]);
-    // The guest's node, on berthd's socket inside the guest: a container chrooted into the guest's root.
-    const inGuest = await docker(socket, ['run', '--rm', '-v', '/:/guest', 'busybox', 'chroot', '/guest', '/usr/bin/node', '-e', CLIENT, '/run/berth/docker.sock', String(runs)]);
+    // The guest's node, on berthd's socket inside the guest: a container entering the guest's mount
+    // namespace (a bind of the guest's / is refused: it is not a folder shared from the host).
+    const inGuest = await docker(socket, ['run', '--rm', '--privileged', '--pid', 'host', 'busybox', 'nsenter', '-t', '1', '-m', '--', '/usr/bin/node', '-e', CLIENT, '/run/berth/docker.sock', String(runs)]);
     if (inGuest.code !== 0) throw new Error(`in the guest: ${inGuest.stderr}`);
     const guestMs = JSON.parse(inGuest.stdout.trim().split('\n').at(-1)!) as number[];
     result.run = { cli: stats(cli), apiViaSocket: stats(viaSocket), apiInGuest: stats(guestMs), load: load() };
