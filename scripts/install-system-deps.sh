@@ -10,8 +10,8 @@ packages=(
   busybox-static mmdebstrap docker-registry skopeo umoci apache2-utils curl
   # build conformance: docker-compose v1's `build:` (docker-py under it)
   docker-compose
-  # the Berth VM (vm/): QEMU and qemu-img to run it, mksquashfs and cpio to build its image
-  qemu-system-x86 qemu-utils squashfs-tools cpio
+  # the Berth VM (vm/): QEMU and qemu-img to run it, mksquashfs, cpio and depmod (kmod) to build its image
+  qemu-system-x86 qemu-utils squashfs-tools cpio kmod
   # the arm64 image (npm run vm:build -- --arch arm64): mmdebstrap runs its maintainer scripts
   # through qemu-user-static (binfmt); qemu-system-aarch64 boots it (a manual check under tcg)
   qemu-user-static binfmt-support qemu-system-arm
