@@ -22,6 +22,15 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 say stage2
+# Under tcg the host boots the kernel on one vCPU (maxcpus=1, see vm/host/qemu-args.ts): the others
+# come online here, once the kernel's boot-time code patching is done, in the background (a CPU
+# takes about 2 s to come up under emulation). Elsewhere none is offline.
+(
+  for c in /sys/devices/system/cpu/cpu[0-9]*/online; do
+    [ "$(cat "$c" 2>/dev/null)" = 0 ] && echo 1 > "$c"
+  done
+  say cpus-online
+) &
 # One modprobe for all (each kmod start costs a fork, an exec and its index files under emulation).
 # What the network and the data disk need comes first; berthd's netfilter modules load in the
 # background while the agent and berthd start (the kernel also loads them on demand).

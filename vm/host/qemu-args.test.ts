@@ -93,6 +93,17 @@ describe('qemuArgs', () => {
     expect(() => qemuArgs({ ...base, memoryMiB: 100 })).toThrow(/memory/);
   });
 
+  it('an amd64 guest under tcg boots on one vCPU with a trusted TSC; other accelerators and arm64 do not', () => {
+    const words = (l: QemuLaunch) => after(qemuArgs(l), '-append')[0]!.split(' ');
+    expect(words(base)).toEqual(expect.arrayContaining(['tsc=reliable', 'maxcpus=1']));
+    // -smp still gives the guest every vCPU: init puts the others online.
+    expect(after(qemuArgs(base), '-smp')).toEqual(['2']);
+    expect(words({ ...base, cpus: 1 })).not.toContain('maxcpus=1');
+    for (const l of [{ ...base, accelerator: 'kvm' as const }, { ...base, platform: 'darwin' as const, accelerator: 'hvf' as const }, { ...base, guestArch: 'arm64' as const }]) {
+      expect(words(l).filter((w) => w.startsWith('tsc=') || w.startsWith('maxcpus='))).toEqual([]);
+    }
+  });
+
   it('kernel command line carries extra berth.* words', () => {
     expect(kernelCommandLine({ guestArch: 'amd64', kernelArgs: ['berth.debug=1'] })).toMatch(/ berth\.debug=1$/);
   });

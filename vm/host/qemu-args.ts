@@ -121,10 +121,27 @@ function machineArgs(l: QemuLaunch): string[] {
   return ['-machine', `virt,${gic}${accel === 'hvf' ? ',highmem=on' : ''}`, '-accel', accelOpt, '-cpu', cpu];
 }
 
-export function kernelCommandLine(l: Pick<QemuLaunch, 'guestArch' | 'kernelArgs' | 'shares'>): string {
+/**
+ * What an amd64 guest under multi-threaded tcg needs on its command line.
+ * - `maxcpus=1`: the kernel patches its code live while it boots (static keys, e.g. sched_clock
+ *   turning stable at late init), with int3 breakpoints; QEMU 7.2's multi-threaded tcg can run a
+ *   stale translation of a patched site on another vCPU, and the guest dies of "Oops: int3" in
+ *   sched_clock_cpu (seen in CI once in about 20 boots). Booting on one vCPU and putting the others
+ *   online from init (vm/guest/init.sh) keeps every boot-time patch on a single CPU.
+ * - `tsc=reliable`: under tcg the TSC is the host's clock, identical on every vCPU; the clocksource
+ *   watchdog's references (jiffies, acpi_pm) are the ones that lag when the host is busy, and it
+ *   then demoted the TSC to refined-jiffies or acpi_pm (and patched sched_clock live once more).
+ */
+export function acceleratorKernelArgs(l: Pick<QemuLaunch, 'guestArch' | 'accelerator' | 'cpus'>): string[] {
+  if (l.guestArch !== 'amd64' || l.accelerator !== 'tcg') return [];
+  return ['tsc=reliable', ...(l.cpus > 1 ? ['maxcpus=1'] : [])];
+}
+
+export function kernelCommandLine(l: Pick<QemuLaunch, 'guestArch' | 'kernelArgs' | 'shares'> & Partial<Pick<QemuLaunch, 'accelerator' | 'cpus'>>): string {
   const console = l.guestArch === 'amd64' ? 'ttyS0' : 'ttyAMA0';
+  const accel = l.accelerator ? acceleratorKernelArgs({ guestArch: l.guestArch, accelerator: l.accelerator, cpus: l.cpus ?? 1 }) : [];
   // panic=-1: reboot at once, which -no-reboot turns into QEMU exiting (crash detection).
-  const line = [`console=${console}`, 'quiet', 'loglevel=3', 'panic=-1', 'rootwait', 'init=/init', ...(l.kernelArgs ?? []), ...(l.shares ?? []).map(shareKernelArg)].join(' ');
+  const line = [`console=${console}`, 'quiet', 'loglevel=3', 'panic=-1', 'rootwait', 'init=/init', ...accel, ...(l.kernelArgs ?? []), ...(l.shares ?? []).map(shareKernelArg)].join(' ');
   if (line.length >= KERNEL_CMDLINE_MAX) throw new Error(`the shared folders do not fit on the kernel command line (${line.length} of ${KERNEL_CMDLINE_MAX} bytes): share fewer or shorter paths in vm.sharedFolders`);
   return line;
 }
