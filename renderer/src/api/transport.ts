@@ -117,8 +117,10 @@ function wsTransport(loc: Location): Transport {
         setState('closed');
         // A refused token never becomes valid again: stop trying, the page says what to do.
         if (problem === 'token-refused') return;
-        // Reconnect only while disconnected; nothing runs once the socket is back.
-        const delay = Math.min(10_000, 300 * 2 ** failures++);
+        // Reconnect only while disconnected; nothing runs once the socket is back. The server is
+        // local (an attempt is one refused connect), so the wait stays short: a restarted
+        // berth dashboard is noticed within about 2 s, not after a 10 s back-off.
+        const delay = Math.min(2_000, 250 * 2 ** failures++);
         retry = setTimeout(connect, delay);
       });
     };
