@@ -144,7 +144,10 @@ test('-p on IPv6: a dual-stack container is published on 0.0.0.0 and ::, [::]:P 
     for (const url of [`http://[::1]:${p}/`, `http://[${prefix}::1]:${p6}/`]) expect((await waitHttp(url)).body, url).toBe(hello);
     await d.dockerOk(['rm', '-f', name]);
     expect((await curl(`http://[::1]:${p}/`, 2)).code).not.toBe(0);
-    expect(execFileSync('ip6tables', ['-w', '-t', 'nat', '-S', chainNames(d.net!.bridge).dnat], { encoding: 'utf8' })).not.toContain(`--dport ${p} `);
+    // The exit path rewrites the rules in the background (engine/network/sandbox.ts: the held socket
+    // is closed at once; the addresses are leased again only once the rules are gone): IPv4 first,
+    // then IPv6, so the v6 chain may still hold the port for a moment after rm returns.
+    await expect.poll(() => execFileSync('ip6tables', ['-w', '-t', 'nat', '-S', chainNames(d.net!.bridge).dnat], { encoding: 'utf8' }), { timeout: 5_000 }).not.toContain(`--dport ${p} `);
   } finally {
     await d.docker(['rm', '-f', name]);
     await d.docker(['network', 'rm', net]);

@@ -39,10 +39,14 @@ test.describe.configure({ mode: 'serial' });
 /** Runs fn with a ping watch; the daemon's responsiveness is checked after fn, whatever fn threw. */
 async function watched(berthd: Berthd, fn: () => Promise<void>, cleanup: () => Promise<unknown>): Promise<void> {
   const watch = new PingWatch(berthd.socket, PING_LIMIT_MS);
+  const started = Date.now();
   let report: PingReport;
   try {
     await fn();
   } finally {
+    // At least a second of watching, so a refusal that comes back at once (300 ms on a fast
+    // machine) is still followed by enough pings to show the daemon kept answering after it.
+    await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (Date.now() - started))));
     report = await watch.stop();
     await cleanup();
   }

@@ -169,13 +169,15 @@ export class BlobDownload extends EventEmitter<DownloadEvents> {
       // Followers may finish now: the bytes they read are the verified ones.
       this.verified = true;
       this.changed.emit('change');
-      release();
-      release = undefined;
       await new Promise<void>((resolve) => fs.fdatasync(this.fd, () => resolve()));
       fs.closeSync(this.fd);
       await fsp.rename(this.tmpPath, this.blobs.path(this.desc.digest));
       this.setState('done');
       this.emit('status', 'Download complete');
+      // The slot goes to the next queued download only now: with max-concurrent-downloads 1 the
+      // next one's "Download complete" came first when this fdatasync was slow.
+      release();
+      release = undefined;
     } catch (err) {
       release?.();
       const e = err instanceof DoNotRetryError ? err.inner : (err as Error);

@@ -233,7 +233,7 @@ export function ContainersPage() {
         cellTitle: (c) => c.name,
       },
       { id: 'image', title: 'Image', width: 'minmax(80px, 1.3fr)', sortValue: (c) => c.image, render: (c) => c.image, cellTitle: (c) => c.image },
-      { id: 'status', title: 'Status', width: 'minmax(160px, 1.2fr)', sortValue: (c) => `${c.state === 'running' ? 0 : 1}:${c.state}`, render: (c) => <ContainerStatus c={c} /> },
+      { id: 'status', title: 'Status', width: 'minmax(172px, 1.2fr)', sortValue: (c) => `${c.state === 'running' ? 0 : 1}:${c.state}`, render: (c) => <ContainerStatus c={c} /> },
       { id: 'ports', title: 'Ports', width: 'minmax(100px, 1fr)', sortValue: (c) => c.ports[0]?.publicPort ?? c.ports[0]?.privatePort, render: (c) => <PortLinks ports={c.ports} /> },
       { id: 'stats', title: 'CPU · Memory', width: '130px', hideBelow: 940, render: (c) => (c.state === 'running' ? <Stats id={c.id} /> : '—'), className: 'c-stats' },
       { id: 'created', title: 'Created', width: '112px', hideBelow: 800, sortValue: (c) => c.created, initialDir: 'desc', render: (c) => <TimeAgo seconds={c.created} /> },
