@@ -14,6 +14,7 @@ import { AGENT_PORT_NAME, GUEST_PORT_PUBLISHER_SOCKET, HEADERS, ROUTES } from '.
 import { connect } from './connect.js';
 import { datagram } from './datagram.js';
 import { ENGINE_LOG, GUEST_DATA, GuestEngine } from './engine.js';
+import { BindsWatch } from './binds-watch.js';
 import { bindSources, replayChanges } from './fs-events.js';
 import { linkEngineSocket, mountShares, writeEngineSharedPaths } from './shares.js';
 import { servePort } from './port.js';
@@ -41,6 +42,10 @@ let shellSeq = 0;
 let shuttingDown = false;
 /** Host folders mounted in the guest (guest/shares.ts). */
 let shares: string[] = [];
+/** The bind sources the host watches, followed from berthd's events (started once berthd answers). */
+const binds = new BindsWatch({ list: () => bindSources(shares), log });
+/** The longest a host's /v1/binds?after= waits for a change. */
+const BINDS_MAX_WAIT_MS = 60_000;
 
 function reply(stream: http2.ServerHttp2Stream, status: number, body: unknown): void {
   if (stream.destroyed || stream.headersSent) return;
@@ -203,8 +208,12 @@ function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHe
       return reply(stream, 200, info());
     case ROUTES.engineLog:
       return void tail(ENGINE_LOG, Math.min(Number(url.searchParams.get('tail')) || 100, 100_000)).then((t) => reply(stream, 200, t), fail);
-    case ROUTES.binds:
-      return void bindSources(shares).then((b) => reply(stream, 200, { shares, binds: b }), fail);
+    case ROUTES.binds: {
+      // ?after=<version>&waitMs=<ms>: a long poll, answered when the list changes (or at once).
+      const after = url.searchParams.get('after');
+      const waitMs = Math.min(Number(url.searchParams.get('waitMs')) || 0, BINDS_MAX_WAIT_MS);
+      return void binds.wait(after === null ? undefined : Number(after), waitMs).then((b) => reply(stream, 200, { shares, binds: b.binds, version: b.version }), fail);
+    }
     case ROUTES.fsEvents:
       if (method !== 'POST') return reply(stream, 405, 'POST only');
       return void readBody(stream)
@@ -243,6 +252,7 @@ void ports
   .finally(() => engine.start());
 void engine.ready().then(() => {
   log(`engine-ready ${uptime()}`);
+  binds.start();
   // The launcher (launch.ts) caches the agent's compiled code once its start-up code has run.
   (process as NodeJS.EventEmitter).emit('berth:ready');
 });

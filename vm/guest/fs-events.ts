@@ -57,27 +57,26 @@ interface ContainerSummary {
   Mounts?: Array<{ Type?: string; Source?: string }>;
 }
 
-/** The bind-mount sources of running containers that lie in a shared folder (what the host should watch). */
-export function bindSources(shares: readonly string[]): Promise<string[]> {
-  return new Promise((resolve) => {
-    const req = http.get({ socketPath: GUEST_ENGINE_SOCKET, path: '/containers/json', timeout: 5000 }, (res) => {
+/** The bind-mount sources of running containers that lie in a shared folder (what the host should watch); rejects when berthd does not answer. */
+export function bindSources(shares: readonly string[], socketPath = GUEST_ENGINE_SOCKET): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath, path: '/containers/json', timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         try {
+          if (res.statusCode !== 200) throw new Error(`/containers/json answered ${res.statusCode}`);
           const list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ContainerSummary[];
           const out = new Set<string>();
           for (const c of list) for (const m of c.Mounts ?? []) if (m.Type === 'bind' && m.Source && shares.some((s) => within(m.Source!, s))) out.add(m.Source);
           resolve([...out].sort());
-        } catch {
-          resolve([]);
+        } catch (err) {
+          reject(err as Error);
         }
       });
+      res.on('error', reject);
     });
-    req.on('error', () => resolve([]));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve([]);
-    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('berthd did not list its containers within 5 s')));
   });
 }

@@ -52,6 +52,48 @@ describe('FolderEvents (host edits replayed in the guest)', () => {
     expect(fe.stats.watched).toBe(0);
   });
 
+  it('asks with a long poll: no requests while the list stays, the new list watched when the guest answers', async () => {
+    const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'folder-events-')));
+    dirs.push(root);
+    for (const d of ['a', 'b']) fs.mkdirSync(path.join(root, d));
+    const asked: string[] = [];
+    let version = 1;
+    let binds = [path.join(root, 'a')];
+    let answer: (() => void) | undefined;
+    const ch = {
+      request: (route: string) => {
+        asked.push(route);
+        const after = new URL(route, 'http://g').searchParams.get('after');
+        const body = () => ({ status: 200, headers: {}, body: JSON.stringify({ shares: [root], binds, version }) });
+        if (after === null || Number(after) !== version) return Promise.resolve(body());
+        return new Promise((resolve) => (answer = () => resolve(body())));
+      },
+    } as unknown as AgentChannel;
+    const fe = new FolderEvents(() => ch, () => undefined, { refreshMs: 50, longPollMs: 60_000 });
+    fe.start();
+    await expect.poll(() => fe.stats.watched).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    // The first request, then one that waits in the guest: nothing more in 300 ms (a 2 s poll before).
+    expect(asked).toEqual(['/v1/binds', '/v1/binds?after=1&waitMs=60000']);
+    version = 2;
+    binds = [path.join(root, 'a'), path.join(root, 'b')];
+    answer!();
+    await expect.poll(() => fe.stats.watched).toBe(2);
+    await expect.poll(() => asked.at(-1)).toBe('/v1/binds?after=2&waitMs=60000');
+    fe.stop();
+  });
+
+  it('an older guest that answers at once without a version is asked every refreshMs, not in a loop', async () => {
+    let n = 0;
+    const ch = { request: async () => (n++, { status: 200, headers: {}, body: '{"shares":[],"binds":[]}' }) } as unknown as AgentChannel;
+    const fe = new FolderEvents(() => ch, () => undefined, { refreshMs: 100 });
+    fe.start();
+    await new Promise((r) => setTimeout(r, 350));
+    fe.stop();
+    expect(n).toBeGreaterThanOrEqual(3);
+    expect(n).toBeLessThanOrEqual(5);
+  });
+
   it('the guest side touches the file, or its folder when the file is gone, and keeps times and mode', async () => {
     const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-events-')));
     dirs.push(root);

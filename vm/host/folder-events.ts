@@ -1,9 +1,10 @@
 /**
  * Host file changes → inotify in the guest. 9p carries no change notifications, so dev servers in
  * containers would never see a host edit. The host agent asks the guest which shared-folder paths
- * running containers bind (`/v1/binds`, every few seconds and after each replay), watches those
- * on the host (fs.watch: inotify on Linux, FSEvents on macOS; folders recursively), and sends the
- * changed paths to the guest (`/v1/fs-events`), which re-sets their times so inotify fires there.
+ * running containers bind (`/v1/binds`, a long poll the guest answers when the list changes:
+ * guest/binds-watch.ts), watches those on the host (fs.watch: inotify on Linux, FSEvents on
+ * macOS; folders recursively), and sends the changed paths to the guest (`/v1/fs-events`), which
+ * re-sets their mode so inotify fires there.
  * The guest's setattr reaches the host as a ctime change, which would echo back: a path is sent
  * again only when its mtime, size or existence differ from what was last sent.
  */
@@ -12,9 +13,14 @@ import path from 'node:path';
 import { ROUTES } from '../channel/protocol.js';
 import type { AgentChannel } from './agent-channel.js';
 
+/** How long one /v1/binds request waits in the guest for the list to change. */
+export const LONG_POLL_MS = 25_000;
+
 export interface FolderEventsOptions {
-  /** How often the list of watched bind sources is refreshed. */
+  /** The pause before asking again when the guest had no news at once or did not answer. */
   refreshMs?: number;
+  /** How long one request for the list waits in the guest for a change. */
+  longPollMs?: number;
   /** Changes are batched for this long before one replay. */
   batchMs?: number;
 }
@@ -36,6 +42,8 @@ export class FolderEvents {
   private refreshTimer: NodeJS.Timeout | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private running = false;
+  /** The version of the guest's list we watch (guest/binds-watch.ts); undefined until the first answer. */
+  private version: number | undefined;
   /** Replays sent and paths in them (status and tests). */
   readonly stats = { replays: 0, paths: 0, watched: 0 };
 
@@ -48,9 +56,10 @@ export class FolderEvents {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.version = undefined;
     const tick = () => {
-      void this.refresh().finally(() => {
-        if (this.running) this.refreshTimer = setTimeout(tick, this.o.refreshMs ?? 2000);
+      void this.refresh().then((pause) => {
+        if (this.running) this.refreshTimer = setTimeout(tick, pause);
       });
     };
     tick();
@@ -100,16 +109,29 @@ export class FolderEvents {
     this.stats.watched = this.watches.size;
   }
 
-  private async refresh(): Promise<void> {
+  /**
+   * One long poll of the guest's list: answered when it differs from the version we hold, else after
+   * LONG_POLL_MS. Resolves with how long to wait before the next: none after a real answer, refreshMs
+   * when the guest answered at once without news (its list is not followed yet, or an older guest
+   * that does not long-poll) or the request failed (the guest is busy or restarting).
+   */
+  private async refresh(): Promise<number> {
+    const pause = this.o.refreshMs ?? 2000;
     const ch = this.channel();
-    if (!ch) return;
+    if (!ch) return pause;
+    const wait = this.o.longPollMs ?? LONG_POLL_MS;
+    const q = this.version === undefined ? '' : `?after=${this.version}&waitMs=${wait}`;
+    const t0 = Date.now();
     try {
-      const r = await ch.request(ROUTES.binds, { timeoutMs: 10_000 });
-      if (r.status !== 200) return;
-      const { binds } = JSON.parse(r.body) as { binds?: string[] };
+      const r = await ch.request(`${ROUTES.binds}${q}`, { timeoutMs: wait + 15_000 });
+      if (!this.running || r.status !== 200) return pause;
+      const { binds, version } = JSON.parse(r.body) as { binds?: string[]; version?: number };
+      const news = typeof version === 'number' && version !== this.version;
+      this.version = typeof version === 'number' ? version : undefined;
       this.watch(Array.isArray(binds) ? binds.filter((b) => typeof b === 'string') : []);
+      return news || Date.now() - t0 >= 1000 ? 0 : pause;
     } catch {
-      // The guest is busy or restarting; the next refresh tries again.
+      return pause;
     }
   }
 
