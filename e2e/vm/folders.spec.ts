@@ -93,6 +93,13 @@ test.beforeAll(async () => {
   dockerSocket = path.join(runDir, 'docker.sock');
 });
 
+// A failed test prints the end of the VM's console (a guest kernel oops or panic shows there).
+test.afterEach(async ({}, info) => {
+  if (info.status === info.expectedStatus || !home) return;
+  const consoleLog = await berth(['vm', 'logs', '--tail', '60']);
+  console.log(`[vm] after "${info.title}" failed, the VM console:\n${consoleLog.stdout}`);
+});
+
 test.afterAll(async () => {
   for (const w of watchers) w.kill('SIGKILL');
   if (!home) return;

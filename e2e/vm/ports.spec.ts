@@ -199,6 +199,13 @@ test.beforeAll(async () => {
   expect(udp.code, udp.stderr).toBe(0);
 });
 
+// A failed test prints the end of the VM's console (a guest kernel oops or panic shows there).
+test.afterEach(async ({}, info) => {
+  if (info.status === info.expectedStatus || !home) return;
+  const consoleLog = await berth(['vm', 'logs', '--tail', '60']);
+  console.log(`[vm-ports] after "${info.title}" failed, the VM console:\n${consoleLog.stdout}`);
+});
+
 test.afterAll(async () => {
   for (const b of blockers) b.close();
   if (!home) return;

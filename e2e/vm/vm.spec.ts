@@ -44,6 +44,30 @@ function run(cmd: string, args: string[], o: { timeoutMs?: number; extraEnv?: No
 const berth = (args: string[], timeoutMs?: number) => run(process.execPath, [berthCli, ...args], timeoutMs ? { timeoutMs } : {});
 const docker = (args: string[], timeoutMs?: number) => run('docker', args, { timeoutMs: timeoutMs ?? 120_000, extraEnv: { DOCKER_HOST: `unix://${dockerSocket}` } });
 
+/**
+ * Runs a script in the guest through `berth vm shell` (a root shell on the VM's control channel) and
+ * returns what it printed between its markers. The shell runs on a pty: echo and prompts go first, and
+ * each marker is printed as arithmetic, which an echo of the line would not expand.
+ */
+function guestScript(script: string, timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [berthCli, 'vm', 'shell'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      const m = /@@begin-4242\r?\n([\s\S]*?)@@end-4242/.exec(out);
+      // Without the pty's escape sequences (bracketed paste) and carriage returns.
+      if (m) resolve(m[1]!.replace(/\x1b\[[0-9;?]*[A-Za-z]|\r/g, ''));
+      else reject(new Error(`berth vm shell printed no result:\n${out.slice(-2000)}`));
+    });
+    child.stdin.end(`stty -echo; PS1=''; PS2=''\necho "@@begin-$((4200+42))"\n${script}\necho "@@end-$((4200+42))"\nexit\n`);
+  });
+}
+
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
@@ -98,6 +122,13 @@ test.beforeAll(async () => {
   };
   runDir = path.join(home, 'run', 'vm-default');
   dockerSocket = path.join(runDir, 'docker.sock');
+});
+
+// A failed test prints the end of the VM's console (a guest kernel oops or panic shows there).
+test.afterEach(async ({}, info) => {
+  if (info.status === info.expectedStatus || !home) return;
+  const consoleLog = await berth(['vm', 'logs', '--tail', '60']);
+  console.log(`[vm] after "${info.title}" failed, the VM console:\n${consoleLog.stdout}`);
 });
 
 test.afterAll(async () => {
@@ -171,6 +202,37 @@ test('a second start while it runs is refused with a clear message', async () =>
   expect(again.code).not.toBe(0);
   expect(again.stderr).toMatch(/the Berth VM is already running \(tcg, engine API unix:\/\/.*docker\.sock\)/);
   expect(alive(pids.qemu)).toBe(true);
+});
+
+// The kernel patches a static key into running code when it turns on. Under QEMU 7.2's multi-threaded
+// tcg another vCPU can run a stale translation of the patched site and die of "Oops: int3": a VM's
+// first container used to turn on the cpuset and memory-cgroup keys (its cgroup), and once crashed the
+// guest in get_page_from_freelist. The guest's init turns those on at boot, on one CPU
+// (vm/guest/init.sh); ftrace of jump_label_update shows which keys the first container still flips.
+test('the first container in a fresh VM turns on no cpuset, memory-cgroup, XPS or page-reporting static key', async () => {
+  test.setTimeout(6 * 60_000);
+  const armed = await guestScript(
+    [
+      'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; cd /sys/kernel/tracing || exit 1',
+      'echo 0 > tracing_on; echo > trace; echo jump_label_update > set_ftrace_filter; echo function > current_tracer; echo 1 > options/func_stack_trace; echo 1 > tracing_on',
+      'cat current_tracer set_ftrace_filter; nproc',
+    ].join('\n'),
+  );
+  expect(armed.split('\n').filter(Boolean)).toEqual(['function', 'jump_label_update', '2']);
+  const imp = await docker(['import', busyboxTar, 'berth-vm-busybox:1'], 300_000);
+  expect(imp.code, imp.stderr).toBe(0);
+  const first = await docker(['run', '--rm', 'berth-vm-busybox:1', 'true'], 300_000);
+  expect(first.code, first.stderr).toBe(0);
+  const trace = await guestScript('cd /sys/kernel/tracing && echo 0 > tracing_on && cat trace && echo nop > current_tracer && echo > set_ftrace_filter && echo 0 > options/func_stack_trace && echo > trace');
+  // Each flip: "<task>-<pid> [cpu] ...: jump_label_update <-caller", then " => frame" lines.
+  const flips = trace.split(/^.*jump_label_update <-/m).slice(1).map((ev) => [...ev.matchAll(/^ => (\S+)/gm)].map((f) => f[1]!).filter((f) => !/jump_label_update|^static_key_|FTRACE|_cpuslocked$/.test(f)));
+  const described = flips.map((f) => f.slice(0, 2).join(' < '));
+  console.log(`[vm] static keys the first container flipped: ${described.join('; ') || 'none'}`);
+  // The trace was live: runc's device filter turns the cgroup-BPF device key on and, at exit, off.
+  expect(flips.some((f) => f.includes('__cgroup_bpf_attach')), trace.slice(-3000)).toBe(true);
+  for (const hot of ['cpuset_css_online', 'mem_cgroup_css_alloc', 'mem_cgroup_css_online', '__netif_set_xps_queue', 'page_reporting_register']) {
+    expect(flips.filter((f) => f.includes(hot)).map((f) => f.join(' < ')), `${hot} turned a key on after boot`).toEqual([]);
+  }
 });
 
 test('docker import, save, load, run --rm, exec and logs work through the host socket', async () => {

@@ -22,20 +22,33 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 say stage2
+# One modprobe for all (each kmod start costs a fork, an exec and its index files under emulation).
+# What the network and the data disk need comes first; berthd's netfilter modules load in the
+# background while the agent and berthd start (the kernel also loads them on demand).
+# virtio_balloon is here, not with those, for the reason below.
+modprobe -qa virtio_net virtio_balloon ext4 2>/dev/null
 # Under tcg the host boots the kernel on one vCPU (maxcpus=1, see vm/host/qemu-args.ts): the others
-# come online here, once the kernel's boot-time code patching is done, in the background (a CPU
-# takes about 2 s to come up under emulation). Elsewhere none is offline.
+# come online here, in the background, once the kernel's boot-time code patching is done (a CPU comes
+# up in about 0.3 s under emulation). Elsewhere none is offline.
+# The kernel patches a static key, when it turns on, into code every CPU runs; under QEMU 7.2's
+# multi-threaded tcg another vCPU can then run a stale translation of the site and die of
+# "Oops: int3". So what turns on keys in hot paths is done first, on the one CPU, and kept:
+# - virtio_net and virtio_balloon probed (above): XPS (every transmit), free-page reporting (every
+#   page freed);
+# - /berth, the container cgroups' parent (engine/containers/spec-builder.ts), made with the
+#   controllers runc enables: the cpuset and memory-cgroup keys (page and slab allocators, sockets).
+#   The first container's cgroup turned them on before, and crashed the guest in
+#   get_page_from_freelist. /berth is never removed, so they stay on.
 (
+  cg=/sys/fs/cgroup
+  for c in $(cat "$cg/cgroup.controllers"); do echo "+$c" > "$cg/cgroup.subtree_control"; done 2>/dev/null
+  mkdir -p "$cg/berth"
   for c in /sys/devices/system/cpu/cpu[0-9]*/online; do
     [ "$(cat "$c" 2>/dev/null)" = 0 ] && echo 1 > "$c"
   done
   say cpus-online
 ) &
-# One modprobe for all (each kmod start costs a fork, an exec and its index files under emulation).
-# What the network and the data disk need comes first; berthd's netfilter modules load in the
-# background while the agent and berthd start (the kernel also loads them on demand).
-modprobe -qa virtio_net ext4 2>/dev/null
-modprobe -qa virtio-rng virtio_balloon overlay br_netfilter veth nf_tables nft_compat nft_chain_nat \
+modprobe -qa virtio-rng overlay br_netfilter veth nf_tables nft_compat nft_chain_nat \
   xt_MASQUERADE xt_addrtype xt_conntrack xt_comment iptable_nat iptable_filter ip6table_nat ip6table_filter \
   button evdev gpio_keys gpio-pl061 rtc-pl031 pvpanic-pci 2>/dev/null &
 say modules
