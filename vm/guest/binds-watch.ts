@@ -6,6 +6,7 @@
  * under tcg (the agent and berthd, each a node process under emulation).
  */
 import http from 'node:http';
+import { CoalescedRun } from '../../engine/concurrency/coalesced-run.js';
 import { GUEST_ENGINE_SOCKET } from '../channel/protocol.js';
 
 /** The container events after which the set of running containers (and so their binds) may differ. */
@@ -40,8 +41,7 @@ export class BindsWatch {
   private sub: EventSubscription | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
-  private listing: Promise<void> | undefined;
-  private again = false;
+  private readonly listing = new CoalescedRun(() => this.listOnce());
   private running = false;
 
   constructor(private readonly o: BindsWatchOptions) {}
@@ -81,25 +81,19 @@ export class BindsWatch {
 
   /** Lists again (after an event, or when the stream (re)opens); one listing at a time, the last request wins. */
   refresh(): Promise<void> {
-    if (this.listing) {
-      this.again = true;
-      return this.listing;
+    return this.listing.run();
+  }
+
+  private async listOnce(): Promise<void> {
+    try {
+      const binds = [...(await this.o.list())].sort();
+      if (binds.join('\0') !== this.snapshot.binds.join('\0') || this.snapshot.version === 0) {
+        this.snapshot = { version: this.snapshot.version + 1, binds };
+        this.wake();
+      }
+    } catch (err) {
+      this.o.log?.(`binds: ${(err as Error).message}`);
     }
-    this.listing = (async () => {
-      do {
-        this.again = false;
-        try {
-          const binds = [...(await this.o.list())].sort();
-          if (binds.join('\0') !== this.snapshot.binds.join('\0') || this.snapshot.version === 0) {
-            this.snapshot = { version: this.snapshot.version + 1, binds };
-            this.wake();
-          }
-        } catch (err) {
-          this.o.log?.(`binds: ${(err as Error).message}`);
-        }
-      } while (this.again);
-    })().finally(() => (this.listing = undefined));
-    return this.listing;
   }
 
   private wake(): void {

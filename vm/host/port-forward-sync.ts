@@ -9,6 +9,7 @@
  * It stops (every listener closed) when the VM leaves `running`.
  */
 import type http2 from 'node:http2';
+import { CoalescedRun } from '../../engine/concurrency/coalesced-run.js';
 import { GUEST_ENGINE_SOCKET, ROUTES, type PortLineReply, type PortLineRequest } from '../channel/protocol.js';
 import type { AgentChannel } from './agent-channel.js';
 import { detectJump } from './guest-sync.js';
@@ -75,8 +76,9 @@ export class PortForwardSync {
   private ch: AgentChannel | undefined;
   private line: http2.ClientHttp2Stream | undefined;
   private timers: NodeJS.Timeout[] = [];
-  private reconciling: Promise<void> | undefined;
-  private again = false;
+  private readonly reconciling = new CoalescedRun(() => this.reconcileOnce(this.why));
+  /** The latest reason asked for, for the log line. */
+  private why = '';
   private readonly now: () => number;
 
   constructor(private readonly o: PortForwardSyncOptions) {
@@ -171,17 +173,8 @@ export class PortForwardSync {
 
   /** One reconcile at a time; a request during one runs once more after it. */
   reconcile(why: string): Promise<void> {
-    if (this.reconciling) {
-      this.again = true;
-      return this.reconciling;
-    }
-    this.reconciling = (async () => {
-      do {
-        this.again = false;
-        await this.reconcileOnce(why);
-      } while (this.again);
-    })().finally(() => (this.reconciling = undefined));
-    return this.reconciling;
+    this.why = why;
+    return this.reconciling.run();
   }
 
   private async reconcileOnce(why: string): Promise<void> {
