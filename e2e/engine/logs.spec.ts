@@ -149,7 +149,10 @@ test("logs are capped by default (20m × 5, as Docker's local driver) and a spam
     expect(tail.length).toBe(3);
     const lines = (await berthd.dockerOk(['logs', spam])).split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(10_000);
-    expect(new Set(lines.slice(0, -1))).toEqual(new Set([`${'0'.repeat(99)}7`]));
+    // Whole lines, except at the two ends: the last one was cut by the stop, and the oldest kept file
+    // may begin with the end of a line whose start was in a file already removed (conmon writes what
+    // one read of the pipe gave as a partial entry, and a cut can fall between it and its end).
+    expect(new Set(lines.slice(1, -1))).toEqual(new Set([`${'0'.repeat(99)}7`]));
     // -1 turns the limit off (json-file's notation).
     const unlimited = await berthd.docker(['run', '--rm', '--log-opt', 'max-size=-1', 'busybox', 'echo', 'ok']);
     expect(unlimited.stdout).toBe('ok\n');
