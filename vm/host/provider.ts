@@ -160,6 +160,9 @@ class QemuInstance implements VmInstance {
       this.markers.set(marker, uptime);
       for (const w of this.waiters.filter((x) => x.m === marker)) w.resolve(uptime);
     }
+    // engine-ready is the last marker of a boot (the earlier ones come before it in the file): an
+    // idle VM's host agent then stops opening the console log 20 times a second.
+    if (this.markers.has('engine-ready')) clearInterval(this.poll);
   }
 
   marker(m: GuestMarker): Promise<number> {
