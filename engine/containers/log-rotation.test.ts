@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '../daemon/log.js';
 import { liveLink, LogKeeper, logLimits, logSize, prepareLog } from './log-rotation.js';
 
@@ -102,5 +102,41 @@ describe('log limits and the files the monitor cuts', () => {
     keeper.check({ id: 'c', logPath: log, limits });
     expect(fs.readFileSync(`${log}.1`, 'utf8')).toBe('');
     expect(fs.readFileSync(`${log}.2`, 'utf8')).toBe('x'.repeat(10) + 'y'.repeat(50));
+  });
+});
+
+describe('LogKeeper timer', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('is off while no container runs, and checks a started one until it stops running', () => {
+    vi.useFakeTimers();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logkeep-'));
+    try {
+      const k = { id: 'c1', logPath: path.join(dir, 'container.log'), limits: { maxSize: 100, maxFile: 3 } };
+      fs.writeFileSync(k.logPath, '');
+      let running: Array<typeof k> = [];
+      const keeper = new LogKeeper(() => running, new Logger('error'));
+      keeper.start();
+      expect(vi.getTimerCount()).toBe(1); // the first look, for containers that ran before a restart
+      vi.advanceTimersByTime(1000);
+      expect(vi.getTimerCount()).toBe(0); // nothing runs: no wake-ups at all
+      running = [k];
+      keeper.started(k);
+      expect(vi.getTimerCount()).toBe(1);
+      // A cut while it runs: the keeper shifts it to .1 within a few ticks.
+      fs.writeFileSync(k.logPath, 'x'.repeat(100));
+      vi.advanceTimersByTime(50);
+      fs.writeFileSync(`${k.logPath}.tmp`, 'y\n');
+      fs.renameSync(`${k.logPath}.tmp`, k.logPath);
+      vi.advanceTimersByTime(2000);
+      expect(fs.readFileSync(`${k.logPath}.1`, 'utf8')).toBe('x'.repeat(100));
+      expect(vi.getTimerCount()).toBe(1);
+      running = [];
+      vi.advanceTimersByTime(2000);
+      expect(vi.getTimerCount()).toBe(0);
+      keeper.stop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

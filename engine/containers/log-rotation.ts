@@ -204,6 +204,13 @@ export class LogKeeper {
       soonest = Math.min(soonest, this.watches.get(k.id)?.nextAt ?? soonest);
     }
     for (const id of this.watches.keys()) if (!seen.has(id)) this.watches.delete(id);
+    // Nothing runs: no timer until a container starts (an idle daemon, above all in the VM under
+    // emulation, is not woken every second for nothing).
+    if (!seen.size) {
+      this.timer = undefined;
+      this.dueAt = Infinity;
+      return;
+    }
     this.schedule(Math.max(FASTEST_MS, soonest - now));
   }
 }

@@ -52,7 +52,6 @@ export async function startLocked(lc: Lifecycle, c: Container): Promise<void> {
       onSpawned: () => d.networking.launching(c),
     });
     mark('create');
-    if (logged) lc.logKeeper.started({ id: r.id, logPath: r.logPath, limits });
     // Known from here on: a failure below (or a daemon crash) can still find the monitor.
     r.monitor = created.monitor;
     r.state.pid = created.pid;
@@ -74,6 +73,8 @@ export async function startLocked(lc: Lifecycle, c: Container): Promise<void> {
     throw new SystemError(message, { cause: err });
   }
   lc.state.setRunning(c, { pid: created.pid, monitor: created.monitor });
+  // Watched closely until its pace is known; from here on the keeper's list of running containers has it.
+  if (r.hostConfig.LogConfig.Type !== 'none') lc.logKeeper.started({ id: r.id, logPath: r.logPath, limits: lc.logLimits(c) });
   await lc.save(c);
   mark('saved');
   d.log.debug('container started', { container: r.id.slice(0, 12), timings: marks.join(' ') });
