@@ -9,11 +9,6 @@ export class CoalescedRun {
 
   constructor(private readonly task: () => Promise<void>) {}
 
-  /** Whether a run is under way. */
-  get busy(): boolean {
-    return this.current !== undefined;
-  }
-
   run(): Promise<void> {
     if (this.current) {
       this.again = true;

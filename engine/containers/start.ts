@@ -32,14 +32,14 @@ export async function startLocked(lc: Lifecycle, c: Container): Promise<void> {
   const t0 = performance.now();
   const marks: string[] = [];
   const mark = (label: string) => marks.push(`${label}=${(performance.now() - t0).toFixed(1)}`);
+  const limits = lc.logLimits(c);
+  const logged = r.hostConfig.LogConfig.Type !== 'none';
   let created;
   try {
     const rootfs = await d.filesystems.mount(r.id, topLayer, { volatile: r.hostConfig.AutoRemove });
     mark('mount');
     const spec = await buildStartSpec(lc, c, rootfs);
     mark('spec');
-    const limits = lc.logLimits(c);
-    const logged = r.hostConfig.LogConfig.Type !== 'none';
     if (logged) prepareLog(r.logPath, limits);
     created = await d.runtime.create(c, {
       spec,
@@ -74,7 +74,7 @@ export async function startLocked(lc: Lifecycle, c: Container): Promise<void> {
   }
   lc.state.setRunning(c, { pid: created.pid, monitor: created.monitor });
   // Watched closely until its pace is known; from here on the keeper's list of running containers has it.
-  if (r.hostConfig.LogConfig.Type !== 'none') lc.logKeeper.started({ id: r.id, logPath: r.logPath, limits: lc.logLimits(c) });
+  if (logged) lc.logKeeper.started({ id: r.id, logPath: r.logPath, limits });
   await lc.save(c);
   mark('saved');
   d.log.debug('container started', { container: r.id.slice(0, 12), timings: marks.join(' ') });

@@ -16,6 +16,7 @@
  * (ports.ts), as dockerd's userland proxy does.
  */
 import { run, type CommandResult } from '../system/command.js';
+import { CoalescedRun } from '../concurrency/coalesced-run.js';
 import { Mutex } from '../concurrency/mutex.js';
 
 export interface BridgeRules {
@@ -189,9 +190,12 @@ export function renderRules(c: ChainNames, s: FirewallState, family: Family = 4)
 export class Firewall {
   readonly chains: ChainNames;
   private readonly lock = new Mutex();
-  private requested = 0;
-  private applied = 0;
-  private running: Promise<void> | undefined;
+  private readonly writes = new CoalescedRun(() =>
+    this.lock.run(async () => {
+      const state = this.state();
+      for (const f of this.families) await restore(f, renderRules(this.chains, state, f));
+    }),
+  );
   /** The families with working tables (IPv6 is skipped on a host without ip6tables' nat table). */
   private families: Family[] = [4];
 
@@ -231,25 +235,8 @@ export class Firewall {
    * coalesced: whoever calls while a write runs is served by the next write,
    * which reads the state when it starts.
    */
-  async sync(): Promise<void> {
-    const mine = ++this.requested;
-    while (this.applied < mine) {
-      if (!this.running) {
-        const target = this.requested;
-        this.running = this.lock
-          .run(async () => {
-            const state = this.state();
-            for (const f of this.families) await restore(f, renderRules(this.chains, state, f));
-          })
-          .then(() => {
-            this.applied = Math.max(this.applied, target);
-          })
-          .finally(() => {
-            this.running = undefined;
-          });
-      }
-      await this.running;
-    }
+  sync(): Promise<void> {
+    return this.writes.run();
   }
 
   /** Removes the jumps and the chains (used when berthd is uninstalled or by test cleanup). */
