@@ -6,6 +6,8 @@
  * credentials (bad input ignored), the body as the context. The response
  * begins with the build's first line, so what fails earlier is an HTTP error.
  */
+import { PassThrough } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import type { Router } from '../router.js';
 import { sendJson, versionLess, type RequestContext } from '../context.js';
 import { boolParam } from '../query.js';
@@ -146,6 +148,31 @@ export function buildRequest(ctx: Pick<RequestContext, 'query' | 'version' | 're
   return { req, buildId: q.get('buildid') ?? '' };
 }
 
+/**
+ * The builder reads its own stream of the body and destroys it when it refuses the context half-way
+ * (a decompression bomb is refused after 64 MiB of output, long before its upload ends). The
+ * request stays the route's: what is left of it is read and dropped (see drainRest), so the client
+ * gets the refusal instead of a connection reset.
+ */
+function builderBody(req: IncomingMessage): PassThrough {
+  const body = new PassThrough({ highWaterMark: 1 << 20 });
+  req.on('error', (err) => body.destroy(err));
+  return req.pipe(body);
+}
+
+/** Bytes of an abandoned upload read and dropped before the connection is closed instead (Go's net/http reads 256 KiB). */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+
+function drainRest(req: IncomingMessage): void {
+  req.unpipe();
+  let left = DRAIN_LIMIT;
+  req.on('data', (c: Buffer) => {
+    left -= c.length;
+    if (left < 0) req.destroy();
+  });
+  req.resume();
+}
+
 /** Drops the aux lines (image IDs) that clients older than API 1.30 do not expect. */
 function withoutAux(out: JsonLineOutput): JsonLineOutput {
   return {
@@ -168,15 +195,15 @@ export function registerBuildRoutes(r: Router, b: BuildRoutesBackend): void {
     try {
       parsed = buildRequest(ctx, b.experimental());
     } catch (err) {
-      ctx.req.resume();
+      drainRest(ctx.req);
       throw err;
     }
     const http = new HttpJsonLines(ctx);
     const out = versionLess(ctx.version, '1.30') ? withoutAux(http) : http;
     try {
-      await b.build(parsed.req, out, http.signal, parsed.buildId);
+      await b.build({ ...parsed.req, body: builderBody(ctx.req) }, out, http.signal, parsed.buildId);
     } catch (err) {
-      ctx.req.resume();
+      drainRest(ctx.req);
       if (!out.started) throw err;
       // The builder reports its own failures in the stream; this is anything else.
       out.write(errorLine(err instanceof Error ? err.message : String(err)));

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BuildContext } from './build-context.js';
+import { BuildContext, DEFAULT_LIMITS } from './build-context.js';
 import { makeTar } from '../testing/tars.js';
 import { tarsumHeader } from './tarsum.js';
 
@@ -230,5 +230,14 @@ describe('hostile build contexts', () => {
     // 16 MiB of zeros compress to ~16 KiB: a 1000× expansion.
     const bomb = zlib.gzipSync(makeTar([{ name: 'zeros', content: Buffer.alloc(16 * 1024 * 1024) }]));
     await refuse(bomb, 'decompression bomb', { ratioFloor: 2 * 1024 * 1024, maxRatio: 100 });
+  });
+
+  it('refuses a gzip bomb under the default limits before its bytes outgrow the in-memory spool', async () => {
+    const bomb = zlib.gzipSync(makeTar([{ name: 'zeros', content: Buffer.alloc(96 * 1024 * 1024) }]));
+    const err = (await read(bomb).catch((e: Error) => e)) as Error;
+    const held = Number(/became over (\d+)/.exec(err.message)?.[1]);
+    expect(held).toBeGreaterThan(DEFAULT_LIMITS.ratioFloor);
+    expect(held).toBeLessThan(DEFAULT_LIMITS.memory);
+    expect(fs.readdirSync(spoolDir)).toEqual([]);
   });
 });

@@ -35,6 +35,7 @@ export interface ContextLimits {
   maxEntries: number;
   /** A compressed upload may expand this many times once it is past ratioFloor bytes. */
   maxRatio: number;
+  /** Below `memory`, so a bomb is refused while its bytes are still in memory: it never holds more than this, nor touches the disk. */
   ratioFloor: number;
 }
 
@@ -43,7 +44,7 @@ export const DEFAULT_LIMITS: ContextLimits = {
   memory: 160 * 1024 ** 2,
   maxEntries: 2_000_000,
   maxRatio: 200,
-  ratioFloor: 256 * 1024 ** 2,
+  ratioFloor: 64 * 1024 ** 2,
 };
 
 export class BuildContextError extends Error {
