@@ -19,6 +19,8 @@ packages=(
   wrk
   # a static UDP echo server for the VM ports e2e test (busybox has no UDP server)
   gcc libc6-dev
+  # the VM ports e2e's host sleep: the host agent's wall clock jumps ahead of its monotonic clock
+  libfaketime
   # dashboard e2e in a real browser
   chromium
 )

@@ -3,8 +3,9 @@
  * through the VM's socket runs containers in the guest, and their ports answer on the host —
  * `-p` on 0.0.0.0 (IPv4 and IPv6 loopback), `-p 127.0.0.1:…` loopback-only, UDP, `-P` with the
  * number the engine reports, Docker Desktop's message for a port taken on the host (the container
- * not started), the listener gone when the container stops, forwards back after a VM restart, and
- * docker-compose v1 bringing up a two-service project. One VM boot for the file; tests in order.
+ * not started), the listener gone when the container stops, forwards back after a VM restart and
+ * after a host sleep (the guest's clock set again), and docker-compose v1 bringing up a two-service
+ * project. One VM for the file (restarted twice); tests in order.
  */
 import { execFile, execFileSync, type ExecFileException } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -340,6 +341,68 @@ test('after a VM restart the forwards of the containers that come back are re-es
   await expect.poll(() => page('127.0.0.1', webPort), { timeout: 120_000, intervals: [100] }).toBe('hello-from-the-vm');
   expect((await docker(['rm', '-f', 'always', 'web'])).code).toBe(0);
   await expect.poll(() => listeners(p), { timeout: 10_000 }).toEqual([]);
+});
+
+/**
+ * A host sleep as the host agent lives it: its wall clock jumps ahead while its monotonic clock
+ * does not (suspend stops CLOCK_MONOTONIC on Linux and macOS), and the guest, whose clock runs on
+ * QEMU's monotonic time, falls behind by the same amount. This machine cannot suspend, so the
+ * agent runs under libfaketime (only the wall clock, only for node) with an offset read from a file.
+ */
+function fakeClockEnv(offsetFile: string): NodeJS.ProcessEnv {
+  const lib = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((f) => fs.existsSync(f));
+  if (!lib) throw new Error('libfaketime is not installed (scripts/install-system-deps.sh installs it)');
+  fs.writeFileSync(offsetFile, '+0\n');
+  return { LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: offsetFile, FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_CACHE_DURATION: '1', FAKETIME_ONLY_CMDS: 'node' };
+}
+
+const hostLog = () => fs.readFileSync(path.join(home, 'logs', 'vm-default.log'), 'utf8');
+
+/** The guest's clock (berthd's SystemTime) minus the host's, in seconds. */
+async function guestClockAhead(): Promise<number> {
+  const r = await docker(['info', '--format', '{{.SystemTime}}']);
+  expect(r.code, r.stderr).toBe(0);
+  return (Date.parse(r.stdout.trim()) - Date.now()) / 1000;
+}
+
+test('after the host sleeps, the guest clock is set again and a forward that could not open is reconciled from the engine state', async () => {
+  test.setTimeout(15 * 60_000);
+  const q = await freePort();
+  const r = await docker(['run', '-d', '--name', 'sleeper', '--restart', 'always', '-p', `${q}:80`, IMAGE, ...httpdCmd('awake')]);
+  expect(r.code, r.stderr).toBe(0);
+  await expect.poll(() => page('127.0.0.1', q), { timeout: 120_000, intervals: [100] }).toBe('awake');
+  expect((await berth(['vm', 'stop'], 120_000)).code).toBe(0);
+  // While the VM is down something else takes the port: the container comes back with the next start, its forward cannot open.
+  const blocker = net.createServer();
+  blockers.push(blocker);
+  await new Promise<void>((resolve) => blocker.listen(q, '0.0.0.0', resolve));
+  const offsetFile = path.join(home, 'host-clock-offset');
+  const start = await run(process.execPath, [berthCli, 'vm', 'start'], { timeoutMs: 10 * 60_000, extraEnv: fakeClockEnv(offsetFile) });
+  expect(start.code, `${start.stdout}\n${start.stderr}`).toBe(0);
+  pids.qemu = readPid(path.join(runDir, 'qemu.pid'));
+  pids.hostAgent = readPid(path.join(runDir, 'host-agent.pid'));
+  await expect.poll(() => hostLog().includes(`failed tcp/0.0.0.0/${q}`), { timeout: 60_000 }).toBe(true);
+  await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  expect(await tcpConnects('127.0.0.1', q)).toBe(false);
+  expect(Math.abs(await guestClockAhead())).toBeLessThan(2);
+
+  // The host sleeps 40 s and wakes: the next 2 s check sees the jump, long before the 30 s periodic reconcile.
+  fs.writeFileSync(offsetFile, '+40\n');
+  await expect.poll(() => page('127.0.0.1', q), { timeout: 10_000, intervals: [100] }).toBe('awake');
+  const log = hostLog();
+  expect(log).toMatch(new RegExp(`ports: reconciled \\(the host resumed from sleep\\): opened [^\\n]*tcp/0.0.0.0/${q}`));
+  // The guest was set to the agent's (now 40 s ahead) clock: it had been 40 s behind it.
+  expect(log).toMatch(/guest clock set \(the host resumed from sleep; it was off by (39|40|41)\d{3} ms\)/);
+  expect(Math.abs((await guestClockAhead()) - 40)).toBeLessThan(2);
+  const status = await berth(['vm', 'status']);
+  expect(status.stdout).toContain('running');
+
+  // The clock steps back (an NTP correction, or here the offset removed): no jump ahead, so the periodic drift check sets the guest.
+  fs.writeFileSync(offsetFile, '+0\n');
+  await expect.poll(() => guestClockAhead().then((d) => Math.abs(d) < 2), { timeout: 45_000, intervals: [1000] }).toBe(true);
+  expect(hostLog()).toMatch(/guest clock set \(drift of (39|40|41)\d{3} ms/);
+  expect((await docker(['rm', '-f', 'sleeper'])).code).toBe(0);
+  await expect.poll(() => listeners(q), { timeout: 10_000 }).toEqual([]);
 });
 
 test('docker-compose v1 brings up a two-service project whose published port answers on the host', async () => {

@@ -3,7 +3,7 @@
  * (guest/port.ts) with the routes of channel/protocol.ts — tunnels to berthd's unix socket (and,
  * for part 2, to published ports), a root shell on a pty, the clock and resolver the host pushes,
  * info, berthd's log, and shutdown — runs berthd (guest/engine.ts), and powers the VM off cleanly
- * when QMP presses the power button. Started by stage 2's init under tini (PID 1).
+ * when QMP presses the power button. Started by stage 2's init under dumb-init (PID 1).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';

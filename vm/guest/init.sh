@@ -1,8 +1,9 @@
 #!/bin/sh
-# Stage 2 of the guest's boot, PID 1 on the real root until it execs tini: kernel filesystems,
+# Stage 2 of the guest's boot, PID 1 on the real root until it execs dumb-init: kernel filesystems,
 # modules, the network QEMU's user-mode stack provides, the data disk (found by label, formatted
 # on first boot, checked after a crash, grown when the host grew it), then the guest agent (which
-# runs berthd) under tini, which reaps what conmon's double fork leaves behind.
+# runs berthd) under dumb-init, which reaps what conmon's double fork leaves behind. dumb-init,
+# not tini: it blocks in sigwait, where tini wakes every second (an idle VM's largest wake-up).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # The simple steps run busybox's applets (static): under emulation every exec of a dynamically
 # linked tool pays for its loader's relocations, most of what such a step costs.
@@ -94,4 +95,4 @@ fi
 say data-mounted
 # The agent and berthd are single-file bundles started through the code-cache launcher (vm/guest/launch.ts).
 export BERTH_CODE_CACHE_DIR=/var/lib/berth/code-cache
-exec /usr/bin/tini -g -- /usr/bin/node --max-semi-space-size=1 /opt/berth/launch.mjs /opt/berth/agent.cjs 2> /dev/console
+exec /usr/bin/dumb-init -- /usr/bin/node --max-semi-space-size=1 /opt/berth/launch.mjs /opt/berth/agent.cjs 2> /dev/console

@@ -189,8 +189,8 @@ export class VmController {
     const s = await this.status();
     if (!s) return 'not-running';
     await this.json<HostStatus>('POST', '/stop', 120_000);
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && (await this.status().catch(() => undefined))) await new Promise((r) => setTimeout(r, 100));
+    const deadline = performance.now() + 15_000;
+    while (performance.now() < deadline && (await this.status().catch(() => undefined))) await new Promise((r) => setTimeout(r, 100));
     // The VM is down but its agent did not go: it would refuse the next start, so it is ended here.
     const left = await this.status().catch(() => undefined);
     if (left && left.state === 'stopped' && left.hostAgentPid) {

@@ -79,7 +79,8 @@ export class VmMachine extends EventEmitter {
 
   constructor(private readonly o: MachineOptions) {
     super();
-    this.now = o.now ?? Date.now;
+    // Monotonic: these are durations and an order of events, which a wall-clock step (sleep, NTP) must not bend.
+    this.now = o.now ?? (() => performance.now());
     this.log = o.log ?? (() => undefined);
     this.current.acceleratorNotes = o.acceleratorNotes ?? [];
   }

@@ -82,7 +82,8 @@ export class PortForwardSync {
   private readonly now: () => number;
 
   constructor(private readonly o: PortForwardSyncOptions) {
-    this.now = o.now ?? Date.now;
+    // Monotonic: these are durations and an order of events, which a wall-clock step (sleep, NTP) must not bend.
+    this.now = o.now ?? (() => performance.now());
   }
 
   get running(): boolean {

@@ -92,7 +92,8 @@ export class HostPortForwarder {
   private readonly now: () => number;
 
   constructor(private readonly o: ForwarderOptions) {
-    this.now = o.now ?? Date.now;
+    // Monotonic: these are durations and an order of events, which a wall-clock step (sleep, NTP) must not bend.
+    this.now = o.now ?? (() => performance.now());
   }
 
   list(): ForwardedPort[] {

@@ -79,7 +79,7 @@ export class QemuProvider implements VmProvider {
       });
     });
     const qmpPath = endpointPath(l.qmp);
-    const deadline = Date.now() + (this.o.qmpTimeoutMs ?? 15_000);
+    const deadline = performance.now() + (this.o.qmpTimeoutMs ?? 15_000);
     let qmp: QmpClient | undefined;
     let lastErr: Error | undefined;
     while (!qmp) {
@@ -95,7 +95,7 @@ export class QemuProvider implements VmProvider {
         qmp = await QmpClient.connect(qmpPath, 2000);
       } catch (err) {
         lastErr = err as Error;
-        if (Date.now() > deadline) {
+        if (performance.now() > deadline) {
           child.kill('SIGKILL');
           throw new Error(`QEMU did not open its control socket ${qmpPath} within ${this.o.qmpTimeoutMs ?? 15_000} ms: ${lastErr.message}`);
         }

@@ -15,7 +15,7 @@ export const RECIPE = {
     'mount',
     'runc',
     'conmon',
-    'tini',
+    'dumb-init',
     'iptables',
     'iproute2',
     'procps',
