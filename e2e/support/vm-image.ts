@@ -29,8 +29,18 @@ export async function ensureVmImage(arch: 'amd64' | 'arm64' = 'amd64', log: (m: 
     buildImage: (o: { arch: string; store: unknown; log: (m: string) => void }) => Promise<VmImageBuild>;
     describeBuild: (r: VmImageBuild) => string;
   };
-  const { ImageStore } = (await import(storeJs)) as { ImageStore: new (dir: string) => unknown };
-  const build = await buildImage({ arch, store: new ImageStore(vmImagesDir), log });
+  const { ImageStore } = (await import(storeJs)) as {
+    ImageStore: new (dir: string) => {
+      touch(kind: 'base' | 'payload', arch: string, key: string): void;
+      prune(keep: Array<{ arch: string; base: string; payload: string }>, o: { unusedForMs: number }): string[];
+    };
+  };
+  const store = new ImageStore(vmImagesDir);
+  const build = await buildImage({ arch, store, log });
+  // Every build of the recipe or of berthd adds an image to the cache: what no run used for a day goes.
+  store.touch('base', arch, build.base.key);
+  store.touch('payload', arch, build.payload.key);
+  for (const removed of store.prune([{ arch, base: build.base.key, payload: build.payload.key }], { unusedForMs: 24 * 3600_000 })) log(`removed ${removed} from the fixture cache (unused for a day)`);
   return { build, summary: describeBuild(build) };
 }
 

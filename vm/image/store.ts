@@ -159,8 +159,18 @@ export class ImageStore {
     };
   }
 
-  /** Removes entries other than the current ones and stale temporary folders. */
-  prune(keep: CurrentImage[]): string[] {
+  /** Marks an entry as used now (its folder's mtime), for prune's `unusedForMs`. */
+  touch(kind: 'base' | 'payload', arch: GuestArch, key: string): void {
+    const now = new Date();
+    fs.utimesSync(this.entryDir(kind, arch, key), now, now);
+  }
+
+  /**
+   * Removes entries other than the current ones and stale temporary folders. With `unusedForMs`,
+   * only entries not used (touched) for that long: a store several builds share (the e2e fixture
+   * cache) keeps what a concurrent run of another build may still be linking.
+   */
+  prune(keep: CurrentImage[], o: { unusedForMs?: number } = {}): string[] {
     const wanted = new Set(keep.flatMap((c) => [path.basename(this.entryDir('base', c.arch, c.base)), path.basename(this.entryDir('payload', c.arch, c.payload))]));
     const removed: string[] = [];
     let names: string[] = [];
@@ -171,7 +181,8 @@ export class ImageStore {
     }
     for (const n of names) {
       const stale = n.startsWith('.') && fs.statSync(path.join(this.dir, n)).mtimeMs < Date.now() - 6 * 3600_000;
-      if ((/^(base|payload)-/.test(n) && !wanted.has(n)) || stale) {
+      const unused = /^(base|payload)-/.test(n) && !wanted.has(n) && (o.unusedForMs === undefined || fs.statSync(path.join(this.dir, n)).mtimeMs < Date.now() - o.unusedForMs);
+      if (unused || stale) {
         fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
         removed.push(n);
       }
