@@ -245,6 +245,8 @@ test('8: wording: engine errors without transport prefixes, untag names, plural 
   await berthd.dockerOk(['create', '--name', `${name}-x`, 'busybox', 'true']);
   await app.open('#/containers');
   await page.getByLabel('Search containers').fill(name);
+  // The list learns of the new container from the event stream: wait for both rows before selecting.
+  for (const n of [name, `${name}-x`]) await expect(app.status(n)).toBeVisible();
   await page.getByLabel('Select all').check();
   await page.getByRole('toolbar', { name: 'Bulk actions' }).getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(page.getByRole('dialog')).toContainText('will be deleted with their writable layers');

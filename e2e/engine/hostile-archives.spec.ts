@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, expect, uniq } from '../support/fixtures.js';
-import type { Berthd } from '../support/berthd.js';
+import { eventually, type Berthd } from '../support/berthd.js';
 import { busyboxTar } from '../support/paths.js';
 import { dockerArchive, layerTar, rawRequest, tarBuffer, type TarItem } from './image-archive-kit.js';
 
@@ -17,7 +17,13 @@ test.describe.configure({ mode: 'parallel' });
 
 const up = '../'.repeat(40);
 
-function storeState(d: Berthd): string[] {
+/**
+ * The store's entries, once background deletions have finished: a container removed just before
+ * (`run --rm`) leaves an `overlay/tmp/rm-<id>` that berthd deletes after answering.
+ */
+async function storeState(d: Berthd): Promise<string[]> {
+  const trash = path.join(d.dataRoot, 'overlay', 'tmp');
+  await eventually(() => !fs.existsSync(trash) || !fs.readdirSync(trash).some((n) => n.startsWith('rm-')), 10_000);
   const ls = (p: string) => (fs.existsSync(p) ? fs.readdirSync(p).sort().map((n) => `${p}/${n}`) : []);
   return [
     ...ls(path.join(d.dataRoot, 'overlay', 'layers')),
@@ -101,7 +107,7 @@ function hostileLayers(sentinel: string): Array<[string, TarItem[], string]> {
 test('docker import: hostile layer tars are 400s, nothing lands outside, the daemon keeps serving', async ({ berthd }) => {
   const sentinel = makeSentinel();
   try {
-    const before = storeState(berthd);
+    const before = await storeState(berthd);
     const imagesBefore = await berthd.dockerOk(['images', '-aq', '--no-trunc']);
     for (const [what, items, message] of hostileLayers(sentinel)) {
       const tarball = await tarBuffer([{ header: { name: 'ok.txt' }, body: 'fine' }, ...items]);
@@ -114,7 +120,7 @@ test('docker import: hostile layer tars are 400s, nothing lands outside, the dae
       expect(JSON.parse(api.body.toString()).message, what).toContain(message);
       expectUntouched(sentinel);
     }
-    expect(storeState(berthd)).toEqual(before);
+    expect(await storeState(berthd)).toEqual(before);
     expect(await berthd.dockerOk(['images', '-aq', '--no-trunc'])).toBe(imagesBefore);
     expect(await berthd.dockerOk(['run', '--rm', 'busybox', 'echo', 'still serving'])).toBe('still serving\n');
   } finally {
@@ -125,7 +131,7 @@ test('docker import: hostile layer tars are 400s, nothing lands outside, the dae
 test('docker load: hostile layers inside an archive fail the load and leave no half image', async ({ berthd }) => {
   const sentinel = makeSentinel();
   try {
-    const before = storeState(berthd);
+    const before = await storeState(berthd);
     const imagesBefore = await berthd.dockerOk(['images', '-aq', '--no-trunc']);
     const base = fs.readFileSync(busyboxTar);
     for (const [what, items, message] of hostileLayers(sentinel)) {
@@ -137,7 +143,7 @@ test('docker load: hostile layers inside an archive fail the load and leave no h
       expect(r.stderr, what).toContain(message);
       expectUntouched(sentinel);
     }
-    expect(storeState(berthd)).toEqual(before);
+    expect(await storeState(berthd)).toEqual(before);
     expect(await berthd.dockerOk(['images', '-aq', '--no-trunc'])).toBe(imagesBefore);
   } finally {
     fs.rmSync(sentinel, { recursive: true, force: true });
@@ -148,7 +154,7 @@ test('docker load: hostile entries in the archive itself never reach outside the
   const sentinel = makeSentinel();
   const rel = sentinel.slice(1);
   try {
-    const before = storeState(berthd);
+    const before = await storeState(berthd);
     const layer = await layerTar({ 'x.txt': 'x' });
     const cfg = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
     const cases: Array<[string, TarItem[], string]> = [
@@ -197,7 +203,7 @@ test('docker load: hostile entries in the archive itself never reach outside the
       expectUntouched(sentinel);
     }
     expect(fs.existsSync('/pwned')).toBe(false);
-    expect(storeState(berthd)).toEqual(before);
+    expect(await storeState(berthd)).toEqual(before);
     expect((await berthd.dockerOk(['version', '--format', '{{.Server.Os}}'])).trim()).toBe('linux');
   } finally {
     fs.rmSync(sentinel, { recursive: true, force: true });
