@@ -1,7 +1,7 @@
 /**
  * Host folders in the Berth VM (issue 12): the same file work on the host's disk, on the VM's own
- * disk (a container's root filesystem: overlay on the data disk) and on a 9p shared folder (a bind
- * mount of a host folder), side by side: untar 10,000 small files, a stat walk of them (`ls -lR`,
+ * disk (a container's root filesystem: overlay on the data disk) and on a shared folder (a bind
+ * mount of a host folder, over 9p or virtiofs: the column says which), side by side: untar 10,000 small files, a stat walk of them (`ls -lR`,
  * what `git status` does: one lstat per file), a sequential write and read of a large file.
  *
   *   DOCKER_HOST=unix://<berth vm socket> npx tsx bench/vm-files.ts --shared <folder inside a shared folder> \
@@ -11,7 +11,7 @@
  * the VM are taken by the container itself (/proc/uptime, 10 ms), so container start-up is not
  * counted. Caches: nothing is dropped on the host (the machine is shared); in the VM the page
  * cache is dropped before each read (a privileged container), so VM reads come from the disk or
- * through 9p from QEMU (which may hit the host's page cache, as a desktop's would).
+ * through the share (which may hit the host's page cache, as a desktop's would).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -65,7 +65,10 @@ const DROP = 'sync; echo 3 > /proc/sys/vm/drop_caches';
 const results: Record<string, Record<string, number>> = {};
 results.host = parse(execFileSync('sh', ['-c', script(path.join(shared, 'host-work'), tarball, ':')], { encoding: 'utf8' }));
 results['VM disk'] = parse(docker(['run', '--rm', '--privileged', '-v', `${shared}:/in:ro`, values.image, 'sh', '-c', `cp /in/files.tar /files.tar && ${script('/work', '/files.tar', DROP)}`]));
-results['9p share'] = parse(docker(['run', '--rm', '--privileged', '-v', `${shared}:${shared}`, values.image, 'sh', '-c', script(path.join(shared, 'vm-work'), tarball, DROP)]));
+// The transport of the bind mount, as the container's mount table says (9p or virtiofs).
+const transport = docker(['run', '--rm', '-v', `${shared}:${shared}`, values.image, 'awk', `$2 == "${shared}" { print $3 }`, '/proc/mounts']).trim() || 'share';
+const SHARE = `${transport} share`;
+results[SHARE] = parse(docker(['run', '--rm', '--privileged', '-v', `${shared}:${shared}`, values.image, 'sh', '-c', script(path.join(shared, 'vm-work'), tarball, DROP)]));
 fs.rmSync(tarball, { force: true });
 
 const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`);
@@ -77,12 +80,12 @@ const rows: Array<[string, string]> = [
   ['read', `read ${MB} MiB`],
 ];
 const cols = Object.keys(results);
-console.log(`| | ${cols.join(' | ')} | 9p ÷ host | 9p ÷ VM disk |`);
+console.log(`| | ${cols.join(' | ')} | ${transport} ÷ host | ${transport} ÷ VM disk |`);
 console.log(`|---|${cols.map(() => '---').join('|')}|---|---|`);
 for (const [k, label] of rows) {
   const h = results.host![k]!;
   const v = results['VM disk']![k]!;
-  const p = results['9p share']![k]!;
+  const p = results[SHARE]![k]!;
   console.log(`| ${label} | ${cols.map((c) => fmt(results[c]![k]!)).join(' | ')} | ${(p / Math.max(h, 1)).toFixed(1)}× | ${(p / Math.max(v, 1)).toFixed(1)}× |`);
 }
 console.log(`\n${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'} · load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

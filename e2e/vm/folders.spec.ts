@@ -1,11 +1,13 @@
 /**
  * Host folders in the Berth VM, end to end with real QEMU (tcg here) and the stock docker CLI
  * through the VM's host socket: a temporary host folder shared through BERTH_VM_SHARED_FOLDERS
- * (the vm.sharedFolders setting's override) and mounted in the guest at the same path over 9p.
- * Bind mounts (-v, --mount, :ro) written from both sides, ownership, the "Mounts denied" message
- * for a path outside every shared folder, an inotify watcher in a container woken by a host
- * edit, and the data disk's qcow2 file shrinking after `docker system prune -a`. One VM boot
- * for the file (serial).
+ * (the vm.sharedFolders setting's override) and mounted in the guest at the same path: the
+ * read-write one over virtiofs (this host runs the VM as root and has QEMU's virtiofsd), the
+ * read-only one over 9p. Bind mounts (-v, --mount, :ro) written from both sides, ownership, the
+ * "Mounts denied" message for a path outside every shared folder, an inotify watcher in a
+ * container woken by a host edit, the data disk's qcow2 file shrinking after `docker system prune
+ * -a`; then a restart with vm.fileSharing 9p (BERTH_VM_FILE_SHARING) runs the read-write flows
+ * again over 9p, the transport of macOS hosts and unprivileged Linux ones. Serial.
  */
 import { execFile, spawn, type ChildProcess, type ExecFileException } from 'node:child_process';
 import fs from 'node:fs';
@@ -108,7 +110,19 @@ test.afterAll(async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-test('the VM boots with the shared folders as 9p devices and mounts them at the same path', async () => {
+/** The virtiofsd processes serving `dir` (QEMU's C one forks: a parent and its sandboxed child). */
+function virtiofsdFor(dir: string): number[] {
+  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+    try {
+      const argv = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
+      return /virtiofsd$/.test(argv[0] ?? '') && argv.includes(`source=${dir}`);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+test('the VM boots with the read-write folder on virtiofs and the read-only one on 9p, mounted at the same path', async () => {
   test.setTimeout(50 * 60_000);
   await ensureVmImage('amd64', (m) => console.log(`[vm] ${m}`));
   const start = await berth(['vm', 'start'], 8 * 60_000);
@@ -119,19 +133,30 @@ test('the VM boots with the shared folders as 9p devices and mounts them at the 
   pids.hostAgent = readPid(path.join(runDir, 'host-agent.pid'));
   const cmdline = fs.readFileSync(`/proc/${pids.qemu}/cmdline`, 'utf8').split('\0');
   expect(cmdline).toContain(`local,id=fs0,path=${readOnly},security_model=none,multidevs=remap,readonly=on`);
-  expect(cmdline).toContain(`local,id=fs1,path=${shared},security_model=none,multidevs=remap`);
-  const status = JSON.parse((await berth(['vm', 'status', '--json'])).stdout) as { resources: { sharedFolders: unknown } };
+  expect(cmdline).toContain(`socket,id=fs1,path=${path.join(runDir, 'virtiofs-1.sock')}`);
+  expect(cmdline).toContain('vhost-user-fs-pci,chardev=fs1,tag=berth1,queue-size=1024');
+  expect(cmdline).toContain('memory-backend-memfd,id=mem,size=1024M,share=on');
+  expect(virtiofsdFor(shared).length).toBeGreaterThan(0);
+  const status = JSON.parse((await berth(['vm', 'status', '--json'])).stdout) as { resources: { sharedFolders: unknown }; fileSharing: { why: string; shares: unknown } };
   expect(status.resources.sharedFolders).toEqual([
     { path: readOnly, readOnly: true },
     { path: shared, readOnly: false },
   ]);
+  expect(status.fileSharing.shares).toEqual([
+    { path: readOnly, readOnly: true, transport: '9p' },
+    { path: shared, readOnly: false, transport: 'virtiofs' },
+  ]);
+  expect(status.fileSharing.why).toMatch(/^virtiofs \(.*virtiofsd.*as root\) for read-write folders; 9p for read-only ones/);
+  const text = (await berth(['vm', 'status'])).stdout;
+  expect(text).toContain(`shared folders: ${readOnly} (9p, read-only), ${shared} (virtiofs)`);
+  // The guest mounted each with its transport.
+  expect((await berth(['vm', 'logs', '--tail', '400'])).stdout).toContain(`shared folders mounted (virtiofs: ${shared}; 9p, cache=mmap: ${readOnly})`);
   const imp = await docker(['import', busyboxTar, IMAGE], 300_000);
   expect(imp.code, imp.stderr).toBe(0);
 });
 
-test('a bind mount (-v and --mount) is written from both sides; container files belong to the host user', async () => {
-  test.setTimeout(10 * 60_000);
-  const proj = path.join(shared, 'proj');
+async function writtenFromBothSides(label: string): Promise<void> {
+  const proj = path.join(shared, `proj-${label}`);
   fs.mkdirSync(proj);
   fs.writeFileSync(path.join(proj, 'from-host.txt'), 'hello from the host\n');
   const r = await docker(['run', '--rm', '-v', `${proj}:/app`, IMAGE, 'sh', '-c', 'cat /app/from-host.txt && echo "hello from the container" > /app/from-ctr.txt && mkdir -p /app/sub/deep && echo x > /app/sub/deep/f'], 300_000);
@@ -144,21 +169,33 @@ test('a bind mount (-v and --mount) is written from both sides; container files 
   expect(fs.statSync(path.join(proj, 'sub', 'deep')).isDirectory()).toBe(true);
 
   // --mount type=bind, and a host change seen by a container started before it.
-  const d = await docker(['run', '-d', '--name', 'folders-reader', '--mount', `type=bind,source=${proj},target=/app`, IMAGE, 'sleep', '600'], 300_000);
+  const d = await docker(['run', '-d', '--name', `folders-reader-${label}`, '--mount', `type=bind,source=${proj},target=/app`, IMAGE, 'sleep', '600'], 300_000);
   expect(d.code, d.stderr).toBe(0);
   fs.writeFileSync(path.join(proj, 'from-host.txt'), 'edited on the host\n');
   fs.writeFileSync(path.join(proj, 'new-on-host.txt'), 'new\n');
-  const cat = await docker(['exec', 'folders-reader', 'sh', '-c', 'cat /app/from-host.txt /app/new-on-host.txt; stat -c %u /app/from-ctr.txt']);
+  const cat = await docker(['exec', `folders-reader-${label}`, 'sh', '-c', 'cat /app/from-host.txt /app/new-on-host.txt; stat -c %u /app/from-ctr.txt']);
   expect(cat.code, cat.stderr).toBe(0);
   expect(cat.stdout).toBe(`edited on the host\nnew\n${process.getuid!()}\n`);
   // A host delete is seen too.
   fs.rmSync(path.join(proj, 'new-on-host.txt'));
-  expect((await docker(['exec', 'folders-reader', 'test', '-e', '/app/new-on-host.txt'])).code).toBe(1);
+  expect((await docker(['exec', `folders-reader-${label}`, 'test', '-e', '/app/new-on-host.txt'])).code).toBe(1);
 
   // -v of a missing folder inside a share creates it on the host, as dockerd does on its host.
-  const made = path.join(shared, 'made-by-v');
+  const made = path.join(shared, `made-by-v-${label}`);
   expect((await docker(['run', '--rm', '-v', `${made}:/m`, IMAGE, 'touch', '/m/ok'], 300_000)).code).toBe(0);
   expect(fs.existsSync(path.join(made, 'ok'))).toBe(true);
+  // A file a container user other than root creates keeps that owner on the host (the daemon acts as the caller).
+  fs.mkdirSync(path.join(proj, 'u'));
+  fs.chmodSync(path.join(proj, 'u'), 0o777);
+  const u = await docker(['run', '--rm', '-u', '1234:1234', '-v', `${proj}:/app`, IMAGE, 'sh', '-c', 'echo u > /app/u/f'], 300_000);
+  expect(u.code, u.stderr).toBe(0);
+  expect(fs.statSync(path.join(proj, 'u', 'f')).uid).toBe(process.getuid!() === 0 ? 1234 : process.getuid!());
+  await docker(['rm', '-f', `folders-reader-${label}`]);
+}
+
+test('a bind mount (-v and --mount) is written from both sides; container files belong to the host user', async () => {
+  test.setTimeout(10 * 60_000);
+  await writtenFromBothSides('virtiofs');
 });
 
 test(':ro and a read-only shared folder refuse writes; reads work', async () => {
@@ -193,10 +230,9 @@ test('a bind mount outside every shared folder fails with Docker Desktop\'s mess
   expect(sock.code, sock.stderr).toBe(0);
 });
 
-test('a host edit wakes an inotify watcher in the container', async () => {
-  test.setTimeout(10 * 60_000);
-  const app = path.join(shared, 'watched');
-  const bin = path.join(shared, 'bin');
+async function hostEditWakesWatcher(label: string): Promise<void> {
+  const app = path.join(shared, `watched-${label}`);
+  const bin = path.join(shared, `bin-${label}`);
   fs.mkdirSync(app);
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(app, 'index.js'), 'v1\n');
@@ -215,19 +251,23 @@ test('a host edit wakes an inotify watcher in the container', async () => {
   const t0 = Date.now();
   fs.writeFileSync(path.join(app, 'index.js'), 'v2\n');
   await expect.poll(() => out.slice(before), { timeout: 30_000 }).toMatch(/event 0x[0-9a-f]+ index\.js/);
-  console.log(`[vm] inotify in the container woke ${Date.now() - t0} ms after the host edit (events: ${JSON.stringify(out.slice(before).trim())})`);
+  console.log(`[vm] ${label}: inotify in the container woke ${Date.now() - t0} ms after the host edit (events: ${JSON.stringify(out.slice(before).trim())})`);
   // A file created on the host shows up as an event on its folder.
   const before2 = out.length;
   fs.writeFileSync(path.join(app, 'added.js'), 'new\n');
   await expect.poll(() => out.slice(before2), { timeout: 30_000 }).toMatch(/event 0x[0-9a-f]+ added\.js/);
   await docker(['rm', '-f', 'folders-watcher']);
+}
+
+test('a host edit wakes an inotify watcher in the container', async () => {
+  test.setTimeout(10 * 60_000);
+  await hostEditWakesWatcher('virtiofs');
 });
 
 test('the data disk shrinks on the host after docker system prune -a', async () => {
   test.setTimeout(15 * 60_000);
   const disk = path.join(home, 'vm', 'default', 'data.qcow2');
   expect(fs.existsSync(disk)).toBe(true);
-  await docker(['rm', '-f', 'folders-reader']);
   // 100 MiB in a container layer and again in the image committed from it: a committed container with random data.
   const big = await docker(['run', '--name', 'folders-big', IMAGE, 'sh', '-c', 'dd if=/dev/urandom of=/blob bs=1M count=100 2>/dev/null && sync'], 600_000);
   expect(big.code, big.stderr).toBe(0);
@@ -239,4 +279,29 @@ test('the data disk shrinks on the host after docker system prune -a', async () 
   // ext4 discards freed blocks at once (mount -o discard), QEMU punches them out of the qcow2 (discard=unmap).
   await expect.poll(() => allocated(disk), { timeout: 120_000, intervals: [2000] }).toBeLessThan(full - 150 * 1024 * 1024);
   console.log(`[vm] data.qcow2: ${(full / 1048576).toFixed(0)} MiB allocated with the image, ${(allocated(disk) / 1048576).toFixed(0)} MiB after docker system prune -a`);
+});
+
+test('restarted with vm.fileSharing 9p, the read-write folder is on 9p and works the same; no virtiofsd is left', async () => {
+  test.setTimeout(20 * 60_000);
+  const stop = await berth(['vm', 'stop'], 120_000);
+  expect(stop.code, stop.stderr).toBe(0);
+  // The daemons go with QEMU.
+  await expect.poll(() => virtiofsdFor(shared).length, { timeout: 10_000 }).toBe(0);
+  env = { ...env, BERTH_VM_FILE_SHARING: '9p' };
+  const start = await berth(['vm', 'start'], 8 * 60_000);
+  expect(start.code, `${start.stdout}\n${start.stderr}`).toBe(0);
+  pids.qemu = readPid(path.join(runDir, 'qemu.pid'));
+  pids.hostAgent = readPid(path.join(runDir, 'host-agent.pid'));
+  const cmdline = fs.readFileSync(`/proc/${pids.qemu}/cmdline`, 'utf8').split('\0');
+  expect(cmdline).toContain(`local,id=fs1,path=${shared},security_model=none,multidevs=remap`);
+  expect(cmdline.join(' ')).not.toMatch(/vhost-user-fs|memory-backend-memfd/);
+  expect(virtiofsdFor(shared)).toEqual([]);
+  expect((await berth(['vm', 'status'])).stdout).toContain('file sharing: 9p: asked for (vm.fileSharing / BERTH_VM_FILE_SHARING)');
+  // `system prune -a` took the image: import it again.
+  const imp = await docker(['import', busyboxTar, IMAGE], 300_000);
+  expect(imp.code, imp.stderr).toBe(0);
+  await writtenFromBothSides('9p');
+  await hostEditWakesWatcher('9p');
+  const last = await berth(['vm', 'stop'], 120_000);
+  expect(last.code, last.stderr).toBe(0);
 });

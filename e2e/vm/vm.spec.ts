@@ -154,7 +154,7 @@ test('the amd64 image is built from Debian packages (or reused from the validate
 });
 
 // After the build: the image check comes first, so the QEMU one needs an image to reach.
-test('without QEMU or without an image, berth vm start says what to install or build, and starts nothing', async () => {
+test('without QEMU, an image or a virtiofsd asked for, berth vm start says what to install or build, and starts nothing', async () => {
   const empty = fs.mkdtempSync(path.join(home, 'empty-'));
   // BERTH_QEMU is where a packaged app points at its own QEMU; here it points at a folder without one.
   const noQemu = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_QEMU: empty }, timeoutMs: 60_000 });
@@ -163,6 +163,10 @@ test('without QEMU or without an image, berth vm start says what to install or b
   const noImage = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_VM_IMAGES: empty }, timeoutMs: 60_000 });
   expect(noImage.code).toBe(1);
   expect(noImage.stderr).toContain(`berth: no VM image for amd64 in ${empty}: build it with \`npm run vm:build -- --arch amd64\` (or \`berth vm build\`)`);
+  // virtiofs asked for where no virtiofsd can be found: refused with where it looked, nothing started.
+  const noVirtiofsd = await run(process.execPath, [berthCli, 'vm', 'start'], { extraEnv: { BERTH_VM_FILE_SHARING: 'virtiofs', BERTH_VIRTIOFSD: path.join(empty, 'virtiofsd'), BERTH_VM_SHARED_FOLDERS: JSON.stringify([{ path: empty }]) }, timeoutMs: 60_000 });
+  expect(noVirtiofsd.code).toBe(1);
+  expect(noVirtiofsd.stderr).toContain(`berth: invalid VM settings: vm.fileSharing is virtiofs, but no virtiofsd on this host (looked in ${path.join(empty, 'virtiofsd')}; Debian: qemu-system-common or virtiofsd)`);
   expect(processesUsing(home)).toEqual([]);
   const status = await berth(['vm', 'status']);
   expect(status.stdout).toMatch(/^stopped/);

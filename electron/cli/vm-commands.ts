@@ -98,6 +98,7 @@ export async function vmCommand(args: string[], usage: string): Promise<number> 
         process.stdout.write(`engine API: ${s.dockerHost}${s.dockerContext ? ` (docker context ${s.dockerContext})` : ''}\n`);
         process.stdout.write(`accelerator choice: ${s.acceleratorNotes.join('; ')}\n`);
         if (s.diskNote) process.stdout.write(`${s.diskNote}\n`);
+        if (s.fileSharing) process.stdout.write(`shared folders: ${s.fileSharing.shares.map((f) => `${f.path} (${f.transport ?? '9p'}${f.readOnly ? ', read-only' : ''})`).join(', ')}\nfile sharing: ${s.fileSharing.why}\n`);
         if (s.error) process.stdout.write(`error: ${s.error}\n${s.consoleTail ? `--- VM console (last lines) ---\n${s.consoleTail}\n` : ''}`);
         return s.state === 'running' ? 0 : 1;
       }

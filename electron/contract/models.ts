@@ -28,6 +28,7 @@ export const VmResourcesInfoSchema = z.object({
   memoryMiB: z.number(),
   diskGiB: z.number(),
   arch: z.string(),
+  fileSharing: z.string().optional(),
   sharedFolders: z.array(SharedFolderSchema).optional(),
 });
 
@@ -40,6 +41,8 @@ export const VmEngineDetailsSchema = z.object({
   resources: VmResourcesInfoSchema.optional(),
   /** Settings changed since the VM started that apply at its next start ("CPUs", "memory", ...). */
   restartRequired: z.array(z.string()).optional(),
+  /** How the shared folders reach the VM (9p, virtiofs) and why: one sentence. */
+  fileSharingNote: z.string().optional(),
   /** The console's last lines when it failed. */
   consoleTail: z.string().optional(),
   /** How long the last boot took (launch to engine ready), in seconds. */
@@ -187,6 +190,8 @@ export const VmSettingsSchema = z.object({
   diskGiB: z.number().int().optional(),
   /** Host folders shared into the VM at the same path (absent: the home folder, read-write). */
   sharedFolders: z.array(SharedFolderSchema).max(64).optional(),
+  /** How they are shared: auto (virtiofs where this host can run it, else 9p), virtiofs or 9p. */
+  fileSharing: z.enum(['auto', 'virtiofs', '9p']).optional(),
 });
 export type VmSettings = z.infer<typeof VmSettingsSchema>;
 

@@ -11,17 +11,24 @@ describe('guest shares', () => {
     expect(parseShares(line)).toEqual({
       cache: 'mmap',
       shares: [
-        { tag: 'berth0', readOnly: false, path: '/Users/ann' },
-        { tag: 'berth1', readOnly: true, path: '/Volumes/Data, old/ü' },
+        { tag: 'berth0', readOnly: false, path: '/Users/ann', transport: '9p' },
+        { tag: 'berth1', readOnly: true, path: '/Volumes/Data, old/ü', transport: '9p' },
       ],
     });
+    const vfs = kernelCommandLine({ guestArch: 'amd64', shares: [{ path: '/home/ann/virtiofs', readOnly: false, transport: 'virtiofs', socket: '/run/s' }] });
+    expect(parseShares(vfs).shares).toEqual([{ tag: 'berth0', readOnly: false, path: '/home/ann/virtiofs', transport: 'virtiofs' }]);
     expect(parseShares(`${line} berth.9p-cache=loose`).cache).toBe('loose');
     expect(parseShares('berth.9p-cache=;rm berth.share=x,rw,/a berth.share=berth0,rw,relative').shares).toEqual([]);
   });
 
   it('9p options: 9p2000.L over virtio, a large msize, ro for read-only shares', () => {
-    expect(mountOptions({ tag: 'berth0', readOnly: true, path: '/a' }, 'mmap')).toBe('trans=virtio,version=9p2000.L,msize=512000,cache=mmap,access=client,ro');
-    expect(mountOptions({ tag: 'berth0', readOnly: false, path: '/a' }, 'loose')).not.toContain(',ro');
+    expect(mountOptions({ tag: 'berth0', readOnly: true, path: '/a', transport: '9p' }, 'mmap')).toBe('trans=virtio,version=9p2000.L,msize=512000,cache=mmap,access=client,ro');
+    expect(mountOptions({ tag: 'berth0', readOnly: false, path: '/a', transport: '9p' }, 'loose')).not.toContain(',ro');
+  });
+
+  it('virtiofs options: the daemon caches, the guest only says ro or rw', () => {
+    expect(mountOptions({ tag: 'berth0', readOnly: true, path: '/a', transport: 'virtiofs' }, 'mmap')).toBe('ro');
+    expect(mountOptions({ tag: 'berth0', readOnly: false, path: '/a', transport: 'virtiofs' }, 'mmap')).toBe('rw');
   });
 
   it('writes shared-host-paths into daemon.json and keeps the rest', () => {

@@ -1,7 +1,7 @@
 /**
  * Host folders in the guest: the host passes each share on the kernel command line
- * (`berth.share=<tag>,<ro|rw>,<percent-encoded path>`, vm/host/qemu-args.ts); before berthd
- * starts, the agent mounts each 9p tag at the same path and tells berthd which folders bind mounts
+ * (`berth.share=<tag>,<ro|rw>[,virtiofs],<percent-encoded path>`, vm/host/qemu-args.ts); before
+ * berthd starts, the agent mounts each tag (9p, or virtiofs) at the same path and tells berthd which folders bind mounts
  * may come from (daemon.json's `shared-host-paths`; anything else gets Docker Desktop's "Mounts
  * denied"). Also: the engine's socket at /var/run/docker.sock (as on a Linux host and in Docker
  * Desktop's VM), so `-v /var/run/docker.sock:/var/run/docker.sock` works.
@@ -18,6 +18,7 @@ export interface GuestShare {
   tag: string;
   readOnly: boolean;
   path: string;
+  transport: '9p' | 'virtiofs';
 }
 
 /**
@@ -40,21 +41,23 @@ export function parseShares(cmdline: string): { shares: GuestShare[]; cache: str
       continue;
     }
     if (!word.startsWith('berth.share=')) continue;
-    const m = /^berth\.share=(berth\d+),(ro|rw),(\/.*)$/.exec(word);
+    const m = /^berth\.share=(berth\d+),(ro|rw),(?:(virtiofs),)?(\/.*)$/.exec(word);
     if (!m) continue;
     let p: string;
     try {
-      p = decodeURIComponent(m[3]!);
+      p = decodeURIComponent(m[4]!);
     } catch {
       continue;
     }
     if (!path.posix.isAbsolute(p) || p.includes('\0')) continue;
-    shares.push({ tag: m[1]!, readOnly: m[2] === 'ro', path: path.posix.normalize(p) });
+    shares.push({ tag: m[1]!, readOnly: m[2] === 'ro', path: path.posix.normalize(p), transport: m[3] === 'virtiofs' ? 'virtiofs' : '9p' });
   }
   return { shares, cache };
 }
 
 export function mountOptions(s: GuestShare, cache: string): string {
+  // virtiofs: the daemon sets the caching (cache=auto, 1 s); only ro is the guest's to say.
+  if (s.transport === 'virtiofs') return s.readOnly ? 'ro' : 'rw';
   return ['trans=virtio', 'version=9p2000.L', `msize=${NINEP_MSIZE}`, `cache=${cache}`, 'access=client', ...(s.readOnly ? ['ro'] : [])].join(',');
 }
 
@@ -62,19 +65,22 @@ export function mountOptions(s: GuestShare, cache: string): string {
 export async function mountShares(cmdline: string, log: (m: string) => void): Promise<string[]> {
   const { shares, cache } = parseShares(cmdline);
   if (shares.length === 0) return [];
-  await execFileAsync('modprobe', ['-a', '9pnet_virtio', '9p']).catch((err: Error) => log(`modprobe 9p: ${err.message}`));
-  const mounted: string[] = [];
+  const modules = [...(shares.some((s) => s.transport === '9p') ? ['9pnet_virtio', '9p'] : []), ...(shares.some((s) => s.transport === 'virtiofs') ? ['virtiofs'] : [])];
+  await execFileAsync('modprobe', ['-a', ...modules]).catch((err: Error) => log(`modprobe ${modules.join(' ')}: ${err.message}`));
+  const mounted: GuestShare[] = [];
   for (const s of shares) {
     try {
       fs.mkdirSync(s.path, { recursive: true });
-      await execFileAsync('mount', ['-t', '9p', '-o', mountOptions(s, cache), s.tag, s.path]);
-      mounted.push(s.path);
+      await execFileAsync('mount', ['-t', s.transport, '-o', mountOptions(s, cache), s.tag, s.path]);
+      mounted.push(s);
     } catch (err) {
-      log(`cannot mount the shared folder ${s.path}: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
+      log(`cannot mount the shared folder ${s.path} (${s.transport}): ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
     }
   }
-  log(`shared folders mounted (9p, cache=${cache}): ${mounted.join(', ') || 'none'}`);
-  return mounted;
+  const list = (t: GuestShare['transport']) => mounted.filter((s) => s.transport === t).map((s) => s.path);
+  const parts = [list('virtiofs').length ? `virtiofs: ${list('virtiofs').join(', ')}` : '', list('9p').length ? `9p, cache=${cache}: ${list('9p').join(', ')}` : ''].filter(Boolean);
+  log(`shared folders mounted (${parts.join('; ') || 'none'})`);
+  return mounted.map((s) => s.path);
 }
 
 /** Writes `shared-host-paths` into berthd's daemon.json (kept otherwise), atomically. */

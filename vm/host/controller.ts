@@ -27,6 +27,8 @@ export interface HostStatus extends VmStatus {
   qemu: { binary: string; version: string };
   image: { base: string; payload: string; kernelRelease?: string };
   diskNote?: string;
+  /** What each shared folder uses (9p or virtiofs) and why (file-sharing.ts). */
+  fileSharing?: { why: string; shares: Array<{ path: string; readOnly: boolean; transport?: '9p' | 'virtiofs' }> };
 }
 
 export class VmControlError extends Error {

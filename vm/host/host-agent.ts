@@ -27,6 +27,8 @@ import { GuestSync } from './guest-sync.js';
 import { HostPortForwarder } from './port-forward.js';
 import { PortForwardSync } from './port-forward-sync.js';
 import { FolderEvents } from './folder-events.js';
+import { chooseFileSharing, findVirtiofsd, virtiofsdCandidates } from './file-sharing.js';
+import type { FolderShare } from './qemu-args.js';
 
 export interface HostAgentConfig {
   paths: VmPaths;
@@ -91,10 +93,20 @@ async function main(): Promise<void> {
     if (!ok) log(`shared folder ${f.path} is not a folder on this host; not shared`);
     return ok;
   });
-  if (shares.length) log(`shared folders (9p): ${shares.map((f) => `${f.path}${f.readOnly ? ' (read-only)' : ''}`).join(', ')}`);
+  const virtiofsd = shares.length && process.platform === 'linux' ? findVirtiofsd() : undefined;
+  const sharing = chooseFileSharing({ platform: process.platform, root: process.getuid?.() === 0, virtiofsd, searched: virtiofsdCandidates() }, cfg.resources.fileSharing);
+  const folderShares: FolderShare[] = shares.map((f, i) => {
+    const transport = f.readOnly ? sharing.readOnly : sharing.readWrite;
+    return { ...f, transport, ...(transport === 'virtiofs' ? { socket: path.join(p.runDir, `virtiofs-${i}.sock`) } : {}) };
+  });
+  if (shares.length) {
+    log(`file sharing: ${sharing.why}`);
+    log(`shared folders: ${folderShares.map((f) => `${f.path} (${f.transport}${f.readOnly ? ', read-only' : ''})`).join(', ')}`);
+  }
   const provider = new QemuProvider({
     qemuBinary: qemu,
     log,
+    ...(virtiofsd ? { virtiofsd } : {}),
     launch: {
       platform: process.platform,
       guestArch: cfg.resources.arch,
@@ -107,7 +119,7 @@ async function main(): Promise<void> {
       consoleLog: p.consoleLog,
       pidFile: p.qemuPidFile,
       name: p.name,
-      shares,
+      shares: folderShares,
       // BERTH_VM_9P_CACHE: another 9p cache mode for the shares (benchmarks; see vm/README.md).
       ...(process.env.BERTH_VM_9P_CACHE ? { kernelArgs: [`berth.9p-cache=${process.env.BERTH_VM_9P_CACHE}`] } : {}),
     },
@@ -167,6 +179,7 @@ async function main(): Promise<void> {
     qemu: { binary: qemu, version },
     image: { base: image.baseManifest.key, payload: image.payloadManifest.key, kernelRelease: image.baseManifest.kernelRelease },
     ...(diskNote ? { diskNote } : {}),
+    ...(shares.length ? { fileSharing: { why: sharing.why, shares: folderShares.map((f) => ({ path: f.path, readOnly: f.readOnly, transport: f.transport })) } } : {}),
   });
 
   const control = http.createServer((req, res) => void handle(req, res));

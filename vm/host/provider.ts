@@ -11,6 +11,8 @@ import { AgentChannel, endpointPath } from './agent-channel.js';
 import { AcceleratorFailed } from './accelerator.js';
 import { QmpClient } from './qmp.js';
 import { qemuArgs, type Accelerator, type QemuLaunch } from './qemu-args.js';
+import type { Virtiofsd } from './file-sharing.js';
+import { VirtiofsDaemons } from './virtiofsd.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -46,6 +48,8 @@ export interface QemuProviderOptions {
   launch: Omit<QemuLaunch, 'accelerator'>;
   log: (m: string) => void;
   qmpTimeoutMs?: number;
+  /** The daemon for the shares whose transport is virtiofs (file-sharing.ts). */
+  virtiofsd?: Virtiofsd;
 }
 
 export class QemuProvider implements VmProvider {
@@ -58,6 +62,22 @@ export class QemuProvider implements VmProvider {
     // A fresh console log per boot: the tail shown on a crash is this boot's.
     fs.writeFileSync(l.consoleLog, '');
     fs.rmSync(l.pidFile, { force: true });
+    const daemons = await this.startDaemons(l);
+    try {
+      return await this.spawnQemu(l, args, accelerator, daemons);
+    } catch (err) {
+      daemons?.stop();
+      throw err;
+    }
+  }
+
+  private async startDaemons(l: QemuLaunch): Promise<VirtiofsDaemons | undefined> {
+    if (!(l.shares ?? []).some((s) => s.transport === 'virtiofs')) return undefined;
+    if (!this.o.virtiofsd) throw new Error('a shared folder uses virtiofs, but no virtiofsd was found');
+    return VirtiofsDaemons.start(this.o.virtiofsd, l.shares ?? [], this.o.log);
+  }
+
+  private async spawnQemu(l: QemuLaunch, args: string[], accelerator: Accelerator, daemons: VirtiofsDaemons | undefined): Promise<VmInstance> {
     this.o.log(`${this.o.qemuBinary} ${args.join(' ')}`);
     let child: ChildProcess;
     try {
@@ -101,6 +121,7 @@ export class QemuProvider implements VmProvider {
         }
       }
     }
+    void exited.then(() => daemons?.stop());
     return new QemuInstance(child, exited, qmp, l, this.o.log);
   }
 }

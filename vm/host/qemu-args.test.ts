@@ -148,6 +148,27 @@ describe('shared folders (9p)', () => {
     expect(() => qemuArgs({ ...base, shares: many })).toThrow(/do not fit on the kernel command line .* vm\.sharedFolders/);
   });
 
+  it('virtiofs shares: a vhost-user-fs device on the daemon\'s socket, the guest RAM in a shared memfd, the transport on the command line', () => {
+    const vfs = [
+      { path: '/home/ann', readOnly: false, transport: 'virtiofs' as const, socket: '/run/vm/virtiofs-0.sock' },
+      { path: '/srv/ro', readOnly: true, transport: '9p' as const },
+    ];
+    const a = qemuArgs({ ...base, shares: vfs });
+    expect(after(a, '-machine')).toEqual(['q35,vmport=off,hpet=off,memory-backend=mem']);
+    expect(after(a, '-object')).toEqual(['memory-backend-memfd,id=mem,size=2048M,share=on']);
+    expect(after(a, '-m')).toEqual(['2048M']);
+    expect(after(a, '-chardev')).toContain('socket,id=fs0,path=/run/vm/virtiofs-0.sock');
+    expect(after(a, '-device')).toContain('vhost-user-fs-pci,chardev=fs0,tag=berth0,queue-size=1024');
+    expect(after(a, '-fsdev')).toEqual(['local,id=fs1,path=/srv/ro,security_model=none,multidevs=remap,readonly=on']);
+    const line = kernelCommandLine({ guestArch: 'amd64', shares: vfs });
+    expect(line).toContain(' berth.share=berth0,rw,virtiofs,/home/ann');
+    expect(line).toContain(' berth.share=berth1,ro,/srv/ro');
+    // 9p only: QEMU's anonymous memory, as before.
+    expect(qemuArgs({ ...base, shares })).not.toContain('-object');
+    expect(() => shareArgs([{ path: '/a', readOnly: false, transport: 'virtiofs' }], 'linux')).toThrow(/no virtiofsd socket/);
+    expect(() => shareArgs(vfs, 'darwin')).toThrow(/virtiofs needs a Linux host/);
+  });
+
   it('Windows QEMU has no 9p: shares are refused there', () => {
     expect(() => shareArgs(shares, 'win32')).toThrow(/not supported with QEMU on Windows/);
     expect(shareArgs([], 'win32')).toEqual([]);

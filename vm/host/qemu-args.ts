@@ -39,7 +39,7 @@ export interface QemuLaunch {
   name: string;
   /** Extra kernel command line words (berth.* parameters read by the guest's init). */
   kernelArgs?: string[];
-  /** Host folders shared into the guest at the same path (9p, mounted by the guest agent). */
+  /** Host folders shared into the guest at the same path (9p or virtiofs, mounted by the guest agent). */
   shares?: FolderShare[];
 }
 
@@ -47,6 +47,9 @@ export interface FolderShare {
   /** Absolute host path; the guest mounts it at the same path. */
   path: string;
   readOnly: boolean;
+  /** Absent: 9p. virtiofs needs `socket`, the vhost-user socket its virtiofsd listens on (file-sharing.ts). */
+  transport?: '9p' | 'virtiofs';
+  socket?: string;
 }
 
 /** The kernel's command line limit (x86's COMMAND_LINE_SIZE; arm64 allows more): shares must fit beside the rest. */
@@ -58,19 +61,22 @@ export function shareTag(i: number): string {
 }
 
 /**
- * A share as one kernel parameter, `berth.share=<tag>,<ro|rw>,<path>`, the path percent-encoded
- * (the command line splits at spaces; the kernel's quoting cannot hold a quote).
+ * A share as one kernel parameter, `berth.share=<tag>,<ro|rw>[,virtiofs],<path>`, the path
+ * percent-encoded (the command line splits at spaces; the kernel's quoting cannot hold a quote).
  */
 export function shareKernelArg(s: FolderShare, i: number): string {
   const enc = encodeURIComponent(s.path).replace(/%2F/g, '/');
-  return `berth.share=${shareTag(i)},${s.readOnly ? 'ro' : 'rw'},${enc}`;
+  return `berth.share=${shareTag(i)},${s.readOnly ? 'ro' : 'rw'},${s.transport === 'virtiofs' ? 'virtiofs,' : ''}${enc}`;
 }
 
 /**
- * 9p (virtio-9p-pci on QEMU's local backend) for each share. security_model=none: files are
- * created as the QEMU process, i.e. the host user on a desktop, with the guest's modes; ownership
- * changes the host refuses are ignored instead of failing the guest's chown. multidevs=remap keeps
- * inode numbers unique when a share spans host filesystems (a mounted volume inside the home folder).
+ * One device per share.
+ * - 9p (virtio-9p-pci on QEMU's local backend). security_model=none: files are created as the QEMU
+ *   process, i.e. the host user on a desktop, with the guest's modes; ownership changes the host
+ *   refuses are ignored instead of failing the guest's chown. multidevs=remap keeps inode numbers
+ *   unique when a share spans host filesystems (a mounted volume inside the home folder).
+ * - virtiofs (vhost-user-fs-pci to the share's virtiofsd, started before QEMU by the provider).
+ *   queue-size 1024: a READDIRPLUS or a 1 MiB read in flight beside others, as virtiofsd's docs use.
  */
 export function shareArgs(shares: readonly FolderShare[], platform: NodeJS.Platform): string[] {
   if (shares.length === 0) return [];
@@ -78,10 +84,26 @@ export function shareArgs(shares: readonly FolderShare[], platform: NodeJS.Platf
   const out: string[] = [];
   shares.forEach((s, i) => {
     const id = `fs${i}`;
+    if (s.transport === 'virtiofs') {
+      if (platform !== 'linux') throw new Error(`virtiofs needs a Linux host (${s.path})`);
+      if (!s.socket) throw new Error(`virtiofs share ${s.path} has no virtiofsd socket`);
+      out.push('-chardev', `socket,id=${id},path=${escapeOptionValue(s.socket)}`);
+      out.push('-device', `vhost-user-fs-pci,chardev=${id},tag=${shareTag(i)},queue-size=1024`);
+      return;
+    }
     out.push('-fsdev', `local,id=${id},path=${escapeOptionValue(s.path)},security_model=none,multidevs=remap${s.readOnly ? ',readonly=on' : ''}`);
     out.push('-device', `virtio-9p-pci,fsdev=${id},mount_tag=${shareTag(i)}`);
   });
   return out;
+}
+
+/**
+ * vhost-user daemons read and write the guest's buffers in place: its RAM must be a shared,
+ * mappable file (a memfd) instead of QEMU's anonymous memory. Only when a share needs it.
+ */
+function memoryBackend(l: QemuLaunch): { object: string[]; machineOpt: string } {
+  if (!(l.shares ?? []).some((s) => s.transport === 'virtiofs')) return { object: [], machineOpt: '' };
+  return { object: ['-object', `memory-backend-memfd,id=mem,size=${l.memoryMiB}M,share=on`], machineOpt: ',memory-backend=mem' };
 }
 
 
@@ -156,10 +178,14 @@ export function qemuArgs(l: QemuLaunch): string[] {
     '-device',
     `virtio-blk-pci,drive=${id},serial=${serial}`,
   ];
+  const mem = memoryBackend(l);
+  const machine = machineArgs(l);
+  machine[1] += mem.machineOpt;
   const args = [
     '-name',
     `${l.name},process=berth-vm-${l.name}`,
-    ...machineArgs(l),
+    ...machine,
+    ...mem.object,
     '-smp',
     String(l.cpus),
     '-m',

@@ -3,11 +3,13 @@
  * `vm` key of Berth's settings with defaults sized for a laptop. Applied at start: CPUs and memory
  * on QEMU's command line, the disk by growing data.qcow2 (the guest grows its filesystem at boot;
  * shrinking is refused, it would lose data), the shared folders as 9p/virtiofs shares mounted in
- * the guest at the same path (absent: the user's home folder, read-write).
+ * the guest at the same path (absent: the user's home folder, read-write), by the file sharing the
+ * host can run (`vm.fileSharing`, file-sharing.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
 import { hostArch, type GuestArch } from './qemu-args.js';
+import type { FileSharingSetting } from './file-sharing.js';
 
 /** A host folder shared into the VM at the same path (settings `vm.sharedFolders`). */
 export interface SharedFolderSetting {
@@ -26,6 +28,8 @@ export interface VmResources {
   memoryMiB: number;
   diskGiB: number;
   arch: GuestArch;
+  /** How the folders are shared: `auto` picks per host (file-sharing.ts). */
+  fileSharing: FileSharingSetting;
   /** Host folders shared into the VM, outermost first (a nested folder is mounted over its parent). */
   sharedFolders: SharedFolder[];
 }
@@ -37,6 +41,8 @@ export interface VmSettingsInput {
   arch?: GuestArch | undefined;
   /** Absent: the user's home folder, read-write. An empty list shares nothing. */
   sharedFolders?: SharedFolderSetting[] | undefined;
+  /** Absent: auto. */
+  fileSharing?: FileSharingSetting | undefined;
 }
 
 export function defaultResources(cpuCount = os.cpus().length, totalBytes = os.totalmem(), arch: string = process.arch): VmResources {
@@ -45,6 +51,7 @@ export function defaultResources(cpuCount = os.cpus().length, totalBytes = os.to
     memoryMiB: Math.max(1024, Math.min(4096, Math.floor(totalBytes / 1048576 / 4 / 256) * 256)),
     diskGiB: 64,
     arch: hostArch(arch) ?? 'amd64',
+    fileSharing: 'auto',
     sharedFolders: [{ path: os.homedir(), readOnly: false }],
   };
 }
@@ -131,6 +138,7 @@ export function resolveResources(s: VmSettingsInput | undefined, env: NodeJS.Pro
     memoryMiB: num(env.BERTH_VM_MEMORY_MIB) ?? s?.memoryMiB ?? d.memoryMiB,
     diskGiB: num(env.BERTH_VM_DISK_GIB) ?? s?.diskGiB ?? d.diskGiB,
     arch: (env.BERTH_VM_ARCH as GuestArch | undefined) ?? s?.arch ?? d.arch,
+    fileSharing: ((env.BERTH_VM_FILE_SHARING || undefined) as FileSharingSetting | undefined) ?? s?.fileSharing ?? d.fileSharing,
     sharedFolders: resolveSharedFolders(sharedFoldersFromEnv(env.BERTH_VM_SHARED_FOLDERS) ?? s?.sharedFolders),
   };
   const problems: string[] = [];
@@ -138,6 +146,7 @@ export function resolveResources(s: VmSettingsInput | undefined, env: NodeJS.Pro
   if (!Number.isInteger(r.memoryMiB) || r.memoryMiB < 512 || r.memoryMiB > 262144) problems.push(`memory must be 512–262144 MiB (got ${r.memoryMiB})`);
   if (!Number.isInteger(r.diskGiB) || r.diskGiB < 4 || r.diskGiB > 8192) problems.push(`the disk must be 4–8192 GiB (got ${r.diskGiB})`);
   if (r.arch !== 'amd64' && r.arch !== 'arm64') problems.push(`the architecture must be amd64 or arm64 (got ${String(r.arch)})`);
+  if (!['auto', 'virtiofs', '9p'].includes(r.fileSharing)) problems.push(`file sharing must be auto, virtiofs or 9p (got ${String(r.fileSharing)})`);
   if (problems.length) throw new Error(`invalid VM settings: ${problems.join('; ')}`);
   return r;
 }

@@ -14,7 +14,7 @@ const paths = { name: 'default', stateDir: '/tmp/vm-fake/state', runDir: '/tmp/v
 class FakeVm implements VmControl {
   readonly paths = paths;
   running: HostStatus | undefined;
-  desired: VmResources = { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64', sharedFolders: [] };
+  desired: VmResources = { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64', fileSharing: 'auto', sharedFolders: [] };
   calls: string[] = [];
   failStart: (Error & { consoleTail?: string }) | undefined;
 
@@ -49,7 +49,7 @@ describe('VmEngine', () => {
     e.onChange(() => seen.push(`${e.state()}${e.progress() ? `: ${e.progress()!.step} [${e.progress()!.detail ?? ''}]` : ''}`));
     await e.start();
     expect(seen).toEqual(['starting: Starting QEMU []', 'starting: Starting QEMU [tcg (software emulation)]', 'starting: Booting the kernel [tcg (software emulation)]', 'starting: Starting the engine [tcg (software emulation)]', 'running']);
-    expect(e.info().vm).toEqual({ accelerator: 'tcg', acceleratorNote: 'software emulation (kvm: /dev/kvm is missing)', bootSeconds: 61.2, resources: { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64', sharedFolders: [] } });
+    expect(e.info().vm).toEqual({ accelerator: 'tcg', acceleratorNote: 'software emulation (kvm: /dev/kvm is missing)', bootSeconds: 61.2, resources: { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64', fileSharing: 'auto', sharedFolders: [] } });
   });
 
   it('a failed start is an error with the console tail, in the info and the thrown message', async () => {
@@ -146,5 +146,6 @@ describe('pendingRestart', () => {
     expect(pendingRestart(base, base)).toEqual([]);
     expect(pendingRestart(base, { ...base, diskGiB: 80 })).toEqual(['disk size']);
     expect(pendingRestart({ ...base, sharedFolders: [{ path: '/home/u' }] }, { ...base, sharedFolders: [{ path: '/home/u', readOnly: true }] })).toEqual(['shared folders']);
+    expect(pendingRestart({ ...base, fileSharing: 'auto' }, { ...base, fileSharing: '9p' })).toEqual(['file sharing']);
   });
 });

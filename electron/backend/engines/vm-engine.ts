@@ -17,7 +17,7 @@ import { BackendError } from '../errors.js';
 export type VmControl = Pick<VmController, 'paths' | 'status' | 'start' | 'stop' | 'reset' | 'consoleLog' | 'engineLog' | 'desiredResources'>;
 
 /** Settings that apply at the VM's next start, as the Settings page names them. */
-const RESTART_LABELS: Record<string, string> = { cpus: 'CPUs', memoryMiB: 'memory', diskGiB: 'disk size', arch: 'architecture', sharedFolders: 'shared folders' };
+const RESTART_LABELS: Record<string, string> = { cpus: 'CPUs', memoryMiB: 'memory', diskGiB: 'disk size', arch: 'architecture', sharedFolders: 'shared folders', fileSharing: 'file sharing' };
 
 /** Which settings differ between what the VM runs with and what its next start would use. */
 export function pendingRestart(running: Record<string, unknown>, desired: Record<string, unknown>): string[] {
@@ -69,6 +69,8 @@ export class VmEngine extends BaseEngine {
       else delete this.details.acceleratorNote;
     }
     if ('resources' in s && s.resources) this.runningResources = s.resources;
+    if ('fileSharing' in s && s.fileSharing) this.details.fileSharingNote = s.fileSharing.why;
+    else if (s.state === 'running') delete this.details.fileSharingNote;
     if (s.timings?.totalMs) this.details.bootSeconds = Math.round(s.timings.totalMs / 100) / 10;
     if (s.state === 'error' && s.consoleTail) this.details.consoleTail = s.consoleTail;
     else if (s.state !== 'error') delete this.details.consoleTail;

@@ -31,6 +31,12 @@ describe('VM settings validation', () => {
     }
   });
 
+  it('file sharing: auto, virtiofs or 9p; virtiofs on a host that cannot run it is refused when saved', () => {
+    expect(vmSettingsProblem({ fileSharing: '9p' })).toBeUndefined();
+    expect(vmSettingsProblem({ fileSharing: 'nfs' as never })).toBe('invalid VM settings: file sharing must be auto, virtiofs or 9p (got nfs)');
+    expect(vmSettingsProblem({ fileSharing: 'virtiofs' }, 'darwin')).toMatch(/vm\.fileSharing is virtiofs, but virtiofs needs a Linux host/);
+  });
+
   it('shared folders: absolute, existing folders, each once', () => {
     const d = tmp();
     fs.writeFileSync(path.join(d, 'file'), '');

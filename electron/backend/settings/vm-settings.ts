@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { VmSettings } from '../../contract/models.js';
 import { resolveResources } from '../../../vm/host/resources.js';
+import { chooseFileSharing, findVirtiofsd } from '../../../vm/host/file-sharing.js';
 
 /** Why these VM settings cannot be used, or undefined when they can. */
 export function vmSettingsProblem(vm: VmSettings | undefined, platform: NodeJS.Platform = process.platform): string | undefined {
@@ -14,6 +15,8 @@ export function vmSettingsProblem(vm: VmSettings | undefined, platform: NodeJS.P
   try {
     // No environment: the stored values themselves are checked, not BERTH_VM_* overrides.
     resolveResources(vm, {});
+    // virtiofs asked for on a host that cannot run it: refused now rather than at the next start.
+    if (vm.fileSharing === 'virtiofs') chooseFileSharing({ platform, root: process.getuid?.() === 0, virtiofsd: platform === 'linux' ? findVirtiofsd() : undefined }, 'virtiofs');
   } catch (err) {
     return (err as Error).message;
   }

@@ -33,6 +33,19 @@ describe('VM settings', { timeout: 30_000 }, () => {
     expect(fake.calls.find((c) => c.method === 'settings.update')!.params).toEqual({ vm: { engine: 'vm', cpus: 3, memoryMiB: 1536, sharedFolders: [{ path: '/srv/code' }, { path: '/srv/data', readOnly: true }] } });
   });
 
+  it('file sharing: shows what the running VM uses and why, and saves another choice', async () => {
+    const fake = installFakeBackend({ 'settings.update': (p: { vm: unknown }) => p });
+    const engine = vm({ vm: { accelerator: 'tcg', fileSharingNote: 'virtiofs (/usr/lib/qemu/virtiofsd, as root) for read-write folders', resources: { cpus: 2, memoryMiB: 2048, diskGiB: 64, arch: 'amd64' } } });
+    render(<VmSettingsForm engine={engine} vm={{ engine: 'vm' }} />);
+    expect(screen.getByText(/Now: virtiofs \(\/usr\/lib\/qemu\/virtiofsd, as root\) for read-write folders\./)).toBeTruthy();
+    expect((screen.getByLabelText('File sharing') as HTMLSelectElement).value).toBe('auto');
+    const u = userEvent.setup();
+    await u.selectOptions(screen.getByLabelText('File sharing'), '9p');
+    await u.click(screen.getByRole('button', { name: 'Save VM settings' }));
+    await waitFor(() => expect(fake.calls.filter((c) => c.method === 'settings.update')).toHaveLength(1));
+    expect(fake.calls.find((c) => c.method === 'settings.update')!.params).toEqual({ vm: { engine: 'vm', fileSharing: '9p' } });
+  });
+
   it('shows the backend\'s reason when the VM would refuse the values', async () => {
     installFakeBackend({
       'settings.update': () => {

@@ -22,6 +22,7 @@ export function VmSettingsForm({ engine, vm }: { engine: EngineInfo; vm: VmSetti
   const [memory, setMemory] = useState(str(vm?.memoryMiB));
   const [disk, setDisk] = useState(str(vm?.diskGiB));
   const [folders, setFolders] = useState<SharedFolder[] | undefined>(vm?.sharedFolders);
+  const [sharing, setSharing] = useState<NonNullable<VmSettings['fileSharing']>>(vm?.fileSharing ?? 'auto');
   const [newFolder, setNewFolder] = useState('');
   const [error, setError] = useState<string>();
   const [saving, setSaving] = useState(false);
@@ -32,6 +33,7 @@ export function VmSettingsForm({ engine, vm }: { engine: EngineInfo; vm: VmSetti
     setMemory(str(vm?.memoryMiB));
     setDisk(str(vm?.diskGiB));
     setFolders(vm?.sharedFolders);
+    setSharing(vm?.fileSharing ?? 'auto');
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stored]);
 
@@ -62,6 +64,7 @@ export function VmSettingsForm({ engine, vm }: { engine: EngineInfo; vm: VmSetti
     if (m !== undefined) next.memoryMiB = m;
     if (d !== undefined) next.diskGiB = d;
     if (folders) next.sharedFolders = folders;
+    if (sharing !== 'auto') next.fileSharing = sharing;
     try {
       await api().call('settings.update', { vm: next });
       toast('success', engine.state === 'running' ? 'Saved: they apply when the VM restarts' : 'Saved: the VM uses them at its next start');
@@ -158,6 +161,15 @@ export function VmSettingsForm({ engine, vm }: { engine: EngineInfo; vm: VmSetti
           </button>
         )}
       </div>
+      <label className="field">
+        File sharing
+        <select value={sharing} onChange={(e) => setSharing(e.target.value as typeof sharing)} aria-label="File sharing">
+          <option value="auto">Automatic (virtiofs where this host can run it, else 9p)</option>
+          <option value="virtiofs">virtiofs (Linux hosts, faster on many small files)</option>
+          <option value="9p">9p (QEMU's own, no helper process)</option>
+        </select>
+      </label>
+      {engine.vm?.fileSharingNote && <p className="muted small-text" data-vm-file-sharing>Now: {engine.vm.fileSharingNote}.</p>}
       {error && (
         <pre className="error-box" role="alert">
           {error}
