@@ -1,11 +1,12 @@
 /**
- * File-change events for bind mounts: no 9p mount carries the host's inotify events into the
+ * File-change events for bind mounts: neither a 9p nor a virtiofs mount carries the host's inotify events into the
  * guest, so the host agent watches the bind sources of running containers (`binds()` tells it
  * which) and sends the changed paths here; re-setting a file's own mode in the guest is a local
  * setattr, which fires IN_ATTRIB for the inotify watches on it and on its folder in the guest
  * (containers included: a bind mount shares the inodes). A created or deleted entry touches its
  * folder instead. Limit: with 9p's cache=mmap (no metadata cache) a lookup makes a new inode, so
- * only watches on inodes the guest keeps (the bind mount's root folder) see the event.
+ * only watches on inodes the guest keeps (the bind mount's root folder) see the event; virtiofs
+ * keeps its inodes, so nested watches are woken there too.
  */
 import fsp from 'node:fs/promises';
 import http from 'node:http';
