@@ -138,6 +138,7 @@ export class Backend {
     for (const m of this.models.values()) m.dispose();
     this.models.clear();
     this.engines.dispose();
+    await this.settings.flush();
   }
 
   private engine(id: string): Engine {

@@ -172,11 +172,18 @@ if (!app.requestSingleInstanceLock()) {
       // macOS apps stay until Quit; elsewhere the app lives on only in a tray the user can see.
       if (process.platform !== 'darwin' && !(settings.get().closeToTray && trayShown)) app.quit();
     });
-    app.on('will-quit', () => {
+    let disposed = false;
+    app.on('will-quit', (event) => {
+      if (disposed) return;
+      // Hold the quit until settings written just before it are on disk.
+      event.preventDefault();
       stopIpc();
       traySource.dispose();
       tray?.destroy();
-      void backend.dispose();
+      void backend.dispose().finally(() => {
+        disposed = true;
+        app.quit();
+      });
     });
   });
 }

@@ -54,4 +54,14 @@ describe('SettingsStore', () => {
     expect(n).toBe(0);
     expect(new SettingsStore(dir).get().window).toEqual({ width: 1000, height: 700, x: 10, y: 20 });
   });
+
+  it('flush waits for a write in flight, so a quit right after a change keeps it', async () => {
+    const dir = tmp();
+    const s = new SettingsStore(dir);
+    void s.update({ activeEngineId: 'berth' });
+    // Visible at once, on disk only after the write.
+    expect(s.get().activeEngineId).toBe('berth');
+    await s.flush();
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'settings.json'), 'utf8')).activeEngineId).toBe('berth');
+  });
 });

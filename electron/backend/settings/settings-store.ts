@@ -82,6 +82,15 @@ export class SettingsStore {
     await this.persist();
   }
 
+  /**
+   * Resolves when every write started so far is on disk. The new value is
+   * visible (get(), snapshots) as soon as update() is called, so a process
+   * that exits right after must wait for this or lose the user's last choice.
+   */
+  flush(): Promise<void> {
+    return this.writing.catch(() => undefined);
+  }
+
   onChange(listener: (s: Settings) => void): () => void {
     this.events.on('change', listener);
     return () => this.events.off('change', listener);
